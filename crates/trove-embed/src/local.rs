@@ -1,0 +1,185 @@
+//! all-MiniLM-L6-v2 on the CPU.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+use crate::{l2_normalize, EmbedError, Embedder};
+
+/// Files [`LocalMiniLm::load`] reads from the model directory.
+pub(crate) const REQUIRED_FILES: [&str; 3] = ["model.safetensors", "tokenizer.json", "config.json"];
+
+/// sentence-transformers' `max_seq_length` for this model (the shipped tokenizer.json says
+/// 128, which would silently cut longer chunks: it is overridden).
+pub(crate) const MAX_TOKENS: usize = 256;
+/// Sequences per forward pass.
+pub(crate) const BATCH: usize = 32;
+const MODEL_ID: &str = "local:all-MiniLM-L6-v2";
+
+/// sentence-transformers/all-MiniLM-L6-v2 (384 dims) in-process: BERT forward, mean
+/// pooling over the attention mask, L2 normalisation; at most 256 tokens per text
+/// (longer texts are truncated, like sentence-transformers does).
+///
+/// Texts are tokenised, sorted by length and run in batches of 32 padded to the
+/// batch's longest sequence, so short texts do not pay for long ones. Results are
+/// returned in input order and do not depend on the batch they ran in.
+pub struct LocalMiniLm {
+    tokenizer: Tokenizer,
+    model: BertModel,
+    dims: usize,
+    pool: rayon::ThreadPool,
+}
+
+impl std::fmt::Debug for LocalMiniLm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalMiniLm")
+            .field("dims", &self.dims)
+            .field("threads", &self.pool.current_num_threads())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalMiniLm {
+    /// Loads the model from `dir` (see [`crate::default_model_dir`]); computes on as many
+    /// threads as the machine has cores.
+    pub fn load(dir: &Path) -> Result<Self, EmbedError> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        Self::with_threads(dir, threads)
+    }
+
+    /// Like [`LocalMiniLm::load`] with a dedicated pool of `threads` compute threads
+    /// (at least 1), e.g. to leave cores to the UI.
+    pub fn with_threads(dir: &Path, threads: usize) -> Result<Self, EmbedError> {
+        if !crate::model_present(dir) {
+            return Err(EmbedError::ModelMissing {
+                dir: dir.to_path_buf(),
+            });
+        }
+        let load_err = |message: String| EmbedError::ModelLoad {
+            dir: dir.to_path_buf(),
+            message,
+        };
+        let config: Config = serde_json::from_slice(
+            &std::fs::read(dir.join("config.json"))
+                .map_err(|e| load_err(format!("config.json: {e}")))?,
+        )
+        .map_err(|e| load_err(format!("config.json: {e}")))?;
+        let tokenizer = load_tokenizer(&dir.join("tokenizer.json")).map_err(load_err)?;
+        let weights = dir.join("model.safetensors");
+        // SAFETY-free path: read the file instead of mmapping it (90 MB, once).
+        let bytes =
+            std::fs::read(&weights).map_err(|e| load_err(format!("model.safetensors: {e}")))?;
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu)
+            .map_err(|e| load_err(format!("model.safetensors: {e}")))?;
+        let model = BertModel::load(vb, &config).map_err(|e| load_err(e.to_string()))?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .thread_name(|i| format!("trove-embed-{i}"))
+            .build()
+            .map_err(|e| load_err(format!("thread pool: {e}")))?;
+        Ok(Self {
+            tokenizer,
+            model,
+            dims: config.hidden_size,
+            pool,
+        })
+    }
+
+    /// Token ids of each text (special tokens included, truncated to 256).
+    fn tokenize(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>, EmbedError> {
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        Ok(encodings
+            .into_iter()
+            .map(|e| e.get_ids().to_vec())
+            .collect())
+    }
+
+    /// Runs one batch (already sorted by length) padded to its longest sequence.
+    fn forward_batch(&self, batch: &[&[u32]]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let inf = |e: candle_core::Error| EmbedError::Inference(e.to_string());
+        let n = batch.len();
+        let len = batch.iter().map(|ids| ids.len()).max().unwrap_or(0).max(1);
+        let mut ids = vec![0u32; n * len];
+        let mut mask = vec![0u32; n * len];
+        for (row, seq) in batch.iter().enumerate() {
+            ids[row * len..row * len + seq.len()].copy_from_slice(seq);
+            mask[row * len..row * len + seq.len()].fill(1);
+        }
+        let ids = Tensor::from_vec(ids, (n, len), &Device::Cpu).map_err(inf)?;
+        let mask = Tensor::from_vec(mask, (n, len), &Device::Cpu).map_err(inf)?;
+        let types = ids.zeros_like().map_err(inf)?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask)).map_err(inf)?;
+        // Mean pooling over real tokens.
+        let maskf = mask
+            .to_dtype(DType::F32)
+            .map_err(inf)?
+            .unsqueeze(2)
+            .map_err(inf)?;
+        let summed = hidden
+            .broadcast_mul(&maskf)
+            .map_err(inf)?
+            .sum(1)
+            .map_err(inf)?;
+        let counts = maskf.sum(1).map_err(inf)?;
+        let pooled = summed.broadcast_div(&counts).map_err(inf)?;
+        let mut out: Vec<Vec<f32>> = pooled.to_vec2().map_err(inf)?;
+        out.iter_mut().for_each(|v| l2_normalize(v));
+        Ok(out)
+    }
+}
+
+/// tokenizer.json with sentence-transformers' settings: truncation at 256 tokens, no
+/// fixed padding (the shipped file pads and truncates to 128).
+pub(crate) fn load_tokenizer(path: &PathBuf) -> Result<Tokenizer, String> {
+    let mut tokenizer =
+        Tokenizer::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    tokenizer.with_padding(None);
+    tokenizer
+        .with_truncation(Some(TruncationParams {
+            max_length: MAX_TOKENS,
+            strategy: TruncationStrategy::LongestFirst,
+            stride: 0,
+            direction: TruncationDirection::Right,
+        }))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(tokenizer)
+}
+
+impl Embedder for LocalMiniLm {
+    fn model_id(&self) -> &str {
+        MODEL_ID
+    }
+
+    fn dims(&self) -> usize {
+        self.dims
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.pool.install(|| {
+            let tokens = self.tokenize(texts)?;
+            // Longest first, so each batch is padded to a length close to its members'.
+            let mut order: Vec<usize> = (0..texts.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].len()));
+            let mut out = vec![Vec::new(); texts.len()];
+            for chunk in order.chunks(BATCH) {
+                let batch: Vec<&[u32]> = chunk.iter().map(|&i| tokens[i].as_slice()).collect();
+                let vectors = self.forward_batch(&batch)?;
+                for (&i, v) in chunk.iter().zip(vectors) {
+                    out[i] = v;
+                }
+            }
+            Ok(out)
+        })
+    }
+}

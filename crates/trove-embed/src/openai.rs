@@ -1,0 +1,3 @@
+//! placeholder
+pub struct OpenAiConfig;
+pub struct OpenAiCompatible;

@@ -1,0 +1,144 @@
+//! LocalMiniLm against sentence-transformers' reference vectors, batch invariance,
+//! semantic sanity. Needs the model files (scripts/fetch-model.sh, TROVE_MODEL_DIR).
+
+mod common;
+
+use common::{cosine, model};
+use trove_embed::Embedder;
+
+#[derive(serde::Deserialize)]
+struct Reference {
+    items: Vec<Item>,
+}
+
+#[derive(serde::Deserialize)]
+struct Item {
+    text: String,
+    tokens_untruncated: usize,
+    embedding: Vec<f32>,
+}
+
+fn reference() -> Reference {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/minilm-reference.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn matches_sentence_transformers_reference() {
+    let reference = reference();
+    assert!(reference.items.len() >= 11);
+    assert!(
+        reference
+            .items
+            .iter()
+            .any(|i| i.tokens_untruncated > 128 && i.tokens_untruncated <= 256),
+        "fixture must hold an item between 128 and 256 tokens"
+    );
+    let m = model();
+    assert_eq!(m.dims(), 384);
+    assert_eq!(m.model_id(), "local:all-MiniLM-L6-v2");
+    let texts: Vec<&str> = reference.items.iter().map(|i| i.text.as_str()).collect();
+    // All at once (one batch, mixed lengths) and each alone.
+    let together = m.embed(&texts).unwrap();
+    assert_eq!(together.len(), texts.len());
+    let mut min = f32::MAX;
+    for (item, got) in reference.items.iter().zip(&together) {
+        assert_eq!(got.len(), 384);
+        let norm: f32 = got.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "not normalised: {norm}");
+        let alone = &m.embed(&[item.text.as_str()]).unwrap()[0];
+        for (how, v) in [("batched", got), ("alone", alone)] {
+            let c = cosine(v, &item.embedding);
+            println!(
+                "{how:8} tokens={:4} cos={c:.8} {:?}",
+                item.tokens_untruncated,
+                item.text.chars().take(40).collect::<String>()
+            );
+            assert!(
+                c >= 0.999,
+                "{how}: cosine {c} < 0.999 for {:?} ({} tokens)",
+                item.text,
+                item.tokens_untruncated
+            );
+            min = min.min(c);
+        }
+    }
+    println!("minimum cosine vs sentence-transformers: {min:.8}");
+}
+
+#[test]
+fn batch_invariance() {
+    let m = model();
+    let short = "Backups run every night at two.";
+    let long = "The quarterly report covers revenue, churn, hiring and the infrastructure \
+                migration. "
+        .repeat(20);
+    let medium = "A second, medium length sentence about the garden and its vegetables, \
+                  tomatoes mostly.";
+    let alone = m.embed(&[short]).unwrap().remove(0);
+    let mut texts: Vec<&str> = vec![long.as_str(), medium, short, long.as_str()];
+    // More than one batch too.
+    let filler: Vec<String> = (0..40)
+        .map(|i| format!("filler sentence number {i} about nothing in particular"))
+        .collect();
+    texts.extend(filler.iter().map(String::as_str));
+    let batched = m.embed(&texts).unwrap();
+    assert_eq!(batched.len(), texts.len());
+    let c = cosine(&alone, &batched[2]);
+    println!("alone vs batched cosine {c:.8}");
+    assert!(c >= 0.9999, "cosine {c}");
+    assert!(cosine(&batched[0], &batched[3]) >= 0.9999);
+    // Output order follows input order.
+    assert!(cosine(&batched[1], &m.embed(&[medium]).unwrap()[0]) >= 0.9999);
+    assert!(cosine(&batched[2], &batched[0]) < 0.9);
+    assert!(m.embed(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn semantic_sanity_paraphrase_ranks_first() {
+    let m = model();
+    // The query shares no word with its target.
+    let query = "How do I fix a flat bicycle tyre?";
+    let docs = [
+        "Quarterly earnings rose thanks to strong cloud revenue.",
+        "Repairing a punctured bike tire: remove the wheel, patch the inner tube, reinflate.",
+        "The recipe needs two eggs, flour and a pinch of salt.",
+        "Parliament passed the new budget after a long debate.",
+        "Our cat sleeps most of the afternoon on the sofa.",
+    ];
+    let q = m.embed(&[query]).unwrap().remove(0);
+    let d = m.embed(&docs).unwrap();
+    let scores: Vec<f32> = d.iter().map(|v| cosine(&q, v)).collect();
+    println!("scores {scores:?}");
+    let best = scores
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap()
+        .0;
+    assert_eq!(best, 1, "scores {scores:?}");
+    assert!(
+        scores[1]
+            - scores
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != 1)
+                .map(|(_, s)| *s)
+                .fold(f32::MIN, f32::max)
+            > 0.1
+    );
+}
+
+#[test]
+fn missing_model_is_a_clear_error() {
+    let dir = std::env::temp_dir().join("trove-embed-no-model-here");
+    let err = trove_embed::LocalMiniLm::load(&dir).unwrap_err();
+    assert!(
+        matches!(err, trove_embed::EmbedError::ModelMissing { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("fetch-model.sh"));
+}
