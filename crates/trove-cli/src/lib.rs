@@ -1,0 +1,414 @@
+//! The `trove` command line. The same binary is the desktop app: with no arguments it
+//! opens the window (see `src-tauri`), otherwise it runs one of these commands against the
+//! database, headless.
+
+mod bench;
+mod output;
+pub mod wire;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use trove_core::worker::{self, WorkerOptions};
+use trove_core::{Engine, ItemKind, ItemRef, SearchMode, Status};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "trove",
+    version,
+    about = "Trove: a local knowledge base for your files and web pages."
+)]
+pub struct Cli {
+    /// Database file [default: $XDG_DATA_HOME/trove/trove.db]
+    #[arg(long, env = "TROVE_DB", global = true)]
+    pub db: Option<PathBuf>,
+    /// Machine-readable output
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    File,
+    Url,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    Keyword,
+    Semantic,
+    Hybrid,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add files, folders (recursively) and http(s) links. Returns at once; run `trove work`
+    /// (or the app) to process them.
+    Add {
+        #[arg(required = true, value_name = "PATH_OR_URL")]
+        inputs: Vec<String>,
+        /// Fetch links even where robots.txt disallows it
+        #[arg(long)]
+        ignore_robots: bool,
+    },
+    /// List items, newest first
+    List {
+        #[arg(long, value_parser = parse_status)]
+        status: Option<Status>,
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+    },
+    /// One item with its job: attempts, progress, error, timings
+    Show { id: String },
+    /// Counts by status
+    Status,
+    /// Failed items with their errors
+    Failed {
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Items pending for longer than a while (stuck?)
+    Stuck {
+        #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+        older_than: Duration,
+    },
+    /// Processing-time distribution of completed items
+    Stats,
+    /// Process an item again (new job, fresh attempts), or every failed item
+    Retry {
+        #[arg(required_unless_present = "all_failed", conflicts_with = "all_failed")]
+        id: Option<String>,
+        #[arg(long)]
+        all_failed: bool,
+    },
+    /// Delete an item, its text and index entries; cancels its job
+    Delete { id: String },
+    /// Search everything added
+    Search {
+        #[arg(required = true)]
+        query: Vec<String>,
+        #[arg(long, value_enum)]
+        mode: Option<ModeArg>,
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+    },
+    /// Run the background worker headless
+    Work {
+        /// Stop when nothing is left to do
+        #[arg(long)]
+        until_idle: bool,
+        /// Jobs at a time [default: the saved setting, 2]
+        #[arg(long)]
+        concurrency: Option<u32>,
+    },
+    /// Stream status and progress changes as they happen
+    Watch {
+        /// Also print the events already recorded
+        #[arg(long)]
+        from_start: bool,
+        /// Stop after this many events (for scripts)
+        #[arg(long)]
+        count: Option<usize>,
+    },
+    /// Pause the queue (running jobs finish; no new ones start)
+    Pause,
+    /// Resume the queue
+    Resume,
+    /// Set how many jobs run at once
+    Concurrency { n: u32 },
+    /// Embed every chunk that has no vector for the active model yet
+    Reindex,
+    /// Schema migrations
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateCmd,
+    },
+    /// Measure ingestion and queue speed (see BENCHMARKS.md)
+    Bench(bench::BenchArgs),
+    /// Internal: extract one file in a sandboxed child process
+    #[command(name = "__extract", hide = true)]
+    Extract { path: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCmd {
+    /// Current and known schema versions
+    Status,
+    /// Apply migrations (to the latest, or --to N)
+    Up(MigrateTo),
+    /// Roll back (one step, or --to N)
+    Down(MigrateTo),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateTo {
+    #[arg(long)]
+    pub to: Option<u32>,
+}
+
+fn parse_status(s: &str) -> std::result::Result<Status, String> {
+    s.parse().map_err(|e: trove_core::Error| e.to_string())
+}
+
+fn parse_ref(s: &str) -> Result<ItemRef> {
+    Ok(s.parse::<ItemRef>()?)
+}
+
+pub fn db_path(cli: &Cli) -> Result<PathBuf> {
+    match &cli.db {
+        Some(p) => Ok(p.clone()),
+        None => Ok(trove_core::db::default_db_path()?),
+    }
+}
+
+/// Run the CLI with these arguments. Errors are printed by the caller.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let Some(command) = &cli.command else {
+        bail!("no command given; run `trove --help`");
+    };
+    if let Command::Extract { path } = command {
+        return Ok(trove_extract::sandbox::child_main(path));
+    }
+    let path = db_path(&cli)?;
+    let out = output::Out { json: cli.json };
+    match command {
+        Command::Migrate { action } => {
+            let mut conn = trove_core::db::open_raw(&path)?;
+            match action {
+                MigrateCmd::Status => out.migrate_status(&trove_core::migrate::status(&conn)?),
+                MigrateCmd::Up(t) => {
+                    let v = trove_core::migrate::up(&mut conn, t.to)?;
+                    out.migrated("applied", &v, trove_core::migrate::current(&conn)?);
+                }
+                MigrateCmd::Down(t) => {
+                    let v = trove_core::migrate::down(&mut conn, t.to)?;
+                    out.migrated("rolled back", &v, trove_core::migrate::current(&conn)?);
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Bench(args) => return bench::run(args, &out),
+        _ => {}
+    }
+    let engine = wire::open_engine(&path)?;
+    match command {
+        Command::Add {
+            inputs,
+            ignore_robots,
+        } => {
+            let (urls, paths): (Vec<String>, Vec<String>) =
+                inputs.iter().cloned().partition(|s| looks_like_url(s));
+            let mut report =
+                engine.add_paths(&paths.iter().map(PathBuf::from).collect::<Vec<_>>())?;
+            if !urls.is_empty() {
+                let r = engine.add_urls(&urls, *ignore_robots)?;
+                report.added.extend(r.added);
+                report.skipped.extend(r.skipped);
+            }
+            out.add_report(&report);
+            if report.added.is_empty() && !report.skipped.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::List {
+            status,
+            kind,
+            limit,
+        } => {
+            let kind = kind.map(|k| match k {
+                KindArg::File => ItemKind::File,
+                KindArg::Url => ItemKind::Url,
+            });
+            out.items(&engine.list(*status, kind, *limit)?);
+        }
+        Command::Show { id } => {
+            let (item, job) = engine.show(parse_ref(id)?)?;
+            out.show(&item, job.as_ref());
+        }
+        Command::Status => {
+            let files = engine.counts(Some(ItemKind::File))?;
+            let urls = engine.counts(Some(ItemKind::Url))?;
+            out.status(&files, &urls, &engine.queue_state()?);
+        }
+        Command::Failed { limit } => out.failed(&engine.failed(*limit)?),
+        Command::Stuck { older_than } => {
+            out.stuck(&engine.stuck(older_than.as_millis() as i64)?, *older_than);
+        }
+        Command::Stats => out.stats(&engine.distribution()?),
+        Command::Retry { id, all_failed } => {
+            if *all_failed {
+                let n = engine.retry_all_failed()?;
+                out.message(
+                    &format!("{n} failed item(s) queued again"),
+                    serde_json::json!({ "retried": n }),
+                );
+            } else if let Some(id) = id {
+                let item = engine.retry(parse_ref(id)?)?;
+                out.message(
+                    &format!(
+                        "{} queued again as {}",
+                        item.id,
+                        item.job_id.as_deref().unwrap_or("?")
+                    ),
+                    &item,
+                );
+            }
+        }
+        Command::Delete { id } => {
+            let r = parse_ref(id)?;
+            engine.delete(r)?;
+            out.message(&format!("deleted {r}"), serde_json::json!({ "deleted": r }));
+        }
+        Command::Search { query, mode, limit } => {
+            let mode = mode.map(|m| match m {
+                ModeArg::Keyword => SearchMode::Keyword,
+                ModeArg::Semantic => SearchMode::Semantic,
+                ModeArg::Hybrid => SearchMode::Hybrid,
+            });
+            out.search(&engine.search(&query.join(" "), mode, *limit)?);
+        }
+        Command::Work {
+            until_idle,
+            concurrency,
+        } => {
+            let summary = work(engine, *until_idle, *concurrency)?;
+            out.work_summary(&summary);
+        }
+        Command::Watch { from_start, count } => watch(&engine, &out, *from_start, *count)?,
+        Command::Pause => out.queue(&engine.set_paused(true)?),
+        Command::Resume => out.queue(&engine.set_paused(false)?),
+        Command::Concurrency { n } => out.queue(&engine.set_concurrency(*n)?),
+        Command::Reindex => {
+            if engine.embedder().is_none() {
+                bail!("no embedding model is installed; run scripts/fetch-model.sh first");
+            }
+            let n = engine.reindex(|done, total| {
+                if !cli.json && total > 0 {
+                    eprint!("\rembedding {done}/{total}");
+                }
+            })?;
+            if !cli.json {
+                eprintln!();
+            }
+            out.message(
+                &format!("{n} chunk(s) embedded"),
+                serde_json::json!({ "embedded": n }),
+            );
+        }
+        Command::Migrate { .. } | Command::Bench(_) | Command::Extract { .. } => unreachable!(),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn looks_like_url(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    [
+        "http://",
+        "https://",
+        "file://",
+        "ftp://",
+        "data:",
+        "javascript:",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("trove-rt")
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn work(
+    engine: Arc<Engine>,
+    until_idle: bool,
+    concurrency: Option<u32>,
+) -> Result<trove_core::worker::WorkerSummary> {
+    let rt = runtime()?;
+    let summary = rt.block_on(async move {
+        let opts = WorkerOptions { until_idle, concurrency, ..Default::default() };
+        let handle = worker::spawn(engine, opts);
+        let token = handle.cancel_token();
+        tokio::spawn(async move {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+            }
+            eprintln!("stopping: letting running jobs finish (up to 10 s), then releasing them…");
+            token.cancel();
+        });
+        handle.wait().await
+    });
+    // A parser stuck in a blocking thread must not keep the process alive.
+    rt.shutdown_timeout(Duration::from_secs(1));
+    Ok(summary?)
+}
+
+fn watch(engine: &Engine, out: &output::Out, from_start: bool, count: Option<usize>) -> Result<()> {
+    let rt = runtime()?;
+    let mut last = if from_start {
+        0
+    } else {
+        engine.last_event_seq()?
+    };
+    let mut seen = 0usize;
+    rt.block_on(async {
+        let mut waker = engine.bus().waker();
+        loop {
+            let batch = engine.events_since(last, 1000)?;
+            for e in &batch {
+                last = e.seq;
+                out.event(e);
+                seen += 1;
+                if count.is_some_and(|c| seen >= c) {
+                    return Ok(());
+                }
+            }
+            if batch.is_empty() {
+                trove_core::events::wait_for_change(&mut waker, Duration::from_millis(200)).await;
+            }
+        }
+    })
+}
+
+/// The entry point of the `trove` binary for command-line use.
+pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TROVE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("trove: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! Human-readable output by default, JSON with `--json`.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use trove_core::events::{Event, EventKind};
+use trove_core::migrate;
+use trove_core::model::{
+    AddReport, Counts, DurationBucket, FailedRow, Item, JobInfo, QueueState, SearchResponse,
+    StuckRow,
+};
+use trove_core::worker::WorkerSummary;
+
+pub struct Out {
+    pub json: bool,
+}
+
+fn print_json<T: Serialize + ?Sized>(v: &T) {
+    match serde_json::to_string_pretty(v) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("trove: cannot encode output: {e}"),
+    }
+}
+
+pub fn human_size(n: Option<i64>) -> String {
+    let Some(n) = n else { return "-".into() };
+    let n = n as f64;
+    if n < 1024.0 {
+        format!("{n} B")
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.1} KB", n / 1024.0)
+    } else if n < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} MB", n / 1024.0 / 1024.0)
+    } else {
+        format!("{:.1} GB", n / 1024.0 / 1024.0 / 1024.0)
+    }
+}
+
+fn ms_ts(ms: i64) -> String {
+    trove_core::clock::rfc3339(&trove_core::clock::db_ts(ms))
+}
+
+fn badge(i: &Item) -> String {
+    match i.status {
+        trove_core::Status::Processing => format!("processing {}%", i.progress),
+        s => s.to_string(),
+    }
+}
+
+impl Out {
+    pub fn message<T: Serialize>(&self, human: &str, json: T) {
+        if self.json {
+            print_json(&json);
+        } else {
+            println!("{human}");
+        }
+    }
+
+    pub fn add_report(&self, r: &AddReport) {
+        if self.json {
+            return print_json(r);
+        }
+        if !r.added.is_empty() {
+            println!(
+                "added {} item(s), pending (run `trove work` or open the app to process them)",
+                r.added.len()
+            );
+            for i in r.added.iter().take(20) {
+                println!("  {:<6} {}", i.id.to_string(), i.location);
+            }
+            if r.added.len() > 20 {
+                println!("  … and {} more", r.added.len() - 20);
+            }
+        }
+        for s in &r.skipped {
+            eprintln!("skipped {}: {}", s.input, s.reason);
+        }
+    }
+
+    pub fn items(&self, items: &[Item]) {
+        if self.json {
+            return print_json(items);
+        }
+        if items.is_empty() {
+            println!("nothing here yet: add files with `trove add <paths…>`");
+            return;
+        }
+        println!(
+            "{:<7} {:<16} {:>9}  {:<20} NAME",
+            "ID", "STATUS", "SIZE", "ADDED"
+        );
+        for i in items {
+            println!(
+                "{:<7} {:<16} {:>9}  {:<20} {}",
+                i.id.to_string(),
+                badge(i),
+                human_size(i.size),
+                &i.added_at
+                    .get(..19)
+                    .unwrap_or(&i.added_at)
+                    .replace('T', " "),
+                i.name
+            );
+            if let Some(e) = &i.error {
+                println!("        └ {e}");
+            }
+            if let Some(d) = &i.duplicate_of {
+                println!("        └ same content as {d}");
+            }
+        }
+    }
+
+    pub fn show(&self, item: &Item, job: Option<&JobInfo>) {
+        if self.json {
+            return print_json(&serde_json::json!({ "item": item, "job": job }));
+        }
+        println!("{}  {}", item.id, item.name);
+        println!("  location   {}", item.location);
+        println!("  status     {}", badge(item));
+        if let Some(s) = &item.stage {
+            println!("  stage      {s}");
+        }
+        if let Some(e) = &item.error {
+            println!("  error      {e}");
+        }
+        println!("  type       {}", item.mime.as_deref().unwrap_or("-"));
+        println!("  size       {}", human_size(item.size));
+        println!("  chunks     {}", item.chunk_count);
+        if let Some(d) = &item.duplicate_of {
+            println!("  duplicate  same content as {d} (not processed twice)");
+        }
+        println!("  added      {}", item.added_at);
+        println!("  updated    {}", item.updated_at);
+        if let Some(j) = job {
+            println!("  job        {} ({})", j.id, j.state);
+            println!(
+                "    attempts {}/{} (stalls: {})",
+                j.attempts, j.max_attempts, j.stalls
+            );
+            println!(
+                "    progress {}%{}",
+                j.progress,
+                j.stage
+                    .as_deref()
+                    .map(|s| format!(" {s}"))
+                    .unwrap_or_default()
+            );
+            if let Some(e) = &j.last_error {
+                println!("    last error  {e}");
+            }
+            println!("    created  {}", ms_ts(j.created_ms));
+            if let Some(s) = j.started_ms {
+                println!("    started  {}", ms_ts(s));
+            }
+            if let Some(f) = j.finished_ms {
+                println!("    finished {}", ms_ts(f));
+                if let Some(s) = j.started_ms {
+                    println!("    took     {:.3} s", (f - s) as f64 / 1000.0);
+                }
+            }
+            if matches!(j.state.as_str(), "delayed" | "waiting") && j.attempts > 0 {
+                println!("    next try {}", ms_ts(j.run_after_ms));
+            }
+        }
+    }
+
+    pub fn status(&self, files: &Counts, urls: &Counts, q: &QueueState) {
+        if self.json {
+            return print_json(&serde_json::json!({ "files": files, "urls": urls, "queue": q }));
+        }
+        println!(
+            "{:<12} {:>8} {:>8} {:>8}",
+            "STATUS", "FILES", "URLS", "TOTAL"
+        );
+        let rows = [
+            ("pending", files.pending, urls.pending),
+            ("processing", files.processing, urls.processing),
+            ("completed", files.completed, urls.completed),
+            ("failed", files.failed, urls.failed),
+            ("total", files.total, urls.total),
+        ];
+        for (name, f, u) in rows {
+            println!("{name:<12} {f:>8} {u:>8} {:>8}", f + u);
+        }
+        println!(
+            "queue: {}, concurrency {}",
+            if q.paused { "paused" } else { "running" },
+            q.concurrency
+        );
+    }
+
+    pub fn failed(&self, rows: &[FailedRow]) {
+        if self.json {
+            return print_json(rows);
+        }
+        if rows.is_empty() {
+            println!("no failed items");
+        }
+        for r in rows {
+            println!(
+                "{:<7} {}  {}\n        └ {}",
+                r.id,
+                &r.added_at.get(..19).unwrap_or(&r.added_at),
+                r.name,
+                r.error
+            );
+        }
+    }
+
+    pub fn stuck(&self, rows: &[StuckRow], older: Duration) {
+        if self.json {
+            return print_json(rows);
+        }
+        if rows.is_empty() {
+            println!(
+                "nothing pending for longer than {}",
+                humantime::format_duration(older)
+            );
+        }
+        for r in rows {
+            println!(
+                "{:<7} pending {:>5} min  {}",
+                r.id, r.minutes_pending, r.name
+            );
+        }
+    }
+
+    pub fn stats(&self, buckets: &[DurationBucket]) {
+        if self.json {
+            return print_json(buckets);
+        }
+        let total: i64 = buckets.iter().map(|b| b.count).sum();
+        if total == 0 {
+            println!("no completed items yet");
+            return;
+        }
+        let pct = |p: f64| -> i64 {
+            let target = (p * total as f64).ceil() as i64;
+            let mut acc = 0;
+            for b in buckets {
+                acc += b.count;
+                if acc >= target {
+                    return b.seconds;
+                }
+            }
+            buckets.last().map_or(0, |b| b.seconds)
+        };
+        println!("processing time (upload → completed) of {total} item(s): p50 {} s, p90 {} s, p99 {} s, max {} s",
+            pct(0.5), pct(0.9), pct(0.99), buckets.last().map_or(0, |b| b.seconds));
+        let max = buckets.iter().map(|b| b.count).max().unwrap_or(1).max(1);
+        println!("{:>9} {:>7}", "SECONDS", "COUNT");
+        for b in buckets {
+            let bar = "█".repeat(((b.count * 40) / max).max(1) as usize);
+            println!("{:>9} {:>7} {bar}", b.seconds, b.count);
+        }
+    }
+
+    pub fn search(&self, r: &SearchResponse) {
+        if self.json {
+            return print_json(r);
+        }
+        if let Some(n) = &r.notice {
+            eprintln!("note: {n}");
+        }
+        if r.hits.is_empty() {
+            println!("no results");
+        }
+        for (i, h) in r.hits.iter().enumerate() {
+            let (on, off) = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                ("\x1b[1m", "\x1b[0m")
+            } else {
+                ("[", "]")
+            };
+            let snippet = h
+                .snippet
+                .replace('\u{2}', on)
+                .replace('\u{3}', off)
+                .replace('\n', " ");
+            println!(
+                "{}. {} ({})  [{}]\n   {}\n   {}",
+                i + 1,
+                h.name,
+                h.item_id,
+                format_score(h.score),
+                h.location,
+                snippet
+            );
+        }
+    }
+
+    pub fn work_summary(&self, s: &WorkerSummary) {
+        self.message(
+            &format!(
+                "worker stopped: {} completed, {} failed, {} retried later, {} released, {} recovered from a previous run",
+                s.completed, s.failed, s.retried, s.released, s.recovered
+            ),
+            serde_json::json!({
+                "completed": s.completed, "failed": s.failed, "retried": s.retried,
+                "released": s.released, "recovered": s.recovered
+            }),
+        );
+    }
+
+    pub fn queue(&self, q: &QueueState) {
+        self.message(
+            &format!(
+                "queue {}, concurrency {}",
+                if q.paused { "paused" } else { "running" },
+                q.concurrency
+            ),
+            q,
+        );
+    }
+
+    pub fn event(&self, e: &Event) {
+        if self.json {
+            if let Ok(s) = serde_json::to_string(e) {
+                println!("{s}");
+            }
+            return;
+        }
+        let item = e.item.map(|i| i.to_string()).unwrap_or_default();
+        let what = match e.kind {
+            EventKind::Added => "added".to_owned(),
+            EventKind::Deleted => "deleted".to_owned(),
+            EventKind::Queue => "queue settings changed".to_owned(),
+            EventKind::BatchFinished => {
+                format!("batch finished: {}", e.message.as_deref().unwrap_or(""))
+            }
+            EventKind::Progress => format!(
+                "processing {}% {}",
+                e.progress.unwrap_or(0),
+                e.stage.as_deref().unwrap_or("")
+            ),
+            EventKind::Updated => match (&e.status, &e.message) {
+                (Some(s), Some(m)) => format!("{s}: {m}"),
+                (Some(s), None) => s.to_string(),
+                _ => "updated".to_owned(),
+            },
+        };
+        println!("{} {item:<7} {what}", &ms_ts(e.at_ms)[11..23]);
+    }
+
+    pub fn migrate_status(&self, s: &migrate::Status) {
+        if self.json {
+            return print_json(s);
+        }
+        println!(
+            "schema version {} (this build knows up to {})",
+            s.current, s.latest
+        );
+        for m in &s.migrations {
+            let mark = if m.version <= s.current {
+                "applied"
+            } else {
+                "pending"
+            };
+            println!(
+                "  {:04} {:<22} {mark} {}",
+                m.version,
+                m.name,
+                m.applied_at.as_deref().unwrap_or("")
+            );
+        }
+    }
+
+    pub fn migrated(&self, verb: &str, versions: &[u32], now: u32) {
+        self.message(
+            &if versions.is_empty() {
+                format!("nothing to do; schema version {now}")
+            } else {
+                format!("{verb} {versions:?}; schema version {now}")
+            },
+            serde_json::json!({ verb.replace(' ', "_"): versions, "version": now }),
+        );
+    }
+}
+
+fn format_score(s: f64) -> String {
+    format!("{s:.4}")
+}

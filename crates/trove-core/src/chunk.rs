@@ -1,0 +1,215 @@
+//! Paragraph-aware chunking with a bounded size and a small overlap.
+//!
+//! Chunks are byte ranges into the document text (always on `char` boundaries): paragraphs
+//! are packed together up to `target` bytes; a paragraph longer than `max` is cut at a
+//! sentence end or whitespace; each chunk after the first starts `overlap` bytes before the
+//! previous one ended (at a word boundary), so a sentence cut by a boundary is still found.
+
+use std::ops::Range;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkConfig {
+    pub target: usize,
+    pub max: usize,
+    pub overlap: usize,
+}
+
+impl Default for ChunkConfig {
+    fn default() -> Self {
+        // ~1,000 bytes ≈ 150–250 words: inside the embedding model's 256-token window.
+        Self {
+            target: 1000,
+            max: 1400,
+            overlap: 120,
+        }
+    }
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Paragraphs: runs of text separated by blank lines, trimmed.
+fn paragraphs(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut last_nonblank_end = 0;
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let blank = line.trim().is_empty();
+        if blank {
+            if let Some(s) = start.take() {
+                out.push(s..last_nonblank_end);
+            }
+        } else {
+            let lead = line.len() - line.trim_start().len();
+            if start.is_none() {
+                start = Some(pos + lead);
+            }
+            last_nonblank_end = pos + line.trim_end().len();
+        }
+        pos += line.len();
+    }
+    if let Some(s) = start {
+        out.push(s..last_nonblank_end);
+    }
+    out
+}
+
+/// Cut a long range into pieces of at most `max` bytes, preferring sentence ends, then
+/// whitespace, then any char boundary.
+fn split_long(text: &str, r: Range<usize>, max: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = r.start;
+    while r.end - start > max {
+        let limit = floor_char(text, start + max);
+        let window = &text[start..limit];
+        let min_cut = window.len() / 2;
+        let cut = window
+            .rmatch_indices(['.', '!', '?', '。', '\n'])
+            .map(|(i, m)| i + m.len())
+            .find(|&i| i >= min_cut)
+            .or_else(|| window.rfind(char::is_whitespace).filter(|&i| i >= min_cut))
+            .unwrap_or(window.len());
+        let end = start + cut.max(1);
+        let end = if text.is_char_boundary(end) {
+            end
+        } else {
+            limit
+        };
+        out.push(start..end);
+        start = end;
+        // Skip whitespace at the start of the next piece.
+        start += text[start..r.end].len() - text[start..r.end].trim_start().len();
+    }
+    if start < r.end {
+        out.push(start..r.end);
+    }
+    out
+}
+
+/// Where the overlap of the next chunk starts: about `overlap` bytes before `end`, moved
+/// forward to the start of a word, never at or before `floor`.
+fn overlap_start(text: &str, floor: usize, end: usize, overlap: usize) -> usize {
+    if overlap == 0 {
+        return end;
+    }
+    let mut s = floor_char(text, end.saturating_sub(overlap));
+    if s <= floor {
+        return end;
+    }
+    if let Some(ws) = text[s..end].find(char::is_whitespace) {
+        s += ws;
+        s += text[s..end].len() - text[s..end].trim_start().len();
+    }
+    if s >= end {
+        end
+    } else {
+        s
+    }
+}
+
+/// Chunk `text` into byte ranges.
+pub fn chunk(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
+    let segments: Vec<Range<usize>> = paragraphs(text)
+        .into_iter()
+        .flat_map(|p| split_long(text, p, cfg.max))
+        .collect();
+    let mut out: Vec<Range<usize>> = Vec::new();
+    let mut cur: Option<Range<usize>> = None;
+    for seg in segments {
+        cur = Some(match cur {
+            None => seg,
+            Some(c) if seg.end - c.start <= cfg.target => c.start..seg.end,
+            Some(c) => {
+                let next_start = overlap_start(text, c.start, c.end, cfg.overlap);
+                // Only overlap when the result still fits in `max`.
+                let start = if seg.end - next_start <= cfg.max {
+                    next_start
+                } else {
+                    seg.start
+                };
+                out.push(c);
+                start..seg.end
+            }
+        });
+    }
+    out.extend(cur);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_paragraphs_and_bounds_size() {
+        let para = "word ".repeat(60); // 300 bytes
+        let text = (0..10)
+            .map(|_| para.trim())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let cfg = ChunkConfig::default();
+        let chunks = chunk(&text, &cfg);
+        assert!(chunks.len() >= 3, "{chunks:?}");
+        for c in &chunks {
+            assert!(
+                c.end - c.start <= cfg.max,
+                "chunk too long: {}",
+                c.end - c.start
+            );
+        }
+        // Everything is covered.
+        assert_eq!(chunks[0].start, 0);
+        assert_eq!(chunks.last().map(|c| c.end), Some(text.len()));
+        for w in chunks.windows(2) {
+            assert!(w[1].start <= w[0].end + 2, "gap between chunks");
+            assert!(w[1].start > w[0].start);
+        }
+    }
+
+    #[test]
+    fn splits_a_huge_paragraph_on_char_boundaries() {
+        let text = "é漢字 ".repeat(2000);
+        let cfg = ChunkConfig::default();
+        let chunks = chunk(&text, &cfg);
+        assert!(chunks.len() > 10);
+        for c in &chunks {
+            assert!(text.is_char_boundary(c.start) && text.is_char_boundary(c.end));
+            assert!(c.end - c.start <= cfg.max);
+            assert!(!text[c.clone()].trim().is_empty());
+        }
+    }
+
+    #[test]
+    fn overlap_repeats_the_tail() {
+        let text = format!(
+            "{}\n\n{}",
+            "alpha ".repeat(150).trim(),
+            "omega ".repeat(150).trim()
+        );
+        let chunks = chunk(
+            &text,
+            &ChunkConfig {
+                target: 900,
+                max: 1400,
+                overlap: 60,
+            },
+        );
+        assert_eq!(chunks.len(), 2);
+        assert!(
+            text[chunks[1].clone()].starts_with("alpha"),
+            "second chunk should start with overlap"
+        );
+    }
+
+    #[test]
+    fn empty_and_blank_text_has_no_chunks() {
+        assert!(chunk("", &ChunkConfig::default()).is_empty());
+        assert!(chunk(" \n\n \t\n", &ChunkConfig::default()).is_empty());
+    }
+}

@@ -1,0 +1,101 @@
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Errors of the engine's own operations (not of a job: see [`crate::JobError`]).
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error(
+        "this database was written by a newer version of Trove (schema {found}; this build knows up to {known}); \
+         update Trove, or open another database with --db"
+    )]
+    NewerSchema { found: u32, known: u32 },
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        version: u32,
+        name: &'static str,
+        source: rusqlite::Error,
+    },
+    #[error("no item {0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// A stable machine-readable code for the UI (`{code, message}`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Sql(_) => "database",
+            Error::NewerSchema { .. } => "newer_schema",
+            Error::Migration { .. } => "migration",
+            Error::NotFound(_) => "not_found",
+            Error::Invalid(_) => "invalid",
+            Error::Conflict(_) => "conflict",
+            Error::Io(_) => "io",
+        }
+    }
+}
+
+/// How a job attempt ended badly. `message` is a sentence for a person; it becomes the
+/// item's `processing_error`.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("{message}")]
+pub struct JobError {
+    pub message: String,
+    pub retry: Retry,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Retrying cannot help (unsupported type, encrypted PDF, 404): fail at once.
+    Never,
+    /// Might work later (timeout, 5xx, locked database): retry with backoff.
+    Backoff,
+    /// The other side said when (429/503 Retry-After): retry no sooner than this many ms.
+    After(u64),
+}
+
+impl JobError {
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retry: Retry::Never,
+        }
+    }
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retry: Retry::Backoff,
+        }
+    }
+    pub fn retry_after(message: impl Into<String>, ms: u64) -> Self {
+        Self {
+            message: message.into(),
+            retry: Retry::After(ms),
+        }
+    }
+}
+
+impl From<Error> for JobError {
+    fn from(e: Error) -> Self {
+        match &e {
+            Error::Sql(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                JobError::transient("the database was busy; will retry")
+            }
+            Error::Io(_) => JobError::transient(e.to_string()),
+            _ => JobError::permanent(e.to_string()),
+        }
+    }
+}

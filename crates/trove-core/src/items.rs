@@ -1,0 +1,195 @@
+//! Reading items (both tables, one shape) and the seed's monitoring queries.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::clock::{db_ts, rfc3339};
+use crate::error::{Error, Result};
+use crate::model::{Counts, DurationBucket, FailedRow, Item, ItemKind, ItemRef, Status, StuckRow};
+
+/// Both tables as one row shape. `{w}` is replaced by a per-table filter on alias `t`.
+const ITEM_SELECT: &str = "
+SELECT 'f', t.id, t.filename, t.path, t.mime, t.size, t.status, t.processing_error, t.job_id,
+       t.chunk_count, t.duplicate_of, t.uploaded_at, t.updated_at, j.progress, j.stage, j.attempts, j.max_attempts
+  FROM knowledge_files t LEFT JOIN jobs j ON j.id = t.job_id WHERE {wf}
+UNION ALL
+SELECT 'u', t.id, COALESCE(t.title, t.url), COALESCE(t.final_url, t.url), t.mime, t.size, t.status, t.processing_error,
+       t.job_id, t.chunk_count, t.duplicate_of, t.created_at, t.updated_at, j.progress, j.stage, j.attempts, j.max_attempts
+  FROM scraped_contents t LEFT JOIN jobs j ON j.id = t.job_id WHERE {wu}";
+
+fn map_item(r: &Row<'_>) -> rusqlite::Result<Item> {
+    let k: String = r.get(0)?;
+    let kind = if k == "f" {
+        ItemKind::File
+    } else {
+        ItemKind::Url
+    };
+    let status = Status::from_db(r.get::<_, Option<String>>(6)?.as_deref());
+    let progress: Option<i64> = r.get(13)?;
+    let progress = match status {
+        Status::Completed => 100,
+        Status::Processing => progress.unwrap_or(0).clamp(0, 100) as u8,
+        _ => 0,
+    };
+    Ok(Item {
+        id: ItemRef {
+            kind,
+            id: r.get(1)?,
+        },
+        kind,
+        name: r.get(2)?,
+        location: r.get(3)?,
+        mime: r.get(4)?,
+        size: r.get(5)?,
+        status,
+        progress,
+        stage: if status == Status::Processing {
+            r.get(14)?
+        } else {
+            None
+        },
+        error: if status == Status::Failed {
+            r.get(7)?
+        } else {
+            None
+        },
+        job_id: r.get(8)?,
+        attempts: r.get::<_, Option<u32>>(15)?.unwrap_or(0),
+        max_attempts: r.get::<_, Option<u32>>(16)?.unwrap_or(0),
+        chunk_count: r.get(9)?,
+        duplicate_of: r.get(10)?,
+        added_at: rfc3339(&r.get::<_, String>(11)?),
+        updated_at: rfc3339(&r.get::<_, String>(12)?),
+    })
+}
+
+fn select(wf: &str, wu: &str) -> String {
+    ITEM_SELECT.replace("{wf}", wf).replace("{wu}", wu)
+}
+
+pub fn get(conn: &Connection, item: ItemRef) -> Result<Item> {
+    let (wf, wu) = match item.kind {
+        ItemKind::File => ("t.id = ?1", "0"),
+        ItemKind::Url => ("0", "t.id = ?1"),
+    };
+    conn.prepare_cached(&select(wf, wu))?
+        .query_row([item.id], map_item)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(item.to_string()))
+}
+
+pub fn get_many(conn: &Connection, items: &[ItemRef]) -> Result<Vec<Item>> {
+    items
+        .iter()
+        .filter_map(|i| match get(conn, *i) {
+            Err(Error::NotFound(_)) => None,
+            other => Some(other),
+        })
+        .collect()
+}
+
+/// Newest first, optionally one status and/or one kind.
+pub fn list(
+    conn: &Connection,
+    status: Option<Status>,
+    kind: Option<ItemKind>,
+    limit: u32,
+) -> Result<Vec<Item>> {
+    let f = status.map_or("1", Status::sql_filter);
+    let wf = if kind == Some(ItemKind::Url) { "0" } else { f };
+    let wu = if kind == Some(ItemKind::File) { "0" } else { f };
+    let sql = format!("{} ORDER BY 12 DESC, 2 DESC LIMIT ?1", select(wf, wu));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([limit], map_item)?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// Counts by status (the seed's "Files by status"), NULL counted as completed.
+pub fn counts(conn: &Connection, kind: Option<ItemKind>) -> Result<Counts> {
+    let mut c = Counts::default();
+    for k in [ItemKind::File, ItemKind::Url] {
+        if kind.is_some_and(|x| x != k) {
+            continue;
+        }
+        let sql = format!("SELECT status, COUNT(*) FROM {} GROUP BY status", k.table());
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        for row in rows {
+            let (s, n) = row?;
+            match Status::from_db(s.as_deref()) {
+                Status::Pending => c.pending += n,
+                Status::Processing => c.processing += n,
+                Status::Completed => c.completed += n,
+                Status::Failed => c.failed += n,
+            }
+            c.total += n;
+        }
+    }
+    Ok(c)
+}
+
+/// The seed's "Failed files with errors", newest first, both tables.
+pub fn failed(conn: &Connection, limit: u32) -> Result<Vec<FailedRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT 'f' || id, filename, processing_error, uploaded_at FROM knowledge_files WHERE status = 'failed'
+         UNION ALL
+         SELECT 'u' || id, COALESCE(title, url), processing_error, created_at FROM scraped_contents WHERE status = 'failed'
+         ORDER BY 4 DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok(FailedRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            error: r
+                .get::<_, Option<String>>(2)?
+                .unwrap_or_else(|| "unknown error".into()),
+            added_at: rfc3339(&r.get::<_, String>(3)?),
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// The seed's "Pending jobs older than 10 minutes (stuck?)", generalised to any age.
+pub fn stuck(conn: &Connection, now_ms: i64, older_than_ms: i64) -> Result<Vec<StuckRow>> {
+    let now = db_ts(now_ms);
+    let cutoff = db_ts(now_ms - older_than_ms);
+    let mut stmt = conn.prepare_cached(
+        "SELECT 'f' || id, filename, uploaded_at, CAST((julianday(?1) - julianday(uploaded_at)) * 1440 AS INTEGER)
+           FROM knowledge_files WHERE status = 'pending' AND uploaded_at < ?2
+         UNION ALL
+         SELECT 'u' || id, COALESCE(title, url), created_at, CAST((julianday(?1) - julianday(created_at)) * 1440 AS INTEGER)
+           FROM scraped_contents WHERE status = 'pending' AND created_at < ?2
+         ORDER BY 3",
+    )?;
+    let rows = stmt.query_map(params![now, cutoff], |r| {
+        Ok(StuckRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            added_at: rfc3339(&r.get::<_, String>(2)?),
+            minutes_pending: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// The seed's "Processing time distribution": seconds from upload to the last update of
+/// completed items → count (both tables).
+pub fn distribution(conn: &Connection) -> Result<Vec<DurationBucket>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s, COUNT(*) FROM (
+             SELECT CAST(ROUND((julianday(updated_at) - julianday(uploaded_at)) * 86400) AS INTEGER) AS s
+               FROM knowledge_files WHERE status = 'completed'
+             UNION ALL
+             SELECT CAST(ROUND((julianday(updated_at) - julianday(created_at)) * 86400) AS INTEGER)
+               FROM scraped_contents WHERE status = 'completed')
+         GROUP BY s ORDER BY s",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(DurationBucket {
+            seconds: r.get(0)?,
+            count: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}

@@ -1,0 +1,193 @@
+//! Versioned up/down migrations, embedded in the binary from `migrations/`.
+//!
+//! Each migration runs in its own IMMEDIATE transaction together with its bookkeeping
+//! (`schema_migrations` row and `PRAGMA user_version`), so a crash leaves the database at
+//! a whole version. A database whose version is newer than this build knows is refused.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+pub struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub up: &'static str,
+    pub down: &'static str,
+}
+
+macro_rules! migration {
+    ($v:expr, $name:literal) => {
+        Migration {
+            version: $v,
+            name: $name,
+            up: include_str!(concat!("../../../migrations/", $name, ".up.sql")),
+            down: include_str!(concat!("../../../migrations/", $name, ".down.sql")),
+        }
+    };
+}
+
+pub static MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_initial"),
+    migration!(2, "0002_status_fields"),
+    migration!(3, "0003_jobs"),
+    migration!(4, "0004_content"),
+    migration!(5, "0005_embeddings"),
+];
+
+/// The newest schema version this build knows.
+pub fn latest() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationState {
+    pub version: u32,
+    pub name: &'static str,
+    pub applied_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub current: u32,
+    pub latest: u32,
+    pub migrations: Vec<MigrationState>,
+}
+
+fn ensure_bookkeeping(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    INTEGER PRIMARY KEY,
+             name       TEXT NOT NULL,
+             applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
+         );",
+    )?;
+    Ok(())
+}
+
+/// The schema version recorded in the file (`PRAGMA user_version`).
+pub fn current(conn: &Connection) -> Result<u32> {
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    Ok(u32::try_from(v).unwrap_or(0))
+}
+
+fn refuse_newer(conn: &Connection) -> Result<u32> {
+    let cur = current(conn)?;
+    if cur > latest() {
+        return Err(Error::NewerSchema {
+            found: cur,
+            known: latest(),
+        });
+    }
+    Ok(cur)
+}
+
+pub fn status(conn: &Connection) -> Result<Status> {
+    let cur = current(conn)?;
+    let has_table: bool = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'",
+            [],
+            |_| Ok(true),
+        )
+        .optional()?
+        .unwrap_or(false);
+    let mut migrations = Vec::new();
+    for m in MIGRATIONS {
+        let applied_at = if has_table && m.version <= cur {
+            conn.query_row(
+                "SELECT applied_at FROM schema_migrations WHERE version = ?1",
+                [m.version],
+                |r| r.get(0),
+            )
+            .optional()?
+        } else {
+            None
+        };
+        migrations.push(MigrationState {
+            version: m.version,
+            name: m.name,
+            applied_at,
+        });
+    }
+    Ok(Status {
+        current: cur,
+        latest: latest(),
+        migrations,
+    })
+}
+
+/// Apply migrations up to `to` (default: latest). Returns the versions applied.
+pub fn up(conn: &mut Connection, to: Option<u32>) -> Result<Vec<u32>> {
+    let cur = refuse_newer(conn)?;
+    let target = to.unwrap_or_else(latest);
+    if target > latest() {
+        return Err(Error::Invalid(format!(
+            "there is no migration {target}; the latest is {}",
+            latest()
+        )));
+    }
+    let mut applied = Vec::new();
+    if cur >= target {
+        return Ok(applied);
+    }
+    ensure_bookkeeping(conn)?;
+    for m in MIGRATIONS
+        .iter()
+        .filter(|m| m.version > cur && m.version <= target)
+    {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Re-check inside the write lock: another process may have migrated meanwhile.
+        let now = current(&tx)?;
+        if now >= m.version {
+            continue;
+        }
+        tx.execute_batch(m.up).map_err(|e| Error::Migration {
+            version: m.version,
+            name: m.name,
+            source: e,
+        })?;
+        tx.execute(
+            "INSERT OR REPLACE INTO schema_migrations (version, name) VALUES (?1, ?2)",
+            (m.version, m.name),
+        )?;
+        tx.pragma_update(None, "user_version", m.version)?;
+        tx.commit()?;
+        applied.push(m.version);
+    }
+    Ok(applied)
+}
+
+/// Roll back down to version `to` (default: one step). Returns the versions rolled back.
+pub fn down(conn: &mut Connection, to: Option<u32>) -> Result<Vec<u32>> {
+    let cur = refuse_newer(conn)?;
+    let target = to.unwrap_or(cur.saturating_sub(1));
+    let mut rolled = Vec::new();
+    if target >= cur {
+        return Ok(rolled);
+    }
+    ensure_bookkeeping(conn)?;
+    for m in MIGRATIONS
+        .iter()
+        .rev()
+        .filter(|m| m.version <= cur && m.version > target)
+    {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if current(&tx)? != m.version {
+            continue;
+        }
+        tx.execute_batch(m.down).map_err(|e| Error::Migration {
+            version: m.version,
+            name: m.name,
+            source: e,
+        })?;
+        tx.execute(
+            "DELETE FROM schema_migrations WHERE version = ?1",
+            [m.version],
+        )?;
+        tx.pragma_update(None, "user_version", m.version - 1)?;
+        tx.commit()?;
+        rolled.push(m.version);
+    }
+    Ok(rolled)
+}

@@ -1,0 +1,329 @@
+//! The types the engine hands out (CLI `--json`, the desktop shell, the UI bindings).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum ItemKind {
+    File,
+    Url,
+}
+
+impl ItemKind {
+    pub fn table(self) -> &'static str {
+        match self {
+            ItemKind::File => "knowledge_files",
+            ItemKind::Url => "scraped_contents",
+        }
+    }
+    pub fn from_table(t: &str) -> Option<Self> {
+        match t {
+            "knowledge_files" => Some(ItemKind::File),
+            "scraped_contents" => Some(ItemKind::Url),
+            _ => None,
+        }
+    }
+}
+
+/// A reference to a row of `knowledge_files` (`f12`) or `scraped_contents` (`u7`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ItemRef {
+    pub kind: ItemKind,
+    pub id: i64,
+}
+
+impl ItemRef {
+    pub fn file(id: i64) -> Self {
+        Self {
+            kind: ItemKind::File,
+            id,
+        }
+    }
+    pub fn url(id: i64) -> Self {
+        Self {
+            kind: ItemKind::Url,
+            id,
+        }
+    }
+}
+
+impl fmt::Display for ItemRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = match self.kind {
+            ItemKind::File => 'f',
+            ItemKind::Url => 'u',
+        };
+        write!(f, "{p}{}", self.id)
+    }
+}
+
+impl FromStr for ItemRef {
+    type Err = Error;
+    /// `f12`, `u7`, or a bare number (a file).
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        let bad = || {
+            Error::Invalid(format!(
+                "'{s}' is not an item id (expected f12 for a file, u7 for a URL)"
+            ))
+        };
+        let (kind, num) = match s.as_bytes().first() {
+            Some(b'f' | b'F') => (ItemKind::File, &s[1..]),
+            Some(b'u' | b'U') => (ItemKind::Url, &s[1..]),
+            Some(b'0'..=b'9') => (ItemKind::File, s),
+            _ => return Err(bad()),
+        };
+        let id: i64 = num.parse().map_err(|_| bad())?;
+        Ok(Self { kind, id })
+    }
+}
+
+impl Serialize for ItemRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ItemRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Processing,
+    Completed,
+    Failed,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Pending,
+        Status::Processing,
+        Status::Completed,
+        Status::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Processing => "processing",
+            Status::Completed => "completed",
+            Status::Failed => "failed",
+        }
+    }
+
+    /// Read a status column. NULL (rows from before the status column, or written by an
+    /// older app) reads as completed, as the original design promised.
+    pub fn from_db(v: Option<&str>) -> Status {
+        match v {
+            Some("pending") => Status::Pending,
+            Some("processing") => Status::Processing,
+            Some("failed") => Status::Failed,
+            _ => Status::Completed,
+        }
+    }
+
+    /// SQL condition selecting rows of this status from a table aliased `t`, NULL-aware and
+    /// index-friendly.
+    pub fn sql_filter(self) -> &'static str {
+        match self {
+            Status::Pending => "t.status = 'pending'",
+            Status::Processing => "t.status = 'processing'",
+            Status::Completed => "(t.status = 'completed' OR t.status IS NULL)",
+            Status::Failed => "t.status = 'failed'",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.to_ascii_lowercase().as_str() {
+            "pending" => Ok(Status::Pending),
+            "processing" => Ok(Status::Processing),
+            "completed" => Ok(Status::Completed),
+            "failed" => Ok(Status::Failed),
+            _ => Err(Error::Invalid(format!(
+                "'{s}' is not a status (pending, processing, completed, failed)"
+            ))),
+        }
+    }
+}
+
+/// One row of the library: a file or a URL, with its job's live fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Item {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub id: ItemRef,
+    pub kind: ItemKind,
+    /// File name, or page title, or the URL.
+    pub name: String,
+    /// Absolute path or URL (final URL after redirects once fetched).
+    pub location: String,
+    pub mime: Option<String>,
+    pub size: Option<i64>,
+    pub status: Status,
+    pub progress: u8,
+    pub stage: Option<String>,
+    pub error: Option<String>,
+    pub job_id: Option<String>,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub chunk_count: i64,
+    pub duplicate_of: Option<String>,
+    /// RFC 3339, UTC.
+    pub added_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Skipped {
+    pub input: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AddReport {
+    pub added: Vec<Item>,
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Counts {
+    pub pending: i64,
+    pub processing: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct FailedRow {
+    pub id: String,
+    pub name: String,
+    pub error: String,
+    pub added_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct StuckRow {
+    pub id: String,
+    pub name: String,
+    pub added_at: String,
+    pub minutes_pending: i64,
+}
+
+/// The seed's processing-time distribution: seconds from upload to completion → count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DurationBucket {
+    pub seconds: i64,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct QueueState {
+    pub paused: bool,
+    pub concurrency: u32,
+    pub running: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Overview {
+    pub counts: Counts,
+    pub failed: Vec<FailedRow>,
+    pub stuck: Vec<StuckRow>,
+    pub distribution: Vec<DurationBucket>,
+    pub queue: QueueState,
+}
+
+/// A job as `trove show` reports it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobInfo {
+    pub id: String,
+    pub kind: String,
+    pub state: String,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub stalls: u32,
+    pub progress: u8,
+    pub stage: Option<String>,
+    pub last_error: Option<String>,
+    pub run_after_ms: i64,
+    pub created_ms: i64,
+    pub started_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHit {
+    pub item_id: String,
+    pub name: String,
+    pub location: String,
+    pub chunk_id: i64,
+    /// Highlighted terms are wrapped in U+0002 … U+0003.
+    pub snippet: String,
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    Keyword,
+    Semantic,
+    Hybrid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SearchResponse {
+    pub hits: Vec<SearchHit>,
+    pub mode: SearchMode,
+    pub notice: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct ChunkView {
+    pub item_id: String,
+    pub name: String,
+    pub location: String,
+    pub text: String,
+    /// The chunk's range inside `text`, in UTF-16 code units (what JavaScript indexes by).
+    pub start: u32,
+    pub end: u32,
+}

@@ -1,0 +1,2 @@
+DROP TABLE scraped_contents;
+DROP TABLE knowledge_files;
