@@ -1,0 +1,144 @@
+use serde::{Deserialize, Serialize};
+
+use crate::human_size;
+
+/// Why a file could not be turned into text.
+///
+/// `Display` is one sentence a person understands; it is shown in the UI as is.
+/// The enum is `Clone + Serialize` so it can cross the sandbox boundary as JSON
+/// and be stored by the engine.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum ExtractError {
+    #[error("file is empty")]
+    Empty,
+
+    #[error("file is too large ({}; the limit is {})", human_size(*size), human_size(*limit))]
+    TooLarge { size: u64, limit: u64 },
+
+    #[error("extracted text is too large ({}; the limit is {})", human_size(*size), human_size(*limit))]
+    TextTooLarge { size: u64, limit: u64 },
+
+    /// A recognised but unsupported file type, e.g. `ZIP archive`, `application/zip`.
+    #[error("unsupported file type: {name} ({mime})")]
+    Unsupported { name: String, mime: String },
+
+    /// Binary data that is not a recognised format. `name` is what the file was
+    /// called (its extension if it has one).
+    #[error("binary data that is not text{}", named(name))]
+    Binary { name: Option<String> },
+
+    #[error("PDF is password-protected")]
+    PasswordProtected,
+
+    #[error("PDF is damaged and could not be read ({reason})")]
+    PdfDamaged { reason: String },
+
+    #[error("PDF has no extractable text (scanned images?)")]
+    PdfNoText,
+
+    #[error("Word document is damaged and could not be read ({reason})")]
+    DocxDamaged { reason: String },
+
+    #[error("Word document unpacks to more than {} (possible zip bomb)", human_size(*limit))]
+    DocxTooLarge { limit: u64 },
+
+    /// A parser panicked. `format` is e.g. "PDF text extraction".
+    #[error("{format} crashed")]
+    Crashed { format: String },
+
+    #[error("extraction took longer than {secs} s and was stopped")]
+    Timeout { secs: u64 },
+
+    /// The sandboxed extractor died (signal, out of memory, garbled reply).
+    #[error("the extractor crashed while reading this file")]
+    ExtractorCrashed { detail: String },
+
+    #[error("file no longer exists at {path}")]
+    NotFound { path: String },
+
+    #[error("{path} is a folder, not a file")]
+    IsDirectory { path: String },
+
+    #[error("permission denied reading {path}")]
+    PermissionDenied { path: String },
+
+    /// Transient I/O trouble (disk, network share, interrupted read).
+    #[error("could not read the file: {message}")]
+    Io { message: String },
+
+    /// The sandbox child could not be started or talked to (transient).
+    #[error("could not run the extractor: {message}")]
+    Sandbox { message: String },
+}
+
+fn named(name: &Option<String>) -> String {
+    match name {
+        Some(n) => format!(" (named {n})"),
+        None => String::new(),
+    }
+}
+
+impl ExtractError {
+    /// `true` when retrying the same file unchanged would fail the same way.
+    /// I/O hiccups and sandbox start-up failures are transient.
+    pub fn is_permanent(&self) -> bool {
+        !matches!(self, ExtractError::Io { .. } | ExtractError::Sandbox { .. })
+    }
+
+    pub(crate) fn from_io(e: &std::io::Error, path: &std::path::Path) -> ExtractError {
+        let p = path.display().to_string();
+        match e.kind() {
+            std::io::ErrorKind::NotFound => ExtractError::NotFound { path: p },
+            std::io::ErrorKind::PermissionDenied => ExtractError::PermissionDenied { path: p },
+            std::io::ErrorKind::IsADirectory => ExtractError::IsDirectory { path: p },
+            _ => ExtractError::Io {
+                message: e.to_string(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_read_well() {
+        let e = ExtractError::TooLarge {
+            size: 300 * 1024 * 1024,
+            limit: 256 * 1024 * 1024,
+        };
+        assert_eq!(e.to_string(), "file is too large (300 MB; the limit is 256 MB)");
+        let e = ExtractError::Binary {
+            name: Some(".txt".into()),
+        };
+        assert_eq!(e.to_string(), "binary data that is not text (named .txt)");
+        assert_eq!(
+            ExtractError::Timeout { secs: 60 }.to_string(),
+            "extraction took longer than 60 s and was stopped"
+        );
+        assert_eq!(
+            ExtractError::Crashed {
+                format: "PDF text extraction".into()
+            }
+            .to_string(),
+            "PDF text extraction crashed"
+        );
+        assert!(ExtractError::PasswordProtected.is_permanent());
+        assert!(!ExtractError::Io {
+            message: "x".into()
+        }
+        .is_permanent());
+    }
+
+    #[test]
+    fn roundtrips_through_json() {
+        let e = ExtractError::PdfDamaged {
+            reason: "no xref".into(),
+        };
+        let s = serde_json::to_string(&e).unwrap();
+        let back: ExtractError = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, e);
+    }
+}
