@@ -1,0 +1,99 @@
+// The ONLY module that talks to Tauri. Everything else uses `Backend`.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
+import type {
+  AddReport,
+  AppError,
+  Backend,
+  ChunkView,
+  DragState,
+  EngineEvent,
+  Item,
+  Overview,
+  QueueState,
+  SearchResponse,
+  Status,
+} from "./types";
+import { isAppError } from "./types";
+
+/** Normalise whatever a command rejected with into an AppError. */
+function toAppError(e: unknown): AppError {
+  if (isAppError(e)) return e;
+  if (typeof e === "string") return { code: "internal", message: e };
+  if (e instanceof Error) return { code: "internal", message: e.message };
+  return { code: "internal", message: "The app did not answer." };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+/**
+ * Tauri's `listen` resolves asynchronously; the Backend contract returns a
+ * synchronous unsubscribe, so we remember an early unsubscribe and honour it
+ * once the listener is in place.
+ */
+function syncUnlisten(p: Promise<UnlistenFn>): () => void {
+  let stopped = false;
+  let unlisten: UnlistenFn | null = null;
+  p.then(
+    (fn) => {
+      if (stopped) fn();
+      else unlisten = fn;
+    },
+    (e) => console.error("trove: could not subscribe", e),
+  );
+  return () => {
+    stopped = true;
+    if (unlisten) {
+      unlisten();
+      unlisten = null;
+    }
+  };
+}
+
+export function createTauriBackend(): Backend {
+  return {
+    listItems: (status: Status | null) => call<Item[]>("list_items", { status }),
+    addFilesDialog: () => call<AddReport>("add_files_dialog"),
+    addFolderDialog: () => call<AddReport>("add_folder_dialog"),
+    addUrls: (urls: string[]) => call<AddReport>("add_urls", { urls }),
+    retryItem: (id: string) => call<Item>("retry_item", { id }),
+    retryAllFailed: () => call<number>("retry_all_failed"),
+    deleteItem: (id: string) => call<void>("delete_item", { id }),
+    overview: () => call<Overview>("overview"),
+    setPaused: (paused: boolean) => call<QueueState>("set_paused", { paused }),
+    setConcurrency: (n: number) => call<QueueState>("set_concurrency", { n }),
+    search: (query: string, limit: number) => call<SearchResponse>("search", { query, limit }),
+    openChunk: (chunkId: number) => call<ChunkView>("open_chunk", { chunkId }),
+
+    onEvents(cb: (batch: EngineEvent[]) => void): () => void {
+      return syncUnlisten(
+        listen<EngineEvent[]>("trove://events", (e) => cb(e.payload as EngineEvent[])),
+      );
+    },
+
+    onDragState(cb: (s: DragState) => void): () => void {
+      let lastCount = 0;
+      return syncUnlisten(
+        getCurrentWebview().onDragDropEvent((e) => {
+          const p = e.payload;
+          if (p.type === "enter" || p.type === "drop") {
+            lastCount = p.paths?.length ?? 0;
+            cb({ state: p.type, count: lastCount });
+          } else if (p.type === "over") {
+            cb({ state: "over", count: lastCount });
+          } else {
+            cb({ state: "leave", count: 0 });
+            lastCount = 0;
+          }
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,126 @@
+// Pure formatting helpers (unit-tested).
+import type { Item, Status } from "../backend/types";
+
+const UNITS = ["B", "kB", "MB", "GB", "TB"];
+
+/** 1234567 → "1.2 MB" (decimal units, like Finder/Files). null → "—" */
+export function humanSize(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return "—";
+  if (bytes < 1000) return `${bytes} B`;
+  let v = bytes;
+  let u = 0;
+  while (v >= 1000 && u < UNITS.length - 1) {
+    v /= 1000;
+    u += 1;
+  }
+  const s = v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(1);
+  return `${s.replace(/\.0$/, "")} ${UNITS[u]}`;
+}
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+/** "just now", "5 min ago", "3 h ago", "yesterday", "4 days ago", then a date. */
+export function relativeTime(iso: string, now: number = Date.now()): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return "—";
+  const d = now - t;
+  if (d < 45_000) return "just now";
+  if (d < HOUR) return `${Math.max(1, Math.round(d / MIN))} min ago`;
+  if (d < DAY) return `${Math.round(d / HOUR)} h ago`;
+  if (d < 2 * DAY) return "yesterday";
+  if (d < 30 * DAY) return `${Math.floor(d / DAY)} days ago`;
+  return new Date(t).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+}
+
+/** Full local date and time, for hover and screen readers. */
+export function absoluteTime(iso: string): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  return new Date(t).toLocaleString(undefined, {
+    year: "numeric",
+    month: "long",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+}
+
+const MIME_LABELS: Record<string, string> = {
+  "application/pdf": "PDF",
+  "text/markdown": "Markdown",
+  "text/plain": "Text",
+  "text/html": "HTML",
+  "text/csv": "CSV",
+  "application/epub+zip": "EPUB",
+  "application/json": "JSON",
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+  "application/msword": "Word",
+  "application/vnd.oasis.opendocument.text": "OpenDocument",
+  "application/rtf": "RTF",
+};
+
+/** Short human type: "PDF", "Markdown", "Web page", "File". */
+export function kindLabel(item: Pick<Item, "kind" | "mime" | "name">): string {
+  if (item.kind === "url") return "Web page";
+  if (item.mime && MIME_LABELS[item.mime]) return MIME_LABELS[item.mime]!;
+  const ext = /\.([a-z0-9]{1,8})$/i.exec(item.name)?.[1];
+  if (ext) return ext.toUpperCase();
+  if (item.mime) return item.mime.split("/")[1]?.toUpperCase() ?? "File";
+  return "File";
+}
+
+export const STATUS_LABEL: Record<Status, string> = {
+  pending: "Pending",
+  processing: "Processing…",
+  completed: "Completed",
+  failed: "Failed",
+};
+
+/** "1 chunk", "184 chunks" */
+export function plural(n: number, one: string, many = one + "s"): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+}
+
+/** Badge text for a row (what a sighted user reads). */
+export function badgeText(item: Item): string {
+  switch (item.status) {
+    case "pending":
+      return "Pending";
+    case "processing":
+      return `Processing… ${clampPct(item.progress)}%`;
+    case "completed":
+      return `Completed · ${plural(item.chunkCount, "chunk")}`;
+    case "failed":
+      return "Failed";
+  }
+}
+
+export function clampPct(p: number): number {
+  if (!Number.isFinite(p)) return 0;
+  return Math.max(0, Math.min(100, Math.round(p)));
+}
+
+/** "extracting" → "Extracting" */
+export function stageLabel(stage: string | null): string {
+  if (!stage) return "";
+  return stage.charAt(0).toUpperCase() + stage.slice(1);
+}
+
+/** Split a pasted block into URL candidates: one per line or space separated. */
+export function parseUrlList(text: string): string[] {
+  return text
+    .split(/\s+/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** "2 min", "1 h 5 min" */
+export function minutesLabel(min: number): string {
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  const m = min % 60;
+  return m ? `${h} h ${m} min` : `${h} h`;
+}

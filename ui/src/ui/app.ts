@@ -1,0 +1,320 @@
+// App shell: wires the backend, store, views, dialogs, overlay and toasts.
+import type { AddReport, Backend, DragState, EngineEvent, Status } from "../backend/types";
+import { errorMessage } from "../backend/types";
+import { createFrameBatcher } from "../lib/batcher";
+import { plural } from "../lib/format";
+import { ItemStore } from "../lib/store";
+import type { Ctx } from "./context";
+import { createDetailsDialog, createUrlDialog } from "./dialogs";
+import { button, h, icon, setText } from "./dom";
+import { createLibrary } from "./library";
+import { createQueuePanel } from "./queue";
+import { createSearch } from "./search";
+import { createToaster } from "./toast";
+
+declare global {
+  interface Window {
+    /** read-only diagnostics for tests and benchmarks */
+    __trove?: { store: ItemStore; ready: boolean; frames: number; applied: number };
+  }
+}
+
+export async function startApp(root: HTMLElement, backend: Backend): Promise<void> {
+  const store = new ItemStore();
+  const toast = createToaster();
+  const diag = { store, ready: false, frames: 0, applied: 0 };
+  window.__trove = diag;
+
+  const ctx: Ctx = {
+    backend,
+    store,
+    toast,
+    queue: null,
+    overview: null,
+    actions: {
+      retry,
+      retryAll,
+      remove,
+      details: (id) => details.open(id),
+      addFiles: () => addVia(() => backend.addFilesDialog(), "file"),
+      addFolder: () => addVia(() => backend.addFolderDialog(), "file"),
+      addUrls: () => urlDialog.open(),
+      setFilter,
+      reveal: (id) => {
+        showView("library");
+        library.reveal(id);
+      },
+      showView,
+    },
+  };
+
+  const library = createLibrary(ctx);
+  const search = createSearch(ctx);
+  const queue = createQueuePanel(ctx);
+  const urlDialog = createUrlDialog(ctx, (r) => reportAdded(r, "page"));
+  const details = createDetailsDialog(ctx);
+
+  // ------------------------------------------------------------- layout
+  const tabLib = h("button", { class: "tab", attrs: { type: "button", role: "tab", id: "tab-library", "aria-controls": "panel-library", "aria-selected": "true" }, data: { testid: "tab-library" } }, icon("library"), h("span", { text: "Library" }));
+  const tabSearch = h("button", { class: "tab", attrs: { type: "button", role: "tab", id: "tab-search", "aria-controls": "panel-search", "aria-selected": "false", tabindex: "-1", title: "Search (Ctrl+K or /)" }, data: { testid: "tab-search" } }, icon("search"), h("span", { text: "Search" }));
+  const tabs = h("div", { class: "tabs", attrs: { role: "tablist", "aria-label": "Views" } }, tabLib, tabSearch);
+  const runningPill = h("span", { class: "pill", attrs: { "aria-hidden": "true" } });
+  const queueToggle = button("Queue", { icon: "queue", class: "btn btn-ghost queue-toggle", testid: "queue-toggle" });
+  queueToggle.append(runningPill);
+  queueToggle.setAttribute("aria-controls", "queue-panel");
+  const topbar = h("header", { class: "topbar" }, h("div", { class: "brand" }, h("span", { class: "brand-mark", attrs: { "aria-hidden": "true" } }), h("span", { text: "Trove" })), tabs, h("span", { class: "grow" }), queueToggle);
+
+  const panelLib = h("div", { class: "tabpanel", attrs: { role: "tabpanel", id: "panel-library", "aria-labelledby": "tab-library" } }, library.el);
+  const panelSearch = h("div", { class: "tabpanel", attrs: { role: "tabpanel", id: "panel-search", "aria-labelledby": "tab-search", hidden: true } }, search.el);
+  const loading = h("div", { class: "loading-veil", attrs: { role: "status" }, data: { testid: "loading" } }, h("span", { class: "spinner", attrs: { "aria-hidden": "true" } }), h("span", { text: "Loading your library…" }));
+  const main = h("main", { class: "main" }, panelLib, panelSearch, loading);
+
+  const overlayCount = h("p", { class: "drop-count" });
+  const overlay = h(
+    "div",
+    { class: "drop-overlay", attrs: { hidden: true, "aria-hidden": "true" }, data: { testid: "drop-overlay" } },
+    h("div", { class: "drop-card" }, icon("upload", "drop-icon"), h("p", { class: "drop-title", text: "Drop to add to Trove" }), overlayCount),
+  );
+  const dragAnnounce = h("p", { class: "sr-only", attrs: { role: "status", "aria-live": "assertive" } });
+
+  root.replaceChildren(h("div", { class: "shell" }, topbar, h("div", { class: "body" }, main, queue.el)), overlay, dragAnnounce, toast.el, urlDialog.el, details.el);
+
+  // -------------------------------------------------------- queue toggle
+  let panelOpen = localStorage.getItem("trove.queuePanel") !== "closed";
+  const applyPanel = () => {
+    queue.el.hidden = !panelOpen;
+    queueToggle.setAttribute("aria-expanded", String(panelOpen));
+  };
+  applyPanel();
+  queueToggle.addEventListener("click", () => {
+    panelOpen = !panelOpen;
+    localStorage.setItem("trove.queuePanel", panelOpen ? "open" : "closed");
+    applyPanel();
+    if (panelOpen) refreshOverview();
+  });
+
+  // ---------------------------------------------------------------- tabs
+  let current: "library" | "search" = "library";
+  function showView(v: "library" | "search") {
+    current = v;
+    const lib = v === "library";
+    tabLib.setAttribute("aria-selected", String(lib));
+    tabSearch.setAttribute("aria-selected", String(!lib));
+    tabLib.tabIndex = lib ? 0 : -1;
+    tabSearch.tabIndex = lib ? -1 : 0;
+    panelLib.hidden = !lib;
+    panelSearch.hidden = lib;
+    if (lib) library.render();
+  }
+  tabLib.addEventListener("click", () => showView("library"));
+  tabSearch.addEventListener("click", () => {
+    showView("search");
+    search.focus();
+  });
+  tabs.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowRight" || e.key === "ArrowLeft" || e.key === "Home" || e.key === "End") {
+      e.preventDefault();
+      const next = current === "library" ? "search" : "library";
+      const target = e.key === "Home" ? "library" : e.key === "End" ? "search" : next;
+      showView(target);
+      (target === "library" ? tabLib : tabSearch).focus();
+    }
+  });
+  document.addEventListener("keydown", (e) => {
+    const t = e.target as HTMLElement;
+    const typing = t.closest("input, textarea, select, [contenteditable]") !== null;
+    if (((e.ctrlKey || e.metaKey) && (e.key === "k" || e.key === "f")) || (e.key === "/" && !typing && !e.ctrlKey && !e.metaKey)) {
+      if (document.querySelector("dialog[open]")) return;
+      e.preventDefault();
+      showView("search");
+      search.focus();
+    }
+  });
+
+  // ------------------------------------------------------------- actions
+  function setFilter(s: Status | null) {
+    store.setFilter(s);
+    library.render();
+  }
+
+  async function retry(id: string) {
+    try {
+      await backend.retryItem(id);
+    } catch (e) {
+      toast.show(`Could not retry: ${errorMessage(e)}`, { kind: "error" });
+    }
+  }
+
+  async function retryAll() {
+    try {
+      const n = await backend.retryAllFailed();
+      toast.show(n > 0 ? `Retrying ${plural(n, "item")}.` : "Nothing to retry.");
+    } catch (e) {
+      toast.show(`Could not retry: ${errorMessage(e)}`, { kind: "error" });
+    }
+  }
+
+  /** delete with undo: hidden now, deleted for real when the toast expires */
+  const pendingDeletes = new Map<string, () => void>();
+  function remove(id: string) {
+    const it = store.get(id);
+    if (!it || pendingDeletes.has(id)) return;
+    // move keyboard focus to a neighbour before the row disappears
+    const view = store.view();
+    const i = view.indexOf(id);
+    const neighbour = view[i + 1] ?? view[i - 1];
+    const hadFocus = (document.activeElement as HTMLElement | null)?.closest?.(".row") !== null;
+    store.hide(id);
+    library.render();
+    if (hadFocus && neighbour) library.reveal(neighbour);
+    const commit = async () => {
+      pendingDeletes.delete(id);
+      try {
+        await backend.deleteItem(id);
+      } catch (e) {
+        store.unhide(id);
+        library.render();
+        toast.show(`Could not delete “${it.name}”: ${errorMessage(e)}`, { kind: "error" });
+      }
+    };
+    pendingDeletes.set(id, commit);
+    toast.show(`Deleted “${it.name}”.`, {
+      testid: "delete-toast",
+      action: {
+        label: "Undo",
+        run: () => {
+          pendingDeletes.delete(id);
+          store.unhide(id);
+          library.render();
+          library.reveal(id);
+        },
+      },
+      timeout: 6000,
+      onExpire: () => void commit(),
+    });
+  }
+  // never lose a delete the user meant when the window goes away
+  window.addEventListener("pagehide", () => {
+    for (const c of [...pendingDeletes.values()]) c();
+  });
+
+  function reportAdded(r: AddReport, noun: string) {
+    if (r.added.length > 0) {
+      if (store.getFilter() !== null && store.getFilter() !== "pending") setFilter(null);
+      showView("library");
+      library.scrollToTop();
+      toast.show(`Added ${plural(r.added.length, noun)}.`, { kind: "success" });
+    }
+    if (r.skipped.length > 0) {
+      const first = r.skipped[0]!;
+      toast.show(
+        r.skipped.length === 1 ? `Skipped ${first.input}: ${first.reason}` : `Skipped ${plural(r.skipped.length, "item")} (e.g. ${first.input}: ${first.reason})`,
+        { kind: "info", timeout: 8000 },
+      );
+    }
+  }
+
+  async function addVia(fn: () => Promise<AddReport>, noun: string) {
+    try {
+      reportAdded(await fn(), noun);
+    } catch (e) {
+      toast.show(`Could not add: ${errorMessage(e)}`, { kind: "error" });
+    }
+  }
+
+  // ------------------------------------------------------ drag and drop
+  backend.onDragState((s: DragState) => {
+    const show = s.state === "enter" || s.state === "over";
+    if (show && overlay.hidden) setText(dragAnnounce, "Drop files to add them to Trove.");
+    overlay.hidden = !show;
+    document.documentElement.classList.toggle("dragging", show);
+    if (show) setText(overlayCount, s.count > 0 ? `${plural(s.count, "item")} — files and folders are indexed in the background` : "Files and folders are indexed in the background");
+    if (s.state === "drop") {
+      setText(dragAnnounce, s.count ? `Adding ${plural(s.count, "item")}.` : "Adding.");
+      if (store.getFilter() !== null && store.getFilter() !== "pending") setFilter(null);
+      showView("library");
+      library.scrollToTop();
+    }
+  });
+
+  // -------------------------------------------------------------- events
+  let overviewTimer: ReturnType<typeof setTimeout> | null = null;
+  let overviewInFlight = false;
+  let lastOverview = 0;
+  function refreshOverview() {
+    if (overviewTimer) return;
+    const wait = Math.max(0, 1000 - (performance.now() - lastOverview));
+    overviewTimer = setTimeout(async () => {
+      overviewTimer = null;
+      if (overviewInFlight || queue.el.hidden) return;
+      overviewInFlight = true;
+      lastOverview = performance.now();
+      try {
+        const o = await backend.overview();
+        ctx.overview = o;
+        queue.setOverview(o);
+        updatePill();
+      } catch (e) {
+        console.warn("trove: overview failed", e);
+      } finally {
+        overviewInFlight = false;
+      }
+    }, wait);
+  }
+  setInterval(refreshOverview, 15_000);
+
+  function updatePill() {
+    const c = store.visibleCounts();
+    const busy = c.processing + c.pending;
+    setText(runningPill, busy > 0 ? busy.toLocaleString("en-US") : "");
+    runningPill.hidden = busy === 0;
+    queueToggle.setAttribute("aria-label", busy > 0 ? `Queue, ${plural(busy, "item")} waiting or processing` : "Queue");
+  }
+
+  const batcher = createFrameBatcher<EngineEvent>((events) => {
+    diag.frames += 1;
+    diag.applied += events.length;
+    const res = store.apply(events);
+    if (res.queue) queue.setQueue(res.queue);
+    library.render();
+    details.refresh();
+    queue.setCounts();
+    updatePill();
+    for (const f of res.finished) {
+      // the OS notification is sent by Rust; the UI adds a toast
+      const total = f.completed + f.failed;
+      toast.show(
+        f.failed > 0 ? `Finished ${plural(total, "item")}: ${f.completed.toLocaleString("en-US")} ready, ${f.failed.toLocaleString("en-US")} failed.` : `Finished: ${plural(f.completed, "item")} ready to search.`,
+        {
+          kind: f.failed > 0 ? "info" : "success",
+          testid: "batch-toast",
+          action: f.failed > 0 ? { label: "Show failed", run: () => { showView("library"); setFilter("failed"); } } : undefined,
+        },
+      );
+    }
+    if (res.changed.size > 0 || res.queue || res.finished.length) refreshOverview();
+  });
+
+  // subscribe first, buffer until the initial list is in, so nothing is lost
+  let early: EngineEvent[] | null = [];
+  backend.onEvents((batch) => {
+    if (early) early.push(...batch);
+    else batcher.push(batch);
+  });
+  try {
+    const items = await backend.listItems(null);
+    store.load(items);
+  } catch (e) {
+    toast.show(`Could not load your library: ${errorMessage(e)}`, { kind: "error", timeout: 0 });
+  }
+  const buffered = early;
+  early = null;
+  batcher.push(buffered);
+  loading.hidden = true;
+  library.render();
+  queue.setCounts();
+  updatePill();
+  refreshOverview();
+  diag.ready = true;
+  document.documentElement.dataset.ready = "true";
+}

@@ -1,0 +1,24 @@
+import type { Backend, Overview, QueueState, Status } from "../backend/types";
+import type { ItemStore } from "../lib/store";
+import type { Toaster } from "./toast";
+
+/** Shared app services handed to every view. */
+export interface Ctx {
+  backend: Backend;
+  store: ItemStore;
+  toast: Toaster;
+  queue: QueueState | null;
+  overview: Overview | null;
+  actions: {
+    retry(id: string): void;
+    retryAll(): void;
+    remove(id: string): void;
+    details(id: string): void;
+    addFiles(): void;
+    addFolder(): void;
+    addUrls(): void;
+    setFilter(s: Status | null): void;
+    reveal(id: string): void;
+    showView(v: "library" | "search"): void;
+  };
+}
