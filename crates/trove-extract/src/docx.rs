@@ -12,9 +12,8 @@ use quick_xml::Reader;
 use crate::{DocKind, ExtractError, Extracted, Limits};
 
 pub(crate) fn extract_docx(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| damaged(format!(
-        "it is not a valid ZIP container: {e}"
-    )))?;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| damaged(format!("it is not a valid ZIP container: {e}")))?;
     let mut budget = limits.docx_max_uncompressed;
     let doc = read_part(&mut zip, "word/document.xml", &mut budget, limits)?
         .ok_or_else(|| damaged("word/document.xml is missing".into()))?;
@@ -74,21 +73,26 @@ fn document_text(xml: &[u8]) -> Result<String, ExtractError> {
     reader.config_mut().trim_text(false);
     let mut out = String::new();
     let mut in_t = 0usize;
+    let mut depth = 0usize;
     loop {
         let ev = reader
             .read_event()
             .map_err(|e| damaged(format!("word/document.xml is not valid XML: {e}")))?;
         match ev {
             Event::Start(e) => {
+                depth += 1;
                 if e.local_name().as_ref() == b"t" {
                     in_t += 1;
                 }
             }
-            Event::End(e) => match e.local_name().as_ref() {
-                b"t" => in_t = in_t.saturating_sub(1),
-                b"p" => out.push('\n'),
-                _ => {}
-            },
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                match e.local_name().as_ref() {
+                    b"t" => in_t = in_t.saturating_sub(1),
+                    b"p" => out.push('\n'),
+                    _ => {}
+                }
+            }
             Event::Empty(e) => match e.local_name().as_ref() {
                 b"tab" => out.push('\t'),
                 b"br" | b"cr" => out.push('\n'),
@@ -112,6 +116,9 @@ fn document_text(xml: &[u8]) -> Result<String, ExtractError> {
                         out.push_str(s);
                     }
                 }
+            }
+            Event::Eof if depth > 0 => {
+                return Err(damaged("word/document.xml is cut off".into()));
             }
             Event::Eof => break,
             _ => {}
@@ -162,7 +169,10 @@ mod tests {
             <w:p><w:r><w:t>Hello</w:t></w:r><w:r><w:tab/><w:t xml:space="preserve"> A &amp; B &#233;</w:t></w:r></w:p>
             <w:p><w:r><w:delText>gone</w:delText><w:instrText>PAGE</w:instrText><w:t>Two</w:t><w:br/><w:t>Three</w:t></w:r></w:p>
             </w:body></w:document>"#;
-        assert_eq!(document_text(xml).unwrap(), "Hello\t A & B \u{e9}\nTwo\nThree");
+        assert_eq!(
+            document_text(xml).unwrap(),
+            "Hello\t A & B \u{e9}\nTwo\nThree"
+        );
     }
 
     #[test]

@@ -109,7 +109,10 @@ mod tests {
             size: 300 * 1024 * 1024,
             limit: 256 * 1024 * 1024,
         };
-        assert_eq!(e.to_string(), "file is too large (300 MB; the limit is 256 MB)");
+        assert_eq!(
+            e.to_string(),
+            "file is too large (300 MB; the limit is 256 MB)"
+        );
         let e = ExtractError::Binary {
             name: Some(".txt".into()),
         };

@@ -7,8 +7,8 @@ use crate::{DocKind, Extracted};
 
 /// Elements whose content is never visible text.
 const SKIP: &[&str] = &[
-    "script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object",
-    "canvas", "select", "button",
+    "script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object", "canvas",
+    "select", "button",
 ];
 /// Elements that separate paragraphs (blank line).
 const PARAGRAPH: &[&str] = &[

@@ -136,7 +136,11 @@ pub fn extract(
     }
     let kind = match guard::run(|| detect(bytes, file_name)) {
         Ok(r) => r?,
-        Err(_) => return Err(ExtractError::Crashed { format: "file type detection".into() }),
+        Err(_) => {
+            return Err(ExtractError::Crashed {
+                format: "file type detection".into(),
+            })
+        }
     };
     let out = guard::run(|| extract_kind(kind, bytes, limits));
     let extracted = match out {

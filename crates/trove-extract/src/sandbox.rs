@@ -91,10 +91,7 @@ impl SandboxConfig {
 }
 
 /// Extract `path` in a child process (see the module docs).
-pub fn extract_file_sandboxed(
-    cfg: &SandboxConfig,
-    path: &Path,
-) -> Result<Extracted, ExtractError> {
+pub fn extract_file_sandboxed(cfg: &SandboxConfig, path: &Path) -> Result<Extracted, ExtractError> {
     // Cheap checks in the parent give precise errors without a process.
     precheck(path, &cfg.limits)?;
     let limits_json = serde_json::to_string(&cfg.limits).map_err(|e| ExtractError::Sandbox {

@@ -144,7 +144,10 @@ mod tests {
 
     #[test]
     fn md_titles() {
-        assert_eq!(markdown_title("intro\n# Hello #\n").as_deref(), Some("Hello"));
+        assert_eq!(
+            markdown_title("intro\n# Hello #\n").as_deref(),
+            Some("Hello")
+        );
         assert_eq!(
             markdown_title("---\ntitle: \"Front\"\n---\n# H\n").as_deref(),
             Some("Front")
@@ -163,8 +166,14 @@ mod tests {
 
     #[test]
     fn utf16_without_bom() {
-        let le: Vec<u8> = "hello world".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-        let be: Vec<u8> = "hello world".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let le: Vec<u8> = "hello world"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        let be: Vec<u8> = "hello world"
+            .encode_utf16()
+            .flat_map(|u| u.to_be_bytes())
+            .collect();
         assert_eq!(bomless_utf16(&le), Some(UTF_16LE));
         assert_eq!(bomless_utf16(&be), Some(UTF_16BE));
         assert_eq!(bomless_utf16(b"hello world"), None);

@@ -1,0 +1,468 @@
+//! End-to-end behaviour of `extract()` and `detect()` on generated inputs.
+
+#[path = "support/pdfgen.rs"]
+mod pdfgen;
+
+use std::io::Write;
+
+use pdfgen::{make_pdf, prose_pdf, PdfSpec};
+use trove_extract::{decode_text, detect, extract, extract_html, DocKind, ExtractError, Limits};
+
+fn ex(bytes: &[u8], name: &str) -> Result<trove_extract::Extracted, ExtractError> {
+    extract(bytes, Some(name), &Limits::default())
+}
+
+fn err(bytes: &[u8], name: &str) -> ExtractError {
+    match ex(bytes, name) {
+        Ok(e) => panic!("expected an error for {name}, got {:?}", e.kind),
+        Err(e) => e,
+    }
+}
+
+fn lines(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+// ---------------------------------------------------------------- generic
+
+#[test]
+fn empty_file() {
+    let e = err(b"", "notes.txt");
+    assert_eq!(e, ExtractError::Empty);
+    assert_eq!(e.to_string(), "file is empty");
+    assert!(e.is_permanent());
+    assert_eq!(detect(b"", None), Err(ExtractError::Empty));
+}
+
+#[test]
+fn input_size_limit() {
+    let limits = Limits {
+        max_input_bytes: 10,
+        ..Limits::default()
+    };
+    let e = extract(b"hello world, longer than ten", Some("a.txt"), &limits).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "file is too large (28 bytes; the limit is 10 bytes)"
+    );
+}
+
+#[test]
+fn text_size_limit() {
+    let limits = Limits {
+        max_text_bytes: 5,
+        ..Limits::default()
+    };
+    let e = extract(b"hello world", Some("a.txt"), &limits).unwrap_err();
+    assert!(matches!(e, ExtractError::TextTooLarge { .. }), "{e}");
+}
+
+// ---------------------------------------------------------------- text
+
+#[test]
+fn plain_utf8_and_kinds() {
+    let e = ex("Grüße\r\nline two\n".as_bytes(), "a.txt").unwrap();
+    assert_eq!(e.kind, DocKind::Text);
+    assert_eq!(e.text, "Grüße\nline two\n");
+    assert_eq!(e.encoding.as_deref(), Some("UTF-8"));
+
+    let e = ex(b"# Title here\n\nbody", "README.md").unwrap();
+    assert_eq!(e.kind, DocKind::Markdown);
+    assert_eq!(e.title.as_deref(), Some("Title here"));
+
+    assert_eq!(ex(b"fn main() {}", "main.rs").unwrap().kind, DocKind::Code);
+    assert_eq!(ex(b"a,b\n1,2\n", "t.csv").unwrap().kind, DocKind::Csv);
+    let j = ex(b"{\"a\": 1}", "t.json").unwrap();
+    assert_eq!((j.kind, j.text.as_str()), (DocKind::Json, "{\"a\": 1}"));
+}
+
+#[test]
+fn latin1_text_is_decoded() {
+    let bytes = b"Le caf\xe9 \xe9tait d\xe9j\xe0 servi, la cr\xe8me br\xfbl\xe9e aussi. \
+                  \xc0 bient\xf4t, ch\xe8re amie. No\xebl approche.";
+    let e = ex(bytes, "lettre.txt").unwrap();
+    assert!(e.text.contains("café"), "{}", e.text);
+    assert!(e.text.contains("crème brûlée"), "{}", e.text);
+    assert_eq!(e.encoding.as_deref(), Some("windows-1252"));
+    // invalid UTF-8 without a name is text too, not binary
+    assert_eq!(detect(bytes, None).unwrap(), DocKind::Text);
+}
+
+#[test]
+fn utf16_with_bom() {
+    let s = "Ünïcödé text, 日本語\nsecond line";
+    let mut le = vec![0xFF, 0xFE];
+    le.extend(s.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    let mut be = vec![0xFE, 0xFF];
+    be.extend(s.encode_utf16().flat_map(|u| u.to_be_bytes()));
+
+    let e = ex(&le, "u.txt").unwrap();
+    assert_eq!(
+        (e.text.as_str(), e.encoding.as_deref()),
+        (s, Some("UTF-16LE"))
+    );
+    let e = ex(&be, "u.txt").unwrap();
+    assert_eq!(
+        (e.text.as_str(), e.encoding.as_deref()),
+        (s, Some("UTF-16BE"))
+    );
+    let (t, enc) = decode_text(&le).unwrap();
+    assert_eq!((t.as_str(), enc), (s, "UTF-16LE"));
+    // UTF-8 BOM is stripped
+    let e = ex(b"\xEF\xBB\xBFhi", "b.txt").unwrap();
+    assert_eq!(e.text, "hi");
+}
+
+#[test]
+fn binary_named_txt_is_refused() {
+    let mut bytes = b"looks like text at first".to_vec();
+    bytes.extend((0u8..=255).cycle().take(4000));
+    let e = err(&bytes, "report.txt");
+    assert_eq!(e.to_string(), "binary data that is not text (named .txt)");
+    assert!(e.is_permanent());
+    let e = detect(&bytes, None).unwrap_err();
+    assert_eq!(e.to_string(), "binary data that is not text");
+    assert!(matches!(
+        decode_text(&bytes),
+        Err(ExtractError::Binary { .. })
+    ));
+}
+
+#[test]
+fn unsupported_types_are_named() {
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    let e = err(png, "photo.txt");
+    assert_eq!(
+        e.to_string(),
+        "unsupported file type: PNG image (image/png)"
+    );
+
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        z.start_file("hello.txt", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(b"hello").unwrap();
+        z.finish().unwrap();
+    }
+    let e = err(buf.get_ref(), "stuff.zip");
+    assert_eq!(
+        e.to_string(),
+        "unsupported file type: ZIP archive (application/zip)"
+    );
+    assert!(e.is_permanent());
+}
+
+// ---------------------------------------------------------------- HTML
+
+#[test]
+fn html_scripts_and_styles_are_stripped() {
+    let html = b"<!DOCTYPE html><html><head><title>Recipe &amp; notes</title>\
+        <style>body { color: red }</style><script>alert('x')</script></head>\
+        <body><nav>Home</nav><h1>Pancakes</h1><p>Mix   the\n flour.</p>\
+        <script type=\"text/javascript\">var secret = 1;</script>\
+        <noscript>enable JS</noscript><ul><li>eggs</li><li>milk</li></ul></body></html>";
+    let e = ex(html, "page.html").unwrap();
+    assert_eq!(e.kind, DocKind::Html);
+    assert_eq!(e.title.as_deref(), Some("Recipe & notes"));
+    assert_eq!(e.text, "Home\n\nPancakes\n\nMix the flour.\n\neggs\nmilk");
+    for bad in ["alert", "secret", "color", "enable JS"] {
+        assert!(!e.text.contains(bad), "{bad} leaked: {}", e.text);
+    }
+    // sniffed without extension
+    assert_eq!(ex(html, "download").unwrap().kind, DocKind::Html);
+    assert_eq!(extract_html("<p>a</p><p>b</p>").text, "a\n\nb");
+}
+
+// ---------------------------------------------------------------- DOCX
+
+fn make_docx(document_xml: &[u8], extra: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("[Content_Types].xml", opts).unwrap();
+        z.write_all(b"<?xml version=\"1.0\"?><Types/>").unwrap();
+        z.start_file("word/document.xml", opts).unwrap();
+        z.write_all(document_xml).unwrap();
+        for (name, data) in extra {
+            z.start_file(*name, opts).unwrap();
+            z.write_all(data).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+const W: &str = "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"";
+
+#[test]
+fn docx_paragraphs_become_lines() {
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document {W}><w:body>\
+         <w:p><w:r><w:t>First paragraph</w:t></w:r><w:r><w:t xml:space=\"preserve\"> continues.</w:t></w:r></w:p>\
+         <w:p><w:r><w:t>Caf\u{e9} &amp; cr\u{e8}me</w:t><w:tab/><w:t>tabbed</w:t></w:r></w:p>\
+         <w:tbl><w:tr><w:tc><w:p><w:r><w:t>cell</w:t></w:r></w:p></w:tc></w:tr></w:tbl>\
+         </w:body></w:document>"
+    );
+    let core = b"<cp:coreProperties xmlns:cp=\"c\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>Quarterly</dc:title></cp:coreProperties>";
+    let docx = make_docx(xml.as_bytes(), &[("docProps/core.xml", core)]);
+    assert_eq!(detect(&docx, None).unwrap(), DocKind::Docx);
+    let e = ex(&docx, "report.docx").unwrap();
+    assert_eq!(e.kind, DocKind::Docx);
+    assert_eq!(
+        e.text,
+        "First paragraph continues.\nCafé & crème\ttabbed\ncell"
+    );
+    assert_eq!(e.title.as_deref(), Some("Quarterly"));
+}
+
+#[test]
+fn docx_zip_bomb_is_refused() {
+    // 8 MiB of one repeated paragraph compresses to a few KiB.
+    let para = format!("<w:p><w:r><w:t>{}</w:t></w:r></w:p>", "a".repeat(1000));
+    let mut xml = format!("<w:document {W}><w:body>");
+    while xml.len() < 8 * 1024 * 1024 {
+        xml.push_str(&para);
+    }
+    xml.push_str("</w:body></w:document>");
+    let docx = make_docx(xml.as_bytes(), &[]);
+    assert!(docx.len() < 200 * 1024, "compressed size {}", docx.len());
+    let limits = Limits {
+        docx_max_uncompressed: 4 * 1024 * 1024,
+        ..Limits::default()
+    };
+    let e = extract(&docx, Some("bomb.docx"), &limits).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Word document unpacks to more than 4 MB (possible zip bomb)"
+    );
+    // The same file within the limit is fine.
+    let ok = extract(&docx, Some("bomb.docx"), &Limits::default()).unwrap();
+    assert!(ok.text.len() > 7 * 1024 * 1024);
+}
+
+#[test]
+fn damaged_docx() {
+    let e = err(b"this is not a zip file at all", "broken.docx");
+    assert!(
+        e.to_string()
+            .starts_with("Word document is damaged and could not be read"),
+        "{e}"
+    );
+    let docx = make_docx(b"<w:document><w:body><w:p><w:t>unclosed", &[]);
+    let e = err(&docx, "broken.docx");
+    assert!(matches!(e, ExtractError::DocxDamaged { .. }), "{e}");
+}
+
+// ---------------------------------------------------------------- PDF
+
+#[test]
+fn valid_pdf_text_is_extracted() {
+    let pdf = make_pdf(&PdfSpec {
+        pages: vec![
+            lines(&["Hello from page one", "second line"]),
+            lines(&["Page two says goodbye"]),
+        ],
+        title: Some("Generated Doc".into()),
+        ..Default::default()
+    });
+    assert_eq!(detect(&pdf, Some("x.bin")).unwrap(), DocKind::Pdf);
+    let e = ex(&pdf, "doc.pdf").unwrap();
+    assert_eq!(e.kind, DocKind::Pdf);
+    assert_eq!(e.pages, Some(2));
+    assert_eq!(e.title.as_deref(), Some("Generated Doc"));
+    let pages: Vec<&str> = e.text.split('\x0c').collect();
+    assert_eq!(pages.len(), 2, "{:?}", e.text);
+    assert!(pages[0].contains("Hello from page one"), "{:?}", pages[0]);
+    assert!(pages[0].contains("second line"), "{:?}", pages[0]);
+    assert!(pages[1].contains("Page two says goodbye"), "{:?}", pages[1]);
+}
+
+#[test]
+fn corrupt_pdf() {
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    let mut x: u32 = 12345;
+    for _ in 0..20_000 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        bytes.push(x as u8);
+    }
+    let e = err(&bytes, "random.pdf");
+    assert!(
+        e.to_string()
+            .starts_with("PDF is damaged and could not be read ("),
+        "{e}"
+    );
+    assert!(e.is_permanent());
+}
+
+#[test]
+fn truncated_pdf() {
+    let pdf = prose_pdf(6, 30);
+    let half = &pdf[..pdf.len() / 2];
+    let e = err(half, "cut.pdf");
+    assert!(
+        e.to_string()
+            .starts_with("PDF is damaged and could not be read ("),
+        "{e}"
+    );
+}
+
+#[test]
+fn not_a_pdf_named_pdf() {
+    let e = err(b"just some words", "fake.pdf");
+    assert_eq!(
+        e.to_string(),
+        "PDF is damaged and could not be read (it does not start like a PDF)"
+    );
+}
+
+#[test]
+fn encrypted_pdf_fixture() {
+    // Generated with: qpdf --encrypt secret owner 256 -- plain.pdf encrypted-user.pdf
+    let e = err(&fixture("encrypted-user.pdf"), "locked.pdf");
+    assert_eq!(e, ExtractError::PasswordProtected);
+    assert_eq!(e.to_string(), "PDF is password-protected");
+}
+
+#[test]
+fn owner_password_only_pdf_is_readable() {
+    // Generated with: qpdf --encrypt "" owner 256 -- plain.pdf encrypted-owner.pdf
+    let e = ex(&fixture("encrypted-owner.pdf"), "restricted.pdf").unwrap();
+    assert!(e.text.contains("Hello from page one"), "{:?}", e.text);
+}
+
+#[test]
+fn encrypted_pdf_made_with_qpdf() {
+    if std::process::Command::new("qpdf")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("qpdf not installed; the committed fixture covers this case");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.pdf");
+    std::fs::write(&plain, prose_pdf(2, 5)).unwrap();
+    for (bits, name) in [
+        ("256", "aes256.pdf"),
+        ("128", "rc4-128.pdf"),
+        ("40", "rc4-40.pdf"),
+    ] {
+        let out = dir.path().join(name);
+        let st = std::process::Command::new("qpdf")
+            .args([
+                "--allow-weak-crypto",
+                "--encrypt",
+                "user",
+                "owner",
+                bits,
+                "--",
+            ])
+            .arg(&plain)
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(st.success(), "qpdf failed for {bits}");
+        let e = err(&std::fs::read(&out).unwrap(), name);
+        assert_eq!(e.to_string(), "PDF is password-protected", "{bits}-bit");
+    }
+}
+
+#[test]
+fn scanned_pdf_without_text() {
+    let pdf = make_pdf(&PdfSpec {
+        pages: vec![vec![], vec![]],
+        ..Default::default()
+    });
+    let e = err(&pdf, "scan.pdf");
+    assert_eq!(
+        e.to_string(),
+        "PDF has no extractable text (scanned images?)"
+    );
+}
+
+#[test]
+fn panicking_page_is_contained_and_other_pages_recovered() {
+    // pdf-extract 0.10 panics ("MediaBox") on a page without a MediaBox.
+    let pdf = make_pdf(&PdfSpec {
+        pages: vec![
+            lines(&["good first page"]),
+            lines(&["bad page"]),
+            lines(&["good third page"]),
+        ],
+        no_media_box: vec![1],
+        ..Default::default()
+    });
+    assert!(
+        std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(&pdf)).is_err(),
+        "fixture no longer makes pdf-extract panic"
+    );
+    let e = ex(&pdf, "partial.pdf").unwrap();
+    assert_eq!(e.pages, Some(3));
+    let pages: Vec<&str> = e.text.split('\x0c').collect();
+    assert_eq!(pages.len(), 3);
+    assert!(pages[0].contains("good first page"));
+    assert_eq!(pages[1], "");
+    assert!(pages[2].contains("good third page"));
+}
+
+#[test]
+fn pdf_that_only_panics_is_reported_as_crash() {
+    let pdf = make_pdf(&PdfSpec {
+        pages: vec![lines(&["x"])],
+        no_media_box: vec![0],
+        ..Default::default()
+    });
+    let e = err(&pdf, "crash.pdf");
+    assert_eq!(e.to_string(), "PDF text extraction crashed");
+    // the committed fixture is the same kind of file
+    let e = err(&fixture("panics-pdf-extract.pdf"), "crash.pdf");
+    assert_eq!(e.to_string(), "PDF text extraction crashed");
+}
+
+/// Mutated PDFs must never unwind out of `extract()`.
+#[test]
+fn mutated_pdfs_never_panic() {
+    let base = prose_pdf(3, 10);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let (mut ok, mut failed) = (0, 0);
+    for _ in 0..300 {
+        let mut m = base.clone();
+        for _ in 0..(1 + next() % 8) {
+            let i = (next() as usize) % m.len();
+            m[i] = next() as u8;
+        }
+        if next() % 4 == 0 {
+            let cut = (next() as usize) % m.len();
+            m.truncate(cut.max(10));
+        }
+        match extract(&m, Some("m.pdf"), &Limits::default()) {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                assert!(!e.to_string().is_empty());
+                failed += 1
+            }
+        }
+    }
+    assert_eq!(ok + failed, 300);
+}

@@ -1,0 +1,172 @@
+//! The subprocess sandbox and the in-process file API.
+
+#[path = "support/pdfgen.rs"]
+mod pdfgen;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use trove_extract::sandbox::{extract_file, extract_file_sandboxed, SandboxConfig};
+use trove_extract::{DocKind, ExtractError, Limits};
+
+fn cfg(timeout: Duration) -> SandboxConfig {
+    SandboxConfig {
+        exe: PathBuf::from(env!("CARGO_BIN_EXE_trove-extract-child")),
+        timeout,
+        limits: Limits::default(),
+    }
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn sandboxed_extraction_returns_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = write(dir.path(), "doc.pdf", &pdfgen::prose_pdf(3, 5));
+    let e = extract_file_sandboxed(&cfg(Duration::from_secs(30)), &pdf).unwrap();
+    assert_eq!(e.kind, DocKind::Pdf);
+    assert_eq!(e.pages, Some(3));
+    assert!(e.text.contains("knowledge"), "{:?}", e.text);
+
+    let txt = write(dir.path(), "n.txt", "caf\u{e9}\n".as_bytes());
+    let e = extract_file_sandboxed(&cfg(Duration::from_secs(30)), &txt).unwrap();
+    assert_eq!(e.text, "caf\u{e9}\n");
+}
+
+#[test]
+fn sandboxed_errors_cross_the_boundary() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.txt", b"");
+    let e = extract_file_sandboxed(&cfg(Duration::from_secs(30)), &empty).unwrap_err();
+    assert_eq!(e, ExtractError::Empty);
+
+    let crash = write(
+        dir.path(),
+        "crash.pdf",
+        &std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/panics-pdf-extract.pdf"),
+        )
+        .unwrap(),
+    );
+    let e = extract_file_sandboxed(&cfg(Duration::from_secs(30)), &crash).unwrap_err();
+    assert_eq!(e.to_string(), "PDF text extraction crashed");
+
+    // limits travel to the child
+    let mut c = cfg(Duration::from_secs(30));
+    c.limits.max_text_bytes = 3;
+    let txt = write(dir.path(), "long.txt", b"hello world");
+    let e = extract_file_sandboxed(&c, &txt).unwrap_err();
+    assert!(matches!(e, ExtractError::TextTooLarge { .. }), "{e}");
+}
+
+#[test]
+fn hanging_child_is_killed_on_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "slow.test-hang", b"whatever");
+    let start = Instant::now();
+    let e = extract_file_sandboxed(&cfg(Duration::from_secs(1)), &p).unwrap_err();
+    let took = start.elapsed();
+    assert_eq!(
+        e.to_string(),
+        "extraction took longer than 1 s and was stopped"
+    );
+    assert!(e.is_permanent());
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn crashing_child_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "boom.test-abort", b"whatever");
+    let e = extract_file_sandboxed(&cfg(Duration::from_secs(30)), &p).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the extractor crashed while reading this file"
+    );
+    match e {
+        ExtractError::ExtractorCrashed { detail } => {
+            assert!(detail.contains("signal 6"), "{detail}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn child_memory_is_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "greedy.test-oom", b"whatever");
+    let start = Instant::now();
+    let e = extract_file_sandboxed(&cfg(Duration::from_secs(60)), &p).unwrap_err();
+    assert!(matches!(e, ExtractError::ExtractorCrashed { .. }), "{e:?}");
+    assert!(start.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn missing_executable_is_transient() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "a.txt", b"hi");
+    let mut c = cfg(Duration::from_secs(5));
+    c.exe = dir.path().join("no-such-binary");
+    let e = extract_file_sandboxed(&c, &p).unwrap_err();
+    assert!(matches!(e, ExtractError::Sandbox { .. }), "{e:?}");
+    assert!(!e.is_permanent());
+}
+
+#[test]
+fn file_errors_read_well() {
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("gone.txt");
+    let e = extract_file(&gone, &Limits::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("file no longer exists at {}", gone.display())
+    );
+    let e = extract_file_sandboxed(&cfg(Duration::from_secs(5)), &gone).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("file no longer exists at {}", gone.display())
+    );
+
+    let e = extract_file(dir.path(), &Limits::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("{} is a folder, not a file", dir.path().display())
+    );
+
+    let big = write(dir.path(), "big.txt", &vec![b'a'; 3 * 1024 * 1024]);
+    let limits = Limits {
+        max_input_bytes: 1024 * 1024,
+        ..Limits::default()
+    };
+    let e = extract_file(&big, &limits).unwrap_err();
+    assert_eq!(e.to_string(), "file is too large (3 MB; the limit is 1 MB)");
+
+    let ok = write(dir.path(), "ok.md", b"# T\n");
+    let e = extract_file(&ok, &Limits::default()).unwrap();
+    assert_eq!((e.kind, e.title.as_deref()), (DocKind::Markdown, Some("T")));
+}
+
+#[cfg(unix)]
+#[test]
+fn permission_denied() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "secret.txt", b"x");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&p).is_ok() {
+        eprintln!("running as root: permissions are not enforced, skipping");
+        return;
+    }
+    let e = extract_file(&p, &Limits::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("permission denied reading {}", p.display())
+    );
+}
