@@ -173,6 +173,8 @@ export function createLibrary(ctx: Ctx): LibraryView {
     retry.dataset.action = "retry";
     const del = button("Delete", { icon: "trash", iconOnly: true, class: "btn btn-icon btn-ghost btn-delete" });
     del.dataset.action = "delete";
+    retry.tabIndex = -1;
+    del.tabIndex = -1;
     const actions = h("div", { class: "row-actions" }, retry, del);
     const main = h("div", { class: "row-main" }, name, sub);
     const el = h("div", { class: "row row-grid", attrs: { role: "listitem", tabindex: "-1" } }, iconBox, main, type, size, time, badge, actions);
@@ -239,6 +241,22 @@ export function createLibrary(ctx: Ctx): LibraryView {
       parts.push(h("span", { class: "row-loc", text: it.location }));
     }
     r.sub.replaceChildren(...parts);
+    const dupBtn = r.sub.querySelector("button");
+    if (dupBtn) dupBtn.tabIndex = r.el.classList.contains("active") ? 0 : -1;
+  }
+
+  /** park a row in the pool; strip ids so hidden rows never match test selectors */
+  function release(r: RowEl) {
+    r.el.hidden = true;
+    r.id = "";
+    r.item = null;
+    r.el.removeAttribute("data-testid");
+    r.el.removeAttribute("data-id");
+    r.badge.removeAttribute("data-testid");
+    r.retry.removeAttribute("data-testid");
+    r.del.removeAttribute("data-testid");
+    r.sub.replaceChildren();
+    pool.push(r);
   }
 
   function place(r: RowEl, index: number, n: number) {
@@ -303,9 +321,7 @@ export function createLibrary(ctx: Ctx): LibraryView {
     for (const [id, r] of rows) {
       if (!wanted.has(id)) {
         rows.delete(id);
-        r.el.hidden = true;
-        r.id = "";
-        pool.push(r);
+        release(r);
       }
     }
     for (const [id, i] of wanted) {
@@ -385,8 +401,11 @@ export function createLibrary(ctx: Ctx): LibraryView {
     if (!r || !r.item) return;
     const actionEl = (e.target as HTMLElement).closest("[data-action]") as HTMLElement | null;
     const action = actionEl?.dataset.action;
-    if (action === "retry") ctx.actions.retry(r.id);
-    else if (action === "delete") ctx.actions.remove(r.id);
+    if (action === "retry") {
+      // the button disappears once the item is pending: keep focus on the row
+      setActive(r.id, true);
+      ctx.actions.retry(r.id);
+    } else if (action === "delete") ctx.actions.remove(r.id);
     else if (action === "reveal" && actionEl?.dataset.target) ctx.actions.reveal(actionEl.dataset.target);
     else setActive(r.id, true);
   });

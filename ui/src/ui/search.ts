@@ -108,6 +108,7 @@ export function createSearch(ctx: Ctx): SearchView {
     if (!q) {
       hits = [];
       results.replaceChildren();
+      results.dataset.query = "";
       notice.hidden = true;
       setText(status, "");
       return;
@@ -130,6 +131,7 @@ export function createSearch(ctx: Ctx): SearchView {
     const modeLabel = res.mode === "keyword" ? "keyword" : res.mode === "semantic" ? "semantic" : "hybrid";
     setText(status, hits.length === 0 ? `No results for “${q}”.` : `${hits.length === LIMIT ? `Top ${LIMIT}` : hits.length} result${hits.length === 1 ? "" : "s"} · ${modeLabel} search`);
     results.replaceChildren(...hits.map(renderHit));
+    results.dataset.query = q;
   }
 
   function renderHit(hit: SearchHit, i: number): HTMLLIElement {

@@ -1,0 +1,275 @@
+// Browser tests: the BUILT UI (dist/) with the fake backend, in headless
+// Debian Chromium via playwright-core. Run with `npm run test:browser`
+// (after `npm run build`), or as part of `npm test`.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { launch, openApp, serveDist } from "./helpers.mjs";
+
+let srv;
+let browser;
+before(async () => {
+  srv = await serveDist();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+const tid = (id) => `[data-testid="${id}"]`;
+const XSS_NAME = '<img src=x onerror="window.__pwned=1">';
+
+async function idsByStatus(page) {
+  return page.evaluate(() => {
+    const out = {};
+    for (const id of window.__trove.store.view()) {
+      const it = window.__trove.store.get(id);
+      (out[it.status] ??= []).push(id);
+    }
+    return out;
+  });
+}
+
+describe("all four states (fake=states, frozen)", () => {
+  let page;
+  let errors;
+  before(async () => {
+    ({ page, errors } = await openApp(browser.context, srv.url, "fake=states&speed=0"));
+  });
+  after(async () => page.close());
+
+  test("badges show pending, processing (spinner + %), completed (chunks) and failed", async () => {
+    const ids = await idsByStatus(page);
+    for (const s of ["pending", "processing", "completed", "failed"]) assert.ok(ids[s]?.length, `has ${s}`);
+    for (const [s, list] of Object.entries(ids)) {
+      for (const id of list) {
+        const badge = page.locator(tid(`badge-${id}`));
+        assert.equal(await badge.getAttribute("data-status"), s);
+        assert.equal(await page.locator(tid(`row-${id}`)).getAttribute("data-status"), s);
+        const text = await badge.innerText();
+        if (s === "pending") assert.match(text, /Pending/);
+        if (s === "processing") {
+          assert.match(text, /Processing… \d+%/);
+          assert.ok(await badge.locator(".spinner").isVisible(), "spinner visible");
+        }
+        if (s === "completed") assert.match(text, /Completed · \d+ chunks?/);
+        if (s === "failed") assert.match(text, /Failed/);
+      }
+    }
+    // duplicate marker
+    assert.equal(await page.locator('[data-testid^="dup-"]').count(), 1);
+    assert.match(await page.locator('[data-testid^="dup-"]').innerText(), /Duplicate of Local-first software/);
+  });
+
+  test("failed rows show the error text on the row, and a Retry button", async () => {
+    const { failed } = await idsByStatus(page);
+    for (const id of failed) {
+      const err = page.locator(tid(`error-${id}`));
+      assert.ok(await err.isVisible(), "error visible");
+      const text = (await err.innerText()).trim();
+      const expected = await page.evaluate((i) => window.__trove.store.get(i).error, id);
+      assert.ok(text.length > 10 && expected.startsWith(text.replace(/…$/, "").slice(0, 20)), `error text shown: ${text}`);
+      assert.ok(await page.locator(tid(`retry-${id}`)).isVisible());
+    }
+    // non-failed rows have no visible retry
+    const { completed } = await idsByStatus(page);
+    assert.equal(await page.locator(tid(`retry-${completed[0]}`)).isVisible(), false);
+  });
+
+  test("clicking Retry moves the failed row to pending, then processing", async () => {
+    const { failed } = await idsByStatus(page);
+    const id = failed[0];
+    await page.click(tid(`retry-${id}`));
+    await page.waitForFunction((i) => document.querySelector(`[data-testid="badge-${i}"]`)?.dataset.status === "pending", id);
+    assert.equal(await page.locator(tid(`error-${id}`)).count(), 0, "error gone after retry");
+    // advance the frozen worker one tick at a time until the job is picked up
+    const seen = await page.evaluate(async (i) => {
+      for (let n = 0; n < 200; n++) {
+        window.__troveFake.step(1);
+        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        const s = document.querySelector(`[data-testid="badge-${i}"]`)?.dataset.status;
+        if (s !== "pending") return s;
+      }
+      return "pending";
+    }, id);
+    assert.equal(seen, "processing");
+    assert.match(await page.locator(tid(`badge-${id}`)).innerText(), /Processing… \d+%/);
+  });
+
+  test("file/page names with HTML render as literal text", async () => {
+    const row = page.locator('[data-testid^="row-"]', { hasText: XSS_NAME });
+    assert.equal(await row.count(), 1);
+    assert.equal(await row.locator(".row-name").textContent(), XSS_NAME);
+    assert.equal(await page.locator("#app img").count(), 0, "no <img> element created");
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  });
+
+  test("search: notice, highlighted snippet, <script> as text, open shows chunk in view", async () => {
+    await page.click(tid("tab-search"));
+    await page.fill(tid("search-input"), "probe");
+    await page.waitForSelector(tid("search-hit-0"));
+    assert.match(await page.locator(tid("search-notice")).innerText(), /Semantic search is off/);
+    const snip = page.locator(`${tid("search-hit-0")} ${tid("search-snippet")}`);
+    assert.equal(await snip.locator("mark").first().textContent(), "probe");
+    assert.match(await snip.textContent(), /<script>window\.__pwned=1<\/script>/);
+    assert.equal(await page.locator("#app script").count(), 0);
+    await page.click(tid("search-hit-0"));
+    const chunk = page.locator(tid("doc-chunk"));
+    await chunk.waitFor();
+    assert.ok((await chunk.textContent()).length > 0);
+    const inView = await chunk.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      const p = el.closest(".doc-text").getBoundingClientRect();
+      return r.top < p.bottom && r.bottom > p.top;
+    });
+    assert.ok(inView, "chunk scrolled into view");
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  });
+
+  test("search ranks and highlights ordinary terms; stale queries do not win", async () => {
+    await page.fill(tid("search-input"), "zzzz-nothing");
+    await page.fill(tid("search-input"), "xylophone");
+    await page.waitForFunction(() => document.querySelector('[data-testid="search-results"]').dataset.query === "xylophone");
+    assert.equal(await page.locator(`${tid("search-hit-0")} mark`).first().textContent(), "xylophone");
+    await page.click(tid("tab-library"));
+  });
+
+  test("no CSP violations or page errors", async () => {
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe("drag and drop", () => {
+  test("overlay follows the drag state; a drop adds rows at the top", async () => {
+    const { page, errors } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    const overlay = page.locator(tid("drop-overlay"));
+    assert.equal(await overlay.isVisible(), false);
+    await page.evaluate(() => window.__troveFake.drag("enter", 3));
+    await overlay.waitFor({ state: "visible" });
+    assert.match(await overlay.innerText(), /3 items/);
+    await page.evaluate(() => window.__troveFake.drag("over", 3));
+    assert.ok(await overlay.isVisible());
+    await page.evaluate(() => window.__troveFake.drag("leave", 0));
+    await overlay.waitFor({ state: "hidden" });
+    await page.evaluate(() => window.__troveFake.drag("enter", 5));
+    const ids = await page.evaluate(() => window.__troveFake.drop(5));
+    await overlay.waitFor({ state: "hidden" });
+    for (const id of ids) await page.locator(tid(`row-${id}`)).waitFor();
+    assert.equal(await page.locator(tid(`badge-${ids[0]}`)).getAttribute("data-status"), "pending");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
+
+describe("library interactions", () => {
+  test("Add URLs dialog adds valid ones and explains skipped ones", async () => {
+    const { page } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    await page.click(tid("add-urls"));
+    await page.fill(tid("url-input"), "https://example.org/a https://example.org/b\nnot-a-url");
+    await page.click(tid("url-submit"));
+    await page.locator(tid("url-skipped")).waitFor();
+    assert.match(await page.locator(tid("url-skipped")).innerText(), /not-a-url.*not a valid URL/s);
+    assert.equal(await page.locator(tid("url-input")).inputValue(), "not-a-url");
+    await page.keyboard.press("Escape");
+    await page.locator('[data-testid^="row-"]', { hasText: "https://example.org/b" }).waitFor();
+    await page.close();
+  });
+
+  test("delete hides the row with Undo, which brings it back", async () => {
+    const { page } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    const { completed } = await idsByStatus(page);
+    const id = completed[0];
+    await page.hover(tid(`row-${id}`));
+    await page.click(tid(`delete-${id}`));
+    await page.locator(tid(`row-${id}`)).waitFor({ state: "detached" });
+    assert.match(await page.locator(tid("delete-toast")).innerText(), /Deleted/);
+    await page.click(tid("delete-toast-action"));
+    await page.locator(tid(`row-${id}`)).waitFor({ state: "visible" });
+    await page.close();
+  });
+
+  test("status filter shows counts and only matching rows", async () => {
+    const { page } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    assert.equal(await page.locator(tid("count-failed")).innerText(), "2");
+    await page.click(tid("filter-failed"));
+    const rows = page.locator('.row:not([hidden])');
+    assert.equal(await rows.count(), 2);
+    for (const s of await rows.evaluateAll((els) => els.map((e) => e.dataset.status))) assert.equal(s, "failed");
+    await page.click(tid("retry-all"));
+    await page.locator(tid("empty-filtered")).waitFor();
+    await page.close();
+  });
+
+  test("keyboard: Tab reaches the list, arrows move, Enter opens details", async () => {
+    const { page } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    const view = await page.evaluate(() => window.__trove.store.view());
+    await page.locator(tid(`row-${view[0]}`)).focus();
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), `row-${view[2]}`);
+    await page.keyboard.press("End");
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), `row-${view[view.length - 1]}`);
+    await page.keyboard.press("Enter");
+    await page.locator(tid("details-dialog")).waitFor({ state: "visible" });
+    await page.keyboard.press("Escape");
+    await page.locator(tid("details-dialog")).waitFor({ state: "hidden" });
+    // rows have accessible names and the added time is available as text
+    const label = await page.locator(tid(`row-${view[0]}`)).getAttribute("aria-label");
+    assert.ok(label && label.length > 10);
+    assert.ok((await page.locator(`${tid(`row-${view[0]}`)} time .sr-only`).textContent()).startsWith("Added "));
+    assert.ok(await page.locator(`${tid(`row-${view[0]}`)} time`).getAttribute("title"));
+    // Tab from the toolbar lands on the list eventually
+    await page.locator(tid("add-files")).focus();
+    let reached = false;
+    for (let i = 0; i < 15 && !reached; i++) {
+      await page.keyboard.press("Tab");
+      reached = await page.evaluate(() => document.activeElement?.classList.contains("row"));
+    }
+    assert.ok(reached, "Tab reaches a row");
+    await page.close();
+  });
+
+  test("queue panel: pause/resume and concurrency", async () => {
+    const { page } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    const pause = page.locator(tid("queue-pause"));
+    await page.waitForFunction(() => document.querySelector('[data-testid="queue-chart"]'));
+    assert.equal(await pause.getAttribute("aria-pressed"), "false");
+    await pause.click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="queue-pause"]').getAttribute("aria-pressed") === "true");
+    assert.match(await page.locator(tid("queue-state")).innerText(), /Paused/);
+    const range = page.locator(tid("queue-concurrency"));
+    await range.focus();
+    await range.fill("6");
+    await range.dispatchEvent("change");
+    await page.waitForFunction(() => /of 6|Paused/.test(document.querySelector('[data-testid="queue-state"]').textContent));
+    assert.ok((await page.locator(`${tid("queue-chart")} rect`).count()) > 0);
+    assert.ok((await page.locator('[data-testid^="queue-failed-"]').count()) >= 1);
+    assert.ok((await page.locator('[data-testid^="queue-stuck-"]').count()) >= 1);
+    await page.close();
+  });
+});
+
+describe("10,000 items", () => {
+  test("the DOM holds < 200 rows and scrolling to the end shows the last item", async () => {
+    const { page, errors } = await openApp(browser.context, srv.url, "fake=seed-10000&speed=0");
+    assert.equal(await page.evaluate(() => window.__trove.store.view().length), 10_000);
+    const rows = await page.locator(".row").count();
+    assert.ok(rows < 200, `rows in DOM: ${rows}`);
+    const lastId = await page.evaluate(() => window.__trove.store.view().at(-1));
+    await page.locator(tid("item-list")).evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    const last = page.locator(tid(`row-${lastId}`));
+    await last.waitFor({ state: "visible" });
+    const inView = await last.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      const p = el.closest('[data-testid="item-list"]').getBoundingClientRect();
+      return r.top >= p.top - 1 && r.bottom <= p.bottom + 1;
+    });
+    assert.ok(inView, "last row fully in view");
+    assert.ok((await page.locator(".row").count()) < 200);
+    assert.equal(await last.getAttribute("aria-posinset"), "10000");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});

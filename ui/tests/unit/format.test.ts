@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import type { Item } from "../../src/backend/types";
+import { badgeText, clampPct, humanSize, kindLabel, minutesLabel, parseUrlList, plural, relativeTime } from "../../src/lib/format";
+
+const NOW = Date.parse("2026-11-28T12:00:00Z");
+
+function item(p: Partial<Item>): Item {
+  return {
+    id: "f1", kind: "file", name: "a.pdf", location: "/a.pdf", mime: "application/pdf", size: 10, status: "pending",
+    progress: 0, stage: null, error: null, jobId: null, attempts: 0, maxAttempts: 3, chunkCount: 0, duplicateOf: null,
+    addedAt: "2026-11-28T11:00:00Z", updatedAt: "2026-11-28T11:00:00Z", ...p,
+  };
+}
+
+describe("humanSize", () => {
+  it("formats bytes", () => {
+    expect(humanSize(0)).toBe("0 B");
+    expect(humanSize(999)).toBe("999 B");
+    expect(humanSize(1000)).toBe("1 kB");
+    expect(humanSize(1536)).toBe("1.5 kB");
+    expect(humanSize(12_044)).toBe("12 kB");
+    expect(humanSize(2_480_133)).toBe("2.5 MB");
+    expect(humanSize(123_456_789)).toBe("123 MB");
+    expect(humanSize(5e12)).toBe("5 TB");
+  });
+  it("handles missing values", () => {
+    expect(humanSize(null)).toBe("—");
+    expect(humanSize(undefined)).toBe("—");
+    expect(humanSize(-1)).toBe("—");
+    expect(humanSize(Number.NaN)).toBe("—");
+  });
+});
+
+describe("relativeTime", () => {
+  const ago = (ms: number) => new Date(NOW - ms).toISOString();
+  it("uses human buckets", () => {
+    expect(relativeTime(ago(5_000), NOW)).toBe("just now");
+    expect(relativeTime(ago(5 * 60_000), NOW)).toBe("5 min ago");
+    expect(relativeTime(ago(3 * 3600_000), NOW)).toBe("3 h ago");
+    expect(relativeTime(ago(30 * 3600_000), NOW)).toBe("yesterday");
+    expect(relativeTime(ago(4 * 86400_000), NOW)).toBe("4 days ago");
+    expect(relativeTime(ago(90 * 86400_000), NOW)).toMatch(/2026/);
+  });
+  it("future times (clock skew) read as just now", () => {
+    expect(relativeTime(new Date(NOW + 60_000).toISOString(), NOW)).toBe("just now");
+  });
+  it("bad input", () => {
+    expect(relativeTime("nope", NOW)).toBe("—");
+  });
+});
+
+describe("labels", () => {
+  it("kindLabel", () => {
+    expect(kindLabel({ kind: "url", mime: "text/html", name: "x" })).toBe("Web page");
+    expect(kindLabel({ kind: "file", mime: "application/pdf", name: "x" })).toBe("PDF");
+    expect(kindLabel({ kind: "file", mime: null, name: "notes.org" })).toBe("ORG");
+    expect(kindLabel({ kind: "file", mime: null, name: "README" })).toBe("File");
+  });
+  it("badgeText for all states", () => {
+    expect(badgeText(item({ status: "pending" }))).toBe("Pending");
+    expect(badgeText(item({ status: "processing", progress: 41.6 }))).toBe("Processing… 42%");
+    expect(badgeText(item({ status: "completed", chunkCount: 1 }))).toBe("Completed · 1 chunk");
+    expect(badgeText(item({ status: "completed", chunkCount: 1840 }))).toBe("Completed · 1,840 chunks");
+    expect(badgeText(item({ status: "failed" }))).toBe("Failed");
+  });
+  it("clampPct", () => {
+    expect(clampPct(-3)).toBe(0);
+    expect(clampPct(150)).toBe(100);
+    expect(clampPct(Number.NaN)).toBe(0);
+  });
+  it("plural and minutes", () => {
+    expect(plural(1, "item")).toBe("1 item");
+    expect(plural(2, "address", "addresses")).toBe("2 addresses");
+    expect(minutesLabel(12)).toBe("12 min");
+    expect(minutesLabel(60)).toBe("1 h");
+    expect(minutesLabel(75)).toBe("1 h 15 min");
+  });
+});
+
+describe("parseUrlList", () => {
+  it("splits on lines and spaces", () => {
+    expect(parseUrlList(" https://a.example/x\nhttps://b.example  https://c.example\r\n\n\tftp://d ")).toEqual([
+      "https://a.example/x",
+      "https://b.example",
+      "https://c.example",
+      "ftp://d",
+    ]);
+    expect(parseUrlList("   \n ")).toEqual([]);
+  });
+});
