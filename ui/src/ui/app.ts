@@ -51,7 +51,8 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   const library = createLibrary(ctx);
   const search = createSearch(ctx);
   const queue = createQueuePanel(ctx);
-  const urlDialog = createUrlDialog(ctx, (r) => reportAdded(r, "page"));
+  // the URL dialog lists skipped addresses itself
+  const urlDialog = createUrlDialog(ctx, (r) => reportAdded({ added: r.added, skipped: [] }, "page"));
   const details = createDetailsDialog(ctx);
 
   // ------------------------------------------------------------- layout
@@ -240,7 +241,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   // -------------------------------------------------------------- events
   let overviewTimer: ReturnType<typeof setTimeout> | null = null;
   let overviewInFlight = false;
-  let lastOverview = 0;
+  let lastOverview = Number.NEGATIVE_INFINITY;
   function refreshOverview() {
     if (overviewTimer) return;
     const wait = Math.max(0, 1000 - (performance.now() - lastOverview));

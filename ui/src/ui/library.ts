@@ -221,7 +221,7 @@ export function createLibrary(ctx: Ctx): LibraryView {
     let label = `${it.name}, ${kindLabel(it)}, ${badgeText(it)}`;
     if (it.status === "failed" && it.error) label += `: ${it.error}`;
     if (it.duplicateOf) label += ", duplicate";
-    label += `, added ${relativeTime(it.addedAt)}`;
+    label += `, added ${relativeTime(it.addedAt)} (${abs})`;
     el.setAttribute("aria-label", label);
   }
 
