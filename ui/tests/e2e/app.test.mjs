@@ -249,6 +249,61 @@ describe("library interactions", () => {
   });
 });
 
+describe("live updates", () => {
+  test("event batches arriving within a frame are applied together (rAF coalescing)", async () => {
+    const { page } = await openApp(browser.context, srv.url, "fake=empty&speed=0");
+    const r = await page.evaluate(async () => {
+      const f0 = window.__trove.frames;
+      const n0 = window.__trove.store.size;
+      let batches = 0;
+      const t0 = performance.now();
+      // 20 separate IPC-like deliveries, a few ms apart
+      while (batches < 20 && performance.now() - t0 < 12) {
+        window.__troveFake.addFiles(10);
+        batches += 1;
+        await new Promise((ok) => setTimeout(ok, 0));
+      }
+      await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
+      return { batches, applies: window.__trove.frames - f0, added: window.__trove.store.size - n0 };
+    });
+    assert.equal(r.added, r.batches * 10);
+    assert.ok(r.batches >= 5, `batches delivered: ${r.batches}`);
+    assert.ok(r.applies <= 3, `applied in ${r.applies} frames for ${r.batches} batches`);
+    await page.close();
+  });
+
+  test("a finished batch shows a toast; keyboard Delete keeps focus in the list", async () => {
+    const { page } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    await page.evaluate(async () => {
+      window.__troveFake.configure({ failRate: 0 });
+      for (let i = 0; i < 400 && !document.querySelector('[data-testid="batch-toast"]'); i++) {
+        window.__troveFake.step(1);
+        await new Promise((ok) => setTimeout(ok, 5));
+      }
+    });
+    await page.locator(tid("batch-toast")).waitFor();
+    assert.match(await page.locator(tid("batch-toast")).innerText(), /Finished/);
+    const view = await page.evaluate(() => window.__trove.store.view());
+    await page.locator(tid(`row-${view[1]}`)).focus();
+    await page.keyboard.press("Delete");
+    await page.locator(tid(`row-${view[1]}`)).waitFor({ state: "detached" });
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), `row-${view[2]}`);
+    await page.close();
+  });
+
+  test("dark colour scheme renders without errors", async () => {
+    const dark = await launch({ colorScheme: "dark" });
+    try {
+      const { page, errors } = await openApp(dark.context, srv.url, "fake=states&speed=0");
+      const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert.equal(bg, "rgb(20, 22, 26)");
+      assert.deepEqual(errors, []);
+    } finally {
+      await dark.close();
+    }
+  });
+});
+
 describe("10,000 items", () => {
   test("the DOM holds < 200 rows and scrolling to the end shows the last item", async () => {
     const { page, errors } = await openApp(browser.context, srv.url, "fake=seed-10000&speed=0");
