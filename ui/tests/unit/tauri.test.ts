@@ -1,0 +1,117 @@
+// The Tauri adapter: command names/arguments, error normalisation, batched
+// events and drag-state mapping, against mocked @tauri-apps/api modules.
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+const invoke = vi.fn();
+let eventHandler: ((e: { payload: unknown }) => void) | null = null;
+const unlistenEvents = vi.fn();
+let dragHandler: ((e: { payload: unknown }) => void) | null = null;
+const unlistenDrag = vi.fn();
+
+vi.mock("@tauri-apps/api/core", () => ({ invoke: (...a: unknown[]) => invoke(...a) }));
+vi.mock("@tauri-apps/api/event", () => ({
+  listen: (name: string, h: (e: { payload: unknown }) => void) => {
+    expect(name).toBe("trove://events");
+    eventHandler = h;
+    return Promise.resolve(unlistenEvents);
+  },
+}));
+vi.mock("@tauri-apps/api/webview", () => ({
+  getCurrentWebview: () => ({
+    onDragDropEvent: (h: (e: { payload: unknown }) => void) => {
+      dragHandler = h;
+      return Promise.resolve(unlistenDrag);
+    },
+  }),
+}));
+
+const { createTauriBackend } = await import("../../src/backend/tauri");
+
+describe("tauri backend", () => {
+  beforeEach(() => {
+    invoke.mockReset();
+    invoke.mockResolvedValue("ok");
+  });
+
+  it("maps every method to its command and arguments", async () => {
+    const b = createTauriBackend();
+    await b.listItems(null);
+    await b.listItems("failed");
+    await b.addFilesDialog();
+    await b.addFolderDialog();
+    await b.addUrls(["https://a"]);
+    await b.retryItem("f1");
+    await b.retryAllFailed();
+    await b.deleteItem("u2");
+    await b.overview();
+    await b.setPaused(true);
+    await b.setConcurrency(4);
+    await b.search("q", 20);
+    await b.openChunk(7);
+    expect(invoke.mock.calls).toEqual([
+      ["list_items", { status: null }],
+      ["list_items", { status: "failed" }],
+      ["add_files_dialog", undefined],
+      ["add_folder_dialog", undefined],
+      ["add_urls", { urls: ["https://a"] }],
+      ["retry_item", { id: "f1" }],
+      ["retry_all_failed", undefined],
+      ["delete_item", { id: "u2" }],
+      ["overview", undefined],
+      ["set_paused", { paused: true }],
+      ["set_concurrency", { n: 4 }],
+      ["search", { query: "q", limit: 20 }],
+      ["open_chunk", { chunkId: 7 }],
+    ]);
+  });
+
+  it("rejects with an AppError whatever the command threw", async () => {
+    const b = createTauriBackend();
+    invoke.mockRejectedValueOnce({ code: "not_found", message: "Gone." });
+    await expect(b.retryItem("x")).rejects.toEqual({ code: "not_found", message: "Gone." });
+    invoke.mockRejectedValueOnce("plain string");
+    await expect(b.retryItem("x")).rejects.toEqual({ code: "internal", message: "plain string" });
+    invoke.mockRejectedValueOnce(new Error("boom"));
+    await expect(b.retryItem("x")).rejects.toEqual({ code: "internal", message: "boom" });
+  });
+
+  it("delivers event batches and unsubscribes", async () => {
+    const b = createTauriBackend();
+    const got: unknown[] = [];
+    const off = b.onEvents((batch) => got.push(batch));
+    await Promise.resolve();
+    eventHandler!({ payload: [{ type: "itemDeleted", id: "f1" }] });
+    expect(got).toEqual([[{ type: "itemDeleted", id: "f1" }]]);
+    off();
+    expect(unlistenEvents).toHaveBeenCalledTimes(1);
+  });
+
+  it("honours an unsubscribe that happens before listen resolves", async () => {
+    unlistenEvents.mockClear();
+    const b = createTauriBackend();
+    const off = b.onEvents(() => {});
+    off();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(unlistenEvents).toHaveBeenCalledTimes(1);
+  });
+
+  it("maps drag-drop events to drag states with counts", async () => {
+    const b = createTauriBackend();
+    const states: unknown[] = [];
+    b.onDragState((s) => states.push(s));
+    await Promise.resolve();
+    dragHandler!({ payload: { type: "enter", paths: ["/a", "/b"], position: { x: 1, y: 2 } } });
+    dragHandler!({ payload: { type: "over", position: { x: 3, y: 4 } } });
+    dragHandler!({ payload: { type: "leave" } });
+    dragHandler!({ payload: { type: "enter", paths: ["/c"], position: { x: 0, y: 0 } } });
+    dragHandler!({ payload: { type: "drop", paths: ["/c"], position: { x: 0, y: 0 } } });
+    expect(states).toEqual([
+      { state: "enter", count: 2 },
+      { state: "over", count: 2 },
+      { state: "leave", count: 0 },
+      { state: "enter", count: 1 },
+      { state: "drop", count: 1 },
+    ]);
+  });
+});
