@@ -149,6 +149,8 @@ export interface FakeTestHooks {
   drop(n: number, opts?: { fail?: boolean }): string[];
   /** add n files directly */
   addFiles(n: number, opts?: { fail?: boolean; name?: string }): string[];
+  /** deliver `batches` separate event batches of `perBatch` new files each, synchronously (an IPC burst) */
+  burst(batches: number, perBatch: number): void;
   /** advance the simulation by n ticks (works when frozen too) */
   step(n?: number): void;
   /** change speed (0 = frozen) and optional concurrency override (may exceed 8, for perf runs) */
@@ -732,6 +734,14 @@ export function createFakeBackend(opts: Partial<FakeOptions> = {}): FakeBackend 
         return opts.name ? { ...f, name: opts.name, location: `/home/ada/${opts.name}` } : f;
       });
       return addItems(specs, opts).map((i) => i.id);
+    },
+    burst(batches, perBatch) {
+      for (let b = 0; b < batches; b++) {
+        const specs = Array.from({ length: perBatch }, randomFile);
+        const now = Date.now();
+        const batch: EngineEvent[] = specs.map((sp) => ({ type: "itemAdded", item: newItem(sp, now) }));
+        for (const l of eventListeners) l(batch);
+      }
     },
     step(n = 1) {
       for (let i = 0; i < n; i++) tick();

@@ -23,6 +23,8 @@ export class ItemStore {
   private orderDirty = 0;
   private counts: Counts = { pending: 0, processing: 0, completed: 0, failed: 0, total: 0 };
   private filter: Status | null = null;
+  /** lower-cased name filter ("" = none) */
+  private query = "";
   private hidden = new Set<string>();
   private viewCache: string[] | null = null;
   /** increments whenever the visible list's membership/order changes */
@@ -61,6 +63,22 @@ export class ItemStore {
     if (f === this.filter) return;
     this.filter = f;
     this.invalidate();
+  }
+
+  getQuery(): string {
+    return this.query;
+  }
+
+  /** Narrow the view to items whose name or location contains `q` (case-insensitive). */
+  setQuery(q: string): void {
+    const n = q.trim().toLowerCase();
+    if (n === this.query) return;
+    this.query = n;
+    this.invalidate();
+  }
+
+  private matchesQuery(it: Item): boolean {
+    return this.query === "" || it.name.toLowerCase().includes(this.query) || it.location.toLowerCase().includes(this.query);
   }
 
   /** Replace everything with a newest-first list (from listItems(null)). */
@@ -103,7 +121,7 @@ export class ItemStore {
     for (const id of this.order) {
       if (this.hidden.has(id)) continue;
       const it = this.byId.get(id);
-      if (it && (f === null || it.status === f)) out.push(id);
+      if (it && (f === null || it.status === f) && this.matchesQuery(it)) out.push(id);
     }
     this.viewCache = out;
     return out;
@@ -127,6 +145,8 @@ export class ItemStore {
               this.counts[it.status] += 1;
               if (this.filter !== null) res.structural = true;
             }
+            // a page title arriving can change membership under a name filter
+            if (this.query !== "" && (old.name !== it.name || old.location !== it.location)) res.structural = true;
             res.changed.add(it.id);
           } else {
             this.byId.set(it.id, it);

@@ -202,6 +202,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   function reportAdded(r: AddReport, noun: string) {
     if (r.added.length > 0) {
       if (store.getFilter() !== null && store.getFilter() !== "pending") setFilter(null);
+      library.clearNameFilter();
       showView("library");
       library.scrollToTop();
       toast.show(`Added ${plural(r.added.length, noun)}.`, { kind: "success" });
@@ -233,6 +234,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     if (s.state === "drop") {
       setText(dragAnnounce, s.count ? `Adding ${plural(s.count, "item")}.` : "Adding.");
       if (store.getFilter() !== null && store.getFilter() !== "pending") setFilter(null);
+      library.clearNameFilter();
       showView("library");
       library.scrollToTop();
     }

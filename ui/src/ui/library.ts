@@ -38,6 +38,8 @@ export interface LibraryView {
   scrollToTop(): void;
   reveal(id: string): void;
   focusList(): void;
+  /** drop the name filter (e.g. when new items arrive from a drop) */
+  clearNameFilter(): void;
 }
 
 const FILTERS: (Status | null)[] = [null, "pending", "processing", "completed", "failed"];
@@ -84,6 +86,32 @@ export function createLibrary(ctx: Ctx): LibraryView {
     chips.get(FILTERS[j]!)!.btn.focus();
   });
 
+  const nameFilter = h("input", {
+    class: "name-filter",
+    attrs: { type: "search", placeholder: "Filter by name…", "aria-label": "Filter items by name or location", autocomplete: "off", spellcheck: "false" },
+    data: { testid: "name-filter" },
+  });
+  let nameTimer: ReturnType<typeof setTimeout> | null = null;
+  nameFilter.addEventListener("input", () => {
+    if (nameTimer) clearTimeout(nameTimer);
+    nameTimer = setTimeout(() => {
+      store.setQuery(nameFilter.value);
+      viewport.scrollTop = 0;
+      render();
+    }, 120);
+  });
+  nameFilter.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && nameFilter.value) {
+      e.preventDefault();
+      nameFilter.value = "";
+      store.setQuery("");
+      render();
+    } else if (e.key === "ArrowDown") {
+      e.preventDefault();
+      if (activeId) setActive(activeId, true);
+    }
+  });
+
   // -------------------------------------------------------------- header
   const header = h(
     "div",
@@ -124,12 +152,18 @@ export function createLibrary(ctx: Ctx): LibraryView {
     "div",
     { class: "empty empty-small", data: { testid: "empty-filtered" } },
     emptyFilteredText,
-    button("Show all items", { onClick: () => ctx.actions.setFilter(null) }),
+    button("Show all items", {
+      onClick: () => {
+        nameFilter.value = "";
+        store.setQuery("");
+        ctx.actions.setFilter(null);
+      },
+    }),
   );
 
   const summary = h("p", { class: "sr-only", attrs: { role: "status", "aria-live": "polite" } });
   const listWrap = h("div", { class: "list-wrap" }, header, viewport, emptyAll, emptyFiltered);
-  const el = h("section", { class: "view library", attrs: { "aria-label": "Library" }, data: { testid: "library" } }, h("div", { class: "library-top" }, toolbar, filterBar), listWrap, summary);
+  const el = h("section", { class: "view library", attrs: { "aria-label": "Library" }, data: { testid: "library" } }, h("div", { class: "library-top" }, toolbar, nameFilter, filterBar), listWrap, summary);
 
   const rows = new Map<string, RowEl>();
   const pool: RowEl[] = [];
@@ -350,7 +384,11 @@ export function createLibrary(ctx: Ctx): LibraryView {
     emptyAll.hidden = total !== 0;
     const f = store.getFilter();
     emptyFiltered.hidden = !(total !== 0 && n === 0);
-    if (!emptyFiltered.hidden) setText(emptyFilteredText, f ? `No ${STATUS_LABEL[f].replace("…", "").toLowerCase()} items.` : "Nothing here.");
+    if (!emptyFiltered.hidden) {
+      const q = store.getQuery();
+      const what = f ? `${STATUS_LABEL[f].replace("…", "").toLowerCase()} items` : "items";
+      setText(emptyFilteredText, q ? `No ${what} match “${nameFilter.value.trim()}”.` : `No ${what}.`);
+    }
     header.hidden = total === 0;
     viewport.hidden = total === 0 || n === 0;
     for (const [k, c] of chips) {
@@ -476,6 +514,13 @@ export function createLibrary(ctx: Ctx): LibraryView {
         r.el.classList.remove("flash");
         void r.el.offsetWidth;
         r.el.classList.add("flash");
+      }
+    },
+    clearNameFilter() {
+      if (nameFilter.value || store.getQuery()) {
+        nameFilter.value = "";
+        store.setQuery("");
+        render();
       }
     },
     focusList() {

@@ -79,6 +79,23 @@ describe("ItemStore", () => {
     expect(s.view()).toEqual([b.id, a.id]);
   });
 
+  it("filters by name/location, case-insensitively, combined with status", () => {
+    const s = new ItemStore();
+    const a = item({ name: "Budget 2026.xlsx" }), b = item({ name: "notes", location: "/home/BUDGET/notes" }), c = item({ name: "other", status: "failed" });
+    s.load([c, b, a]);
+    s.setQuery("  budget ");
+    expect(s.view()).toEqual([b.id, a.id]);
+    s.setFilter("failed");
+    expect(s.view()).toEqual([]);
+    s.setFilter(null);
+    // a URL's title arriving changes membership
+    const r = s.apply([{ type: "itemUpdated", item: upd(c, { name: "Budget news" }) }]);
+    expect(r.structural).toBe(true);
+    expect(s.view()).toEqual([c.id, b.id, a.id]);
+    s.setQuery("");
+    expect(s.view().length).toBe(3);
+  });
+
   it("deletes, hides and unhides", () => {
     const s = new ItemStore();
     const a = item(), b = item();
