@@ -140,7 +140,9 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
 
   async function retry(id: string) {
     try {
-      await backend.retryItem(id);
+      // apply the returned row at once; the engine's own event may follow
+      const it = await backend.retryItem(id);
+      batcher.push([{ type: "itemUpdated", item: it }]);
     } catch (e) {
       toast.show(`Could not retry: ${errorMessage(e)}`, { kind: "error" });
     }
@@ -201,6 +203,8 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
 
   function reportAdded(r: AddReport, noun: string) {
     if (r.added.length > 0) {
+      // show the new rows even before (or without) their itemAdded events
+      batcher.push(r.added.map((item) => ({ type: "itemAdded" as const, item })));
       if (store.getFilter() !== null && store.getFilter() !== "pending") setFilter(null);
       library.clearNameFilter();
       showView("library");
