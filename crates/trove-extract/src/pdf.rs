@@ -8,7 +8,7 @@
 //! * Hangs cannot be stopped here; see [`crate::sandbox`].
 
 use lopdf::{Document, Object};
-use pdf_extract::{output_doc_page, PlainTextOutput};
+use pdf_extract::{output_doc, output_doc_page, MediaBox, OutputDev, OutputError, Transform};
 
 use crate::guard;
 use crate::{DocKind, ExtractError, Extracted};
@@ -66,26 +66,57 @@ pub(crate) fn extract_pdf(bytes: &[u8]) -> Result<Extracted, ExtractError> {
         });
     }
 
-    let mut pages: Vec<String> = Vec::with_capacity(page_numbers.len());
+    // Fast path: the whole document in one pass, pages recorded as they end.
+    // If a page panics or fails, it is left empty and the remaining pages are
+    // done one by one, each isolated (slower: pdf-extract walks the page tree
+    // for every single-page call).
+    let mut dev = PagedText::default();
+    let mut failed: Vec<u32> = Vec::new();
     let mut panicked = 0usize;
     let mut first_error: Option<String> = None;
-    for &n in &page_numbers {
-        match guard::run(|| page_text(&doc, n)) {
-            Ok(Ok(t)) => pages.push(t),
+    let whole = guard::run(|| output_doc(&doc, &mut dev));
+    if !matches!(whole, Ok(Ok(()))) {
+        match whole {
             Ok(Err(e)) => {
-                first_error.get_or_insert(e);
-                pages.push(String::new());
+                first_error = Some(e.to_string());
             }
-            Err(_) => {
-                panicked += 1;
-                pages.push(String::new());
+            _ => panicked += 1,
+        }
+        let bad = dev.current.take().map(|(n, _)| n).or_else(|| {
+            let last_done = dev.pages.last().map(|p| p.0);
+            page_numbers
+                .iter()
+                .copied()
+                .find(|&n| last_done.is_none_or(|d| n > d))
+        });
+        if let Some(bad) = bad {
+            failed.push(bad);
+            for &n in page_numbers.iter().filter(|&&n| n > bad) {
+                match guard::run(|| output_doc_page(&doc, &mut dev, n)) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        first_error.get_or_insert(e.to_string());
+                        failed.push(n);
+                    }
+                    Err(_) => {
+                        panicked += 1;
+                        failed.push(n);
+                    }
+                }
+                dev.current = None;
             }
         }
     }
+    let mut done: std::collections::HashMap<u32, String> = dev.pages.into_iter().collect();
+    let pages: Vec<String> = page_numbers
+        .iter()
+        .map(|n| done.remove(n).unwrap_or_default())
+        .collect();
+    debug_assert!(failed.len() <= page_numbers.len());
 
     let has_text = pages.iter().any(|p| p.chars().any(|c| !c.is_whitespace()));
     if !has_text {
-        if panicked == page_numbers.len() {
+        if panicked > 0 && failed.len() == page_numbers.len() {
             return Err(ExtractError::Crashed {
                 format: "PDF text extraction".into(),
             });
@@ -112,13 +143,105 @@ pub(crate) fn extract_pdf(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     })
 }
 
-fn page_text(doc: &Document, page: u32) -> Result<String, String> {
-    let mut s = String::new();
-    {
-        let mut out = PlainTextOutput::new(&mut s);
-        output_doc_page(doc, &mut out, page).map_err(|e| e.to_string())?;
+/// Plain-text output device that keeps pages apart.
+///
+/// The character placement heuristics are those of pdf-extract's
+/// `PlainTextOutput` (line break when the baseline moves by more than 1.5× the
+/// font size or when going back left and down; a space when the gap exceeds
+/// 0.1× the font size), with the page flip done by hand.
+struct PagedText {
+    /// Finished pages: (page number, text).
+    pages: Vec<(u32, String)>,
+    /// The page being written.
+    current: Option<(u32, String)>,
+    page_height: f64,
+    last_end: f64,
+    last_y: f64,
+    first_char: bool,
+}
+
+impl Default for PagedText {
+    fn default() -> Self {
+        PagedText {
+            pages: Vec::new(),
+            current: None,
+            page_height: 0.0,
+            last_end: 100_000.0,
+            last_y: 0.0,
+            first_char: false,
+        }
     }
-    Ok(s)
+}
+
+impl OutputDev for PagedText {
+    fn begin_page(
+        &mut self,
+        page_num: u32,
+        media_box: &MediaBox,
+        _art_box: Option<(f64, f64, f64, f64)>,
+    ) -> Result<(), OutputError> {
+        self.current = Some((page_num, String::new()));
+        self.page_height = media_box.ury - media_box.lly;
+        self.last_end = 100_000.0;
+        self.last_y = 0.0;
+        self.first_char = false;
+        Ok(())
+    }
+
+    fn end_page(&mut self) -> Result<(), OutputError> {
+        if let Some(page) = self.current.take() {
+            self.pages.push(page);
+        }
+        Ok(())
+    }
+
+    fn output_character(
+        &mut self,
+        trm: &Transform,
+        width: f64,
+        _spacing: f64,
+        font_size: f64,
+        ch: &str,
+    ) -> Result<(), OutputError> {
+        let Some((_, out)) = self.current.as_mut() else {
+            return Ok(());
+        };
+        // Position after flipping the page vertically (y grows downwards).
+        let x = trm.m31;
+        let y = self.page_height - trm.m32;
+        let vx = font_size * trm.m11 + font_size * trm.m21;
+        let vy = font_size * trm.m12 + font_size * trm.m22;
+        let size = (vx * vy).sqrt();
+        if self.first_char {
+            if (y - self.last_y).abs() > size * 1.5 {
+                out.push('\n');
+            }
+            if x < self.last_end && (y - self.last_y).abs() > size * 0.5 {
+                out.push('\n');
+            }
+            if x > self.last_end + size * 0.1 {
+                out.push(' ');
+            }
+        }
+        out.push_str(ch);
+        self.first_char = false;
+        self.last_y = y;
+        self.last_end = x + width * size;
+        Ok(())
+    }
+
+    fn begin_word(&mut self) -> Result<(), OutputError> {
+        self.first_char = true;
+        Ok(())
+    }
+
+    fn end_word(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn end_line(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
 }
 
 /// Short, human reason for a load failure.

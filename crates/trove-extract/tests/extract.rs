@@ -421,6 +421,33 @@ fn panicking_page_is_contained_and_other_pages_recovered() {
 }
 
 #[test]
+fn pages_after_a_panicking_first_page_are_recovered() {
+    let pdf = make_pdf(&PdfSpec {
+        pages: vec![
+            lines(&["bad"]),
+            lines(&["fine two"]),
+            lines(&["bad"]),
+            lines(&["fine four"]),
+        ],
+        no_media_box: vec![0, 2],
+        ..Default::default()
+    });
+    let e = ex(&pdf, "partial.pdf").unwrap();
+    let pages: Vec<&str> = e.text.split('\x0c').collect();
+    assert_eq!(pages, ["", "fine two", "", "fine four"]);
+}
+
+#[test]
+fn text_matches_pdf_extract_on_good_pdfs() {
+    let pdf = prose_pdf(4, 12);
+    let ours = ex(&pdf, "p.pdf").unwrap().text;
+    let theirs = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(norm(&ours.replace('\x0c', "\n")), norm(&theirs));
+    assert_eq!(ours.matches('\x0c').count(), 3);
+}
+
+#[test]
 fn pdf_that_only_panics_is_reported_as_crash() {
     let pdf = make_pdf(&PdfSpec {
         pages: vec![lines(&["x"])],
