@@ -35,6 +35,8 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
       retry,
       retryAll,
       remove,
+      removeMany,
+      retryMany,
       details: (id) => details.open(id),
       addFiles: () => addVia(() => backend.addFilesDialog(), "file"),
       addFolder: () => addVia(() => backend.addFolderDialog(), "file"),
@@ -158,47 +160,78 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   }
 
   /** delete with undo: hidden now, deleted for real when the toast expires */
-  const pendingDeletes = new Map<string, () => void>();
+  const pendingDeletes = new Map<string, () => Promise<void>>();
   function remove(id: string) {
-    const it = store.get(id);
-    if (!it || pendingDeletes.has(id)) return;
-    // move keyboard focus to a neighbour before the row disappears
+    removeMany([id]);
+  }
+
+  function removeMany(input: string[]) {
+    const ids = input.filter((id) => store.get(id) && !pendingDeletes.has(id) && !store.isHidden(id));
+    if (ids.length === 0) return;
+    const gone = new Set(ids);
+    // move keyboard focus to a neighbour before the rows disappear
     const view = store.view();
-    const i = view.indexOf(id);
-    const neighbour = view[i + 1] ?? view[i - 1];
-    const hadFocus = (document.activeElement as HTMLElement | null)?.closest?.(".row") !== null;
-    store.hide(id);
+    const first = Math.min(...ids.map((id) => view.indexOf(id)).filter((i) => i >= 0));
+    let neighbour: string | undefined;
+    for (let i = first + 1; i < view.length && !neighbour; i++) if (!gone.has(view[i]!)) neighbour = view[i];
+    for (let i = first - 1; i >= 0 && !neighbour; i--) if (!gone.has(view[i]!)) neighbour = view[i];
+    const hadFocus = (document.activeElement as HTMLElement | null)?.closest?.(".row") != null;
+    const names = new Map(ids.map((id) => [id, store.get(id)!.name]));
+    for (const id of ids) store.hide(id);
     library.render();
     if (hadFocus && neighbour) library.reveal(neighbour);
     const commit = async () => {
-      pendingDeletes.delete(id);
-      try {
-        await backend.deleteItem(id);
-      } catch (e) {
-        store.unhide(id);
+      for (const id of ids) pendingDeletes.delete(id);
+      const failed: string[] = [];
+      for (const id of ids) {
+        try {
+          await backend.deleteItem(id);
+        } catch (e) {
+          store.unhide(id);
+          failed.push(`${names.get(id)}: ${errorMessage(e)}`);
+        }
+      }
+      if (failed.length) {
         library.render();
-        toast.show(`Could not delete “${it.name}”: ${errorMessage(e)}`, { kind: "error" });
+        toast.show(failed.length === 1 ? `Could not delete ${failed[0]}` : `Could not delete ${plural(failed.length, "item")} (${failed[0]})`, { kind: "error" });
       }
     };
-    pendingDeletes.set(id, commit);
-    toast.show(`Deleted “${it.name}”.`, {
+    for (const id of ids) pendingDeletes.set(id, commit);
+    toast.show(ids.length === 1 ? `Deleted “${names.get(ids[0]!)}”.` : `Deleted ${plural(ids.length, "item")}.`, {
       testid: "delete-toast",
       action: {
         label: "Undo",
         run: () => {
-          pendingDeletes.delete(id);
-          store.unhide(id);
+          for (const id of ids) {
+            pendingDeletes.delete(id);
+            store.unhide(id);
+          }
           library.render();
-          library.reveal(id);
+          library.reveal(ids[0]!);
         },
       },
       timeout: 6000,
       onExpire: () => void commit(),
     });
   }
+
+  async function retryMany(ids: string[]) {
+    const failed = ids.filter((id) => store.get(id)?.status === "failed");
+    let ok = 0;
+    for (const id of failed) {
+      try {
+        batcher.push([{ type: "itemUpdated", item: await backend.retryItem(id) }]);
+        ok += 1;
+      } catch {
+        /* reported below */
+      }
+    }
+    toast.show(ok === failed.length ? `Retrying ${plural(ok, "item")}.` : `Retrying ${ok} of ${plural(failed.length, "failed item")}; the others could not be retried.`, { kind: ok === failed.length ? "info" : "error" });
+  }
+
   // never lose a delete the user meant when the window goes away
   window.addEventListener("pagehide", () => {
-    for (const c of [...pendingDeletes.values()]) c();
+    for (const c of new Set(pendingDeletes.values())) void c();
   });
 
   function reportAdded(r: AddReport, noun: string) {

@@ -13,6 +13,8 @@ export interface Ctx {
     retry(id: string): void;
     retryAll(): void;
     remove(id: string): void;
+    removeMany(ids: string[]): void;
+    retryMany(ids: string[]): void;
     details(id: string): void;
     addFiles(): void;
     addFolder(): void;

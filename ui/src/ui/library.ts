@@ -27,6 +27,7 @@ interface RowEl {
   bar: HTMLSpanElement;
   retry: HTMLButtonElement;
   del: HTMLButtonElement;
+  label: string;
 }
 
 export interface LibraryView {
@@ -112,6 +113,64 @@ export function createLibrary(ctx: Ctx): LibraryView {
     }
   });
 
+  // ------------------------------------------------------------ selection
+  const selected = new Set<string>();
+  let selAnchor: string | null = null;
+  const selCount = h("span", { class: "sel-count", data: { testid: "selection-count" } });
+  const selRetry = button("Retry failed", { icon: "retry", class: "btn btn-small", testid: "selection-retry", onClick: () => ctx.actions.retryMany([...selected]) });
+  const selDelete = button("Delete", { icon: "trash", class: "btn btn-small btn-danger", testid: "selection-delete", onClick: () => deleteSelection() });
+  const selClear = button("Clear selection", { icon: "close", class: "btn btn-small btn-ghost", testid: "selection-clear", onClick: () => clearSelection() });
+  const selBar = h(
+    "div",
+    { class: "selection-bar", attrs: { hidden: true, role: "region", "aria-label": "Selection" }, data: { testid: "selection-bar" } },
+    selCount,
+    h("span", { class: "grow" }),
+    selRetry,
+    selDelete,
+    selClear,
+  );
+
+  function clearSelection() {
+    selected.clear();
+    selAnchor = null;
+    render();
+  }
+
+  function deleteSelection() {
+    const ids = [...selected];
+    selected.clear();
+    selAnchor = null;
+    ctx.actions.removeMany(ids);
+    render();
+  }
+
+  function selectRange(toId: string) {
+    const view = store.view();
+    const from = view.indexOf(selAnchor ?? activeId ?? toId);
+    const to = view.indexOf(toId);
+    if (from < 0 || to < 0) return;
+    selected.clear();
+    for (let i = Math.min(from, to); i <= Math.max(from, to); i++) selected.add(view[i]!);
+  }
+
+  function toggleSelected(id: string) {
+    if (selected.has(id)) selected.delete(id);
+    else selected.add(id);
+    selAnchor = id;
+  }
+
+  function updateSelectionBar() {
+    for (const id of selected) if (!store.get(id) || store.isHidden(id)) selected.delete(id);
+    selBar.hidden = selected.size === 0;
+    if (selected.size === 0) return;
+    let failed = 0;
+    for (const id of selected) if (store.get(id)?.status === "failed") failed += 1;
+    setText(selCount, `${plural(selected.size, "item")} selected`);
+    selRetry.disabled = failed === 0;
+    setText(selRetry.querySelector(".btn-label")!, failed ? `Retry ${failed} failed` : "Retry failed");
+    setText(selDelete.querySelector(".btn-label")!, `Delete ${selected.size.toLocaleString("en-US")}`);
+  }
+
   // -------------------------------------------------------------- header
   const header = h(
     "div",
@@ -162,7 +221,7 @@ export function createLibrary(ctx: Ctx): LibraryView {
   );
 
   const summary = h("p", { class: "sr-only", attrs: { role: "status", "aria-live": "polite" } });
-  const listWrap = h("div", { class: "list-wrap" }, header, viewport, emptyAll, emptyFiltered);
+  const listWrap = h("div", { class: "list-wrap" }, selBar, header, viewport, emptyAll, emptyFiltered);
   const el = h("section", { class: "view library", attrs: { "aria-label": "Library" }, data: { testid: "library" } }, h("div", { class: "library-top" }, toolbar, nameFilter, filterBar), listWrap, summary);
 
   const rows = new Map<string, RowEl>();
@@ -213,7 +272,7 @@ export function createLibrary(ctx: Ctx): LibraryView {
     const main = h("div", { class: "row-main" }, name, sub);
     const el = h("div", { class: "row row-grid", attrs: { role: "listitem", tabindex: "-1" } }, iconBox, main, type, size, time, badge, actions);
     spacer.append(el);
-    return { el, id: "", item: null, tick: -1, index: -1, iconKind: "", iconBox, name, sub, type, size, time, timeRel, timeAbs, badge, badgeText: badgeTextEl, bar, retry, del };
+    return { el, id: "", item: null, tick: -1, index: -1, iconKind: "", iconBox, name, sub, type, size, time, timeRel, timeAbs, badge, badgeText: badgeTextEl, bar, retry, del, label: "" };
   }
 
   function fill(r: RowEl, it: Item) {
@@ -256,7 +315,8 @@ export function createLibrary(ctx: Ctx): LibraryView {
     if (it.status === "failed" && it.error) label += `: ${it.error}`;
     if (it.duplicateOf) label += ", duplicate";
     label += `, added ${relativeTime(it.addedAt)} (${abs})`;
-    el.setAttribute("aria-label", label);
+    r.label = label;
+    el.setAttribute("aria-label", selected.has(it.id) ? `${label}, selected` : label);
   }
 
   function fillSub(r: RowEl, it: Item) {
@@ -286,6 +346,8 @@ export function createLibrary(ctx: Ctx): LibraryView {
     r.item = null;
     r.el.removeAttribute("data-testid");
     r.el.removeAttribute("data-id");
+    r.el.classList.remove("selected");
+    delete r.el.dataset.selected;
     r.badge.removeAttribute("data-testid");
     r.retry.removeAttribute("data-testid");
     r.del.removeAttribute("data-testid");
@@ -372,10 +434,17 @@ export function createLibrary(ctx: Ctx): LibraryView {
       if (r.item !== it || r.tick !== timeTick) fill(r, it);
       place(r, i, n);
       setRowActive(r, id === activeId);
+      const sel = selected.has(id);
+      if (r.el.classList.contains("selected") !== sel) {
+        r.el.classList.toggle("selected", sel);
+        r.el.dataset.selected = String(sel);
+        r.el.setAttribute("aria-label", sel ? `${r.label}, selected` : r.label);
+      }
     }
     // cap the pool so a huge window resize does not keep thousands of nodes
     while (pool.length > 40) pool.pop()!.el.remove();
     updateCounts();
+    updateSelectionBar();
   }
 
   function updateChrome() {
@@ -445,11 +514,25 @@ export function createLibrary(ctx: Ctx): LibraryView {
       ctx.actions.retry(r.id);
     } else if (action === "delete") ctx.actions.remove(r.id);
     else if (action === "reveal" && actionEl?.dataset.target) ctx.actions.reveal(actionEl.dataset.target);
-    else setActive(r.id, true);
+    else if (e.shiftKey) {
+      selectRange(r.id);
+      setActive(r.id, true);
+    } else if (e.ctrlKey || e.metaKey) {
+      toggleSelected(r.id);
+      setActive(r.id, true);
+    } else {
+      if (selected.size) selected.clear();
+      selAnchor = r.id;
+      setActive(r.id, true);
+    }
   });
   viewport.addEventListener("dblclick", (e) => {
     const r = rowOf(e.target);
-    if (r && !(e.target as HTMLElement).closest("button")) ctx.actions.details(r.id);
+    if (r && !(e.target as HTMLElement).closest("button") && !e.shiftKey && !e.ctrlKey && !e.metaKey) ctx.actions.details(r.id);
+  });
+  // shift-click selects text in a list otherwise
+  viewport.addEventListener("mousedown", (e) => {
+    if (e.shiftKey && rowOf(e.target)) e.preventDefault();
   });
   viewport.addEventListener("focusin", (e) => {
     const r = rowOf(e.target);
@@ -478,12 +561,48 @@ export function createLibrary(ctx: Ctx): LibraryView {
       case "Home": if (onRow) j = 0; break;
       case "End": if (onRow) j = view.length - 1; break;
       case "Enter": if (onRow) { e.preventDefault(); ctx.actions.details(r.id); } return;
-      case "Delete": if (onRow) { e.preventDefault(); ctx.actions.remove(r.id); } return;
-      case "r": case "R": if (onRow && r.item?.status === "failed" && !e.ctrlKey && !e.metaKey) { e.preventDefault(); ctx.actions.retry(r.id); } return;
+      case "Delete":
+        if (onRow) {
+          e.preventDefault();
+          if (selected.size > 0) deleteSelection();
+          else ctx.actions.remove(r.id);
+        }
+        return;
+      case "r": case "R":
+        if (onRow && !e.ctrlKey && !e.metaKey) {
+          e.preventDefault();
+          if (selected.size > 0) ctx.actions.retryMany([...selected]);
+          else if (r.item?.status === "failed") ctx.actions.retry(r.id);
+        }
+        return;
+      case " ":
+        if (onRow) {
+          e.preventDefault();
+          toggleSelected(r.id);
+          render();
+        }
+        return;
+      case "a": case "A":
+        if (onRow && (e.ctrlKey || e.metaKey)) {
+          e.preventDefault();
+          for (const id of view) selected.add(id);
+          render();
+        }
+        return;
+      case "Escape":
+        if (selected.size > 0) {
+          e.preventDefault();
+          clearSelection();
+        }
+        return;
       default: return;
     }
     if (j >= 0 && j < view.length) {
       e.preventDefault();
+      if (e.shiftKey) {
+        if (selAnchor === null || !selected.has(selAnchor)) selAnchor = r.id;
+        selectRange(view[j]!);
+      }
       setActive(view[j]!, true);
     }
   });

@@ -188,6 +188,34 @@ describe("library interactions", () => {
     await page.close();
   });
 
+  test("multi-select: shift-click range, ctrl-click toggle, bulk delete with undo, Space/Escape", async () => {
+    const { page } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    const view = await page.evaluate(() => window.__trove.store.view());
+    await page.click(`${tid(`row-${view[0]}`)} .row-type`);
+    await page.click(`${tid(`row-${view[4]}`)} .row-type`, { modifiers: ["Shift"] });
+    assert.equal(await page.locator(tid("selection-count")).innerText(), "5 items selected");
+    assert.equal(await page.locator('.row[data-selected="true"]').count(), 5);
+    assert.match(await page.locator(tid("selection-retry")).innerText(), /Retry 2 failed/);
+    await page.click(`${tid(`row-${view[2]}`)} .row-type`, { modifiers: ["Control"] });
+    assert.equal(await page.locator(tid("selection-count")).innerText(), "4 items selected");
+    await page.click(tid("selection-delete"));
+    for (const i of [0, 1, 3, 4]) await page.locator(tid(`row-${view[i]}`)).waitFor({ state: "detached" });
+    assert.ok(await page.locator(tid(`row-${view[2]}`)).isVisible());
+    assert.match(await page.locator(tid("delete-toast")).innerText(), /Deleted 4 items/);
+    assert.equal(await page.locator(tid("selection-bar")).isVisible(), false);
+    await page.click(tid("delete-toast-action"));
+    await page.locator(tid(`row-${view[0]}`)).waitFor();
+    assert.equal(await page.locator('.row:not([hidden])').count(), 9);
+    // keyboard: Space toggles, Shift+ArrowDown extends, Escape clears
+    await page.locator(tid(`row-${view[5]}`)).focus();
+    await page.keyboard.press("Space");
+    await page.keyboard.press("Shift+ArrowDown");
+    assert.equal(await page.locator(tid("selection-count")).innerText(), "2 items selected");
+    await page.keyboard.press("Escape");
+    assert.equal(await page.locator(tid("selection-bar")).isVisible(), false);
+    await page.close();
+  });
+
   test("status filter shows counts and only matching rows", async () => {
     const { page } = await openApp(browser.context, srv.url, "fake=states&speed=0");
     assert.equal(await page.locator(tid("count-failed")).innerText(), "2");
