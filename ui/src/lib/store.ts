@@ -11,9 +11,14 @@ export interface ApplyResult {
   finished: { completed: number; failed: number }[];
 }
 
+/** RFC3339 → ms; tolerates "Z" vs "+00:00" and fractional seconds. */
+function ms(t: string): number {
+  const v = Date.parse(t);
+  return Number.isNaN(v) ? 0 : v;
+}
+
 function newer(a: Item, b: Item): boolean {
-  // RFC3339 UTC strings of the same shape compare lexicographically
-  return a.addedAt > b.addedAt;
+  return ms(a.addedAt) > ms(b.addedAt);
 }
 
 export class ItemStore {
@@ -138,7 +143,7 @@ export class ItemStore {
           const old = this.byId.get(it.id);
           if (old) {
             // ignore stale rows (an older update arriving late)
-            if (it.updatedAt < old.updatedAt) break;
+            if (it.updatedAt !== old.updatedAt && ms(it.updatedAt) < ms(old.updatedAt)) break;
             this.byId.set(it.id, it);
             if (old.status !== it.status) {
               this.counts[old.status] -= 1;
@@ -190,7 +195,7 @@ export class ItemStore {
     if (added.length === 0) return;
     // newest first; later arrivals first among equal timestamps
     const fresh = added.map((it, i) => ({ it, i }));
-    fresh.sort((a, b) => (a.it.addedAt === b.it.addedAt ? b.i - a.i : a.it.addedAt > b.it.addedAt ? -1 : 1));
+    fresh.sort((a, b) => ms(b.it.addedAt) - ms(a.it.addedAt) || b.i - a.i);
     const ids = fresh.map((x) => x.it.id);
     const head = this.firstLive();
     const oldest = fresh[fresh.length - 1]!.it;

@@ -43,6 +43,21 @@ describe("ItemStore", () => {
     expect(s.view()).toEqual([fresh.id, mid.id, old.id]);
   });
 
+  it("orders by time, not by string, across RFC3339 spellings", () => {
+    const s = new ItemStore();
+    const a = item({ addedAt: "2026-11-28T12:00:00+00:00" });
+    s.load([a]);
+    const b = item({ addedAt: "2026-11-28T12:00:00.500Z" });
+    const c = item({ addedAt: "2026-11-28T11:59:59Z" });
+    s.apply([{ type: "itemAdded", item: c }, { type: "itemAdded", item: b }]);
+    expect(s.view()).toEqual([b.id, a.id, c.id]);
+    // stale check works across spellings too
+    const b2 = { ...b, status: "completed" as const, updatedAt: "2026-11-28T13:00:00+00:00" };
+    const bOld = { ...b, status: "processing" as const, updatedAt: "2026-11-28T12:30:00.000Z" };
+    s.apply([{ type: "itemUpdated", item: b2 }, { type: "itemUpdated", item: bOld }]);
+    expect(s.get(b.id)!.status).toBe("completed");
+  });
+
   it("updates by id without structural change when unfiltered", () => {
     const s = new ItemStore();
     const a = item();
