@@ -134,8 +134,27 @@ describe("all four states (fake=states, frozen)", () => {
     await page.click(tid("tab-library"));
   });
 
-  test("no CSP violations or page errors", async () => {
+  test("the CSP is in force (inline script and inline handlers blocked) and nothing violated it", async () => {
+    // nothing in the tests so far produced a console error or CSP report
     assert.deepEqual(errors, []);
+    const r = await page.evaluate(async () => {
+      const violations = [];
+      document.addEventListener("securitypolicyviolation", (e) => violations.push(e.violatedDirective));
+      const sc = document.createElement("script");
+      sc.textContent = "window.__inlineScript = 1";
+      document.head.append(sc);
+      const d = document.createElement("div");
+      d.setAttribute("onclick", "window.__inlineHandler = 1");
+      document.body.append(d);
+      d.click();
+      d.remove();
+      sc.remove();
+      await new Promise((ok) => setTimeout(ok, 50));
+      return { script: window.__inlineScript, handler: window.__inlineHandler, violations };
+    });
+    assert.equal(r.script, undefined);
+    assert.equal(r.handler, undefined);
+    assert.ok(r.violations.some((v) => v.startsWith("script-src")), JSON.stringify(r.violations));
   });
 });
 
