@@ -14,11 +14,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod fused;
 mod local;
 mod openai;
 mod ratelimit;
 
-pub use local::LocalMiniLm;
+pub use local::{LocalBackend, LocalMiniLm};
 pub use openai::{OpenAiCompatible, OpenAiConfig};
 
 /// Errors of every embedder. [`EmbedError::is_transient`] tells a caller whether to

@@ -142,3 +142,22 @@ fn missing_model_is_a_clear_error() {
     );
     assert!(err.to_string().contains("fetch-model.sh"));
 }
+
+#[test]
+fn fused_and_candle_backends_agree() {
+    use trove_embed::{LocalBackend, LocalMiniLm};
+    let candle = LocalMiniLm::with_backend(&common::model_dir(), 2, LocalBackend::Candle).unwrap();
+    let reference = reference();
+    let mut texts: Vec<&str> = reference.items.iter().map(|i| i.text.as_str()).collect();
+    let extra: Vec<String> = (0..30).map(|i| "word ".repeat(i * 9 + 1)).collect();
+    texts.extend(extra.iter().map(String::as_str));
+    let a = model().embed(&texts).unwrap();
+    let b = candle.embed(&texts).unwrap();
+    let min = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| cosine(x, y))
+        .fold(f32::MAX, f32::min);
+    println!("fused vs candle minimum cosine {min:.8}");
+    assert!(min >= 0.99999, "{min}");
+}

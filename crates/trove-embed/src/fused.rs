@@ -1,0 +1,618 @@
+//! A fused CPU forward pass of BERT (all-MiniLM-L6-v2) on plain `f32` buffers.
+//!
+//! Same arithmetic as candle's `BertModel` + mean pooling, organised for speed:
+//! * sequences are packed without padding (each attends only to its own tokens), so a
+//!   batch costs the sum of its lengths, not 32 × the longest;
+//! * Q, K and V come from one matmul; biases and residuals are pre-loaded into the
+//!   destination and the matmul accumulates onto them (no extra passes);
+//! * attention reads Q/K/V in place through strides (no transposes or copies);
+//! * scratch buffers are reused from batch to batch (no fresh mmaps per op);
+//! * matmuls use the `gemm` crate (candle's own kernels) with AVX-512 when the CPU has it.
+
+use std::collections::HashMap;
+
+use candle_core::Tensor;
+use rayon::prelude::*;
+
+const HIDDEN: usize = 384;
+
+struct Layer {
+    /// [HIDDEN × 3·HIDDEN], row-major (input × output): Q | K | V.
+    w_qkv: Vec<f32>,
+    b_qkv: Vec<f32>,
+    /// [HIDDEN × HIDDEN]
+    w_o: Vec<f32>,
+    b_o: Vec<f32>,
+    ln1_g: Vec<f32>,
+    ln1_b: Vec<f32>,
+    /// [HIDDEN × inter]
+    w_i: Vec<f32>,
+    b_i: Vec<f32>,
+    /// [inter × HIDDEN]
+    w_out: Vec<f32>,
+    b_out: Vec<f32>,
+    ln2_g: Vec<f32>,
+    ln2_b: Vec<f32>,
+}
+
+pub(crate) struct FusedBert {
+    word: Vec<f32>,
+    pos: Vec<f32>,
+    type0: Vec<f32>,
+    emb_ln_g: Vec<f32>,
+    emb_ln_b: Vec<f32>,
+    layers: Vec<Layer>,
+    heads: usize,
+    inter: usize,
+    eps: f32,
+    vocab: usize,
+    max_pos: usize,
+}
+
+#[derive(Default)]
+pub(crate) struct Scratch {
+    x: Vec<f32>,
+    qkv: Vec<f32>,
+    ctx: Vec<f32>,
+    h: Vec<f32>,
+    inter: Vec<f32>,
+}
+
+fn take(map: &HashMap<String, Tensor>, name: &str) -> Result<(Vec<f32>, Vec<usize>), String> {
+    let t = map
+        .get(name)
+        .ok_or_else(|| format!("tensor {name} missing"))?;
+    let dims = t.dims().to_vec();
+    let v = t
+        .flatten_all()
+        .and_then(|t| t.to_dtype(candle_core::DType::F32))
+        .and_then(|t| t.to_vec1::<f32>())
+        .map_err(|e| format!("{name}: {e}"))?;
+    Ok((v, dims))
+}
+
+fn vector(map: &HashMap<String, Tensor>, name: &str, len: usize) -> Result<Vec<f32>, String> {
+    let (v, _) = take(map, name)?;
+    if v.len() != len {
+        return Err(format!("{name}: expected {len} values, found {}", v.len()));
+    }
+    Ok(v)
+}
+
+/// A linear layer's weight ([out × in] in the file) transposed to [in × out].
+fn linear_t(
+    map: &HashMap<String, Tensor>,
+    name: &str,
+    inp: usize,
+    out: usize,
+) -> Result<Vec<f32>, String> {
+    let (w, dims) = take(map, name)?;
+    if dims != [out, inp] {
+        return Err(format!(
+            "{name}: expected shape [{out}, {inp}], found {dims:?}"
+        ));
+    }
+    let mut t = vec![0.0; inp * out];
+    for o in 0..out {
+        for i in 0..inp {
+            t[i * out + o] = w[o * inp + i];
+        }
+    }
+    Ok(t)
+}
+
+impl FusedBert {
+    pub(crate) fn load(
+        map: &HashMap<String, Tensor>,
+        config: &candle_transformers::models::bert::Config,
+    ) -> Result<Self, String> {
+        if config.hidden_size != HIDDEN {
+            return Err(format!(
+                "hidden_size {} unsupported (expected {HIDDEN})",
+                config.hidden_size
+            ));
+        }
+        let h = HIDDEN;
+        let heads = config.num_attention_heads;
+        let inter = config.intermediate_size;
+        // Accept both plain and `bert.`-prefixed names.
+        let prefix = if map.contains_key("embeddings.word_embeddings.weight") {
+            ""
+        } else {
+            "bert."
+        };
+        let n = |s: &str| format!("{prefix}{s}");
+        let (word, wdims) = take(map, &n("embeddings.word_embeddings.weight"))?;
+        let (pos, pdims) = take(map, &n("embeddings.position_embeddings.weight"))?;
+        if wdims.len() != 2 || wdims[1] != h || pdims.len() != 2 || pdims[1] != h {
+            return Err("embedding shapes do not match hidden_size".into());
+        }
+        let (types, _) = take(map, &n("embeddings.token_type_embeddings.weight"))?;
+        let mut layers = Vec::new();
+        for i in 0..config.num_hidden_layers {
+            let l = |s: &str| n(&format!("encoder.layer.{i}.{s}"));
+            let wq = linear_t(map, &l("attention.self.query.weight"), h, h)?;
+            let wk = linear_t(map, &l("attention.self.key.weight"), h, h)?;
+            let wv = linear_t(map, &l("attention.self.value.weight"), h, h)?;
+            let mut w_qkv = vec![0.0; h * 3 * h];
+            for r in 0..h {
+                w_qkv[r * 3 * h..r * 3 * h + h].copy_from_slice(&wq[r * h..(r + 1) * h]);
+                w_qkv[r * 3 * h + h..r * 3 * h + 2 * h].copy_from_slice(&wk[r * h..(r + 1) * h]);
+                w_qkv[r * 3 * h + 2 * h..(r + 1) * 3 * h].copy_from_slice(&wv[r * h..(r + 1) * h]);
+            }
+            let mut b_qkv = vector(map, &l("attention.self.query.bias"), h)?;
+            b_qkv.extend(vector(map, &l("attention.self.key.bias"), h)?);
+            b_qkv.extend(vector(map, &l("attention.self.value.bias"), h)?);
+            layers.push(Layer {
+                w_qkv,
+                b_qkv,
+                w_o: linear_t(map, &l("attention.output.dense.weight"), h, h)?,
+                b_o: vector(map, &l("attention.output.dense.bias"), h)?,
+                ln1_g: vector(map, &l("attention.output.LayerNorm.weight"), h)?,
+                ln1_b: vector(map, &l("attention.output.LayerNorm.bias"), h)?,
+                w_i: linear_t(map, &l("intermediate.dense.weight"), h, inter)?,
+                b_i: vector(map, &l("intermediate.dense.bias"), inter)?,
+                w_out: linear_t(map, &l("output.dense.weight"), inter, h)?,
+                b_out: vector(map, &l("output.dense.bias"), h)?,
+                ln2_g: vector(map, &l("output.LayerNorm.weight"), h)?,
+                ln2_b: vector(map, &l("output.LayerNorm.bias"), h)?,
+            });
+        }
+        Ok(Self {
+            vocab: wdims[0],
+            max_pos: pdims[0],
+            word,
+            pos,
+            type0: types[..h].to_vec(),
+            emb_ln_g: vector(map, &n("embeddings.LayerNorm.weight"), h)?,
+            emb_ln_b: vector(map, &n("embeddings.LayerNorm.bias"), h)?,
+            layers,
+            heads,
+            inter,
+            eps: config.layer_norm_eps as f32,
+        })
+    }
+
+    /// Mean-pooled (not yet normalised) sentence vectors of the given token sequences.
+    pub(crate) fn forward(
+        &self,
+        seqs: &[&[u32]],
+        threads: usize,
+        s: &mut Scratch,
+    ) -> Result<Vec<Vec<f32>>, String> {
+        let h = HIDDEN;
+        let t: usize = seqs.iter().map(|q| q.len()).sum();
+        if t == 0 {
+            return Ok(vec![vec![0.0; h]; seqs.len()]);
+        }
+        let mut offsets = Vec::with_capacity(seqs.len());
+        let mut off = 0;
+        for q in seqs {
+            if q.len() > self.max_pos {
+                return Err(format!(
+                    "sequence of {} tokens exceeds {}",
+                    q.len(),
+                    self.max_pos
+                ));
+            }
+            offsets.push(off);
+            off += q.len();
+        }
+        let resize = |v: &mut Vec<f32>, n: usize| {
+            if v.len() < n {
+                v.resize(n, 0.0);
+            }
+        };
+        resize(&mut s.x, t * h);
+        resize(&mut s.qkv, t * 3 * h);
+        resize(&mut s.ctx, t * h);
+        resize(&mut s.h, t * h);
+        resize(&mut s.inter, t * self.inter);
+        let x = &mut s.x[..t * h];
+        // Embeddings.
+        for (q, &o) in seqs.iter().zip(&offsets) {
+            for (p, &id) in q.iter().enumerate() {
+                let id = id as usize;
+                if id >= self.vocab {
+                    return Err(format!("token id {id} out of vocabulary"));
+                }
+                let row = &mut x[(o + p) * h..(o + p + 1) * h];
+                let w = &self.word[id * h..(id + 1) * h];
+                let pe = &self.pos[p * h..(p + 1) * h];
+                for j in 0..h {
+                    row[j] = w[j] + pe[j] + self.type0[j];
+                }
+            }
+        }
+        layer_norm_rows(x, &self.emb_ln_g, &self.emb_ln_b, self.eps);
+        let par = if threads > 1 {
+            gemm::Parallelism::Rayon(threads)
+        } else {
+            gemm::Parallelism::None
+        };
+        let hd = h / self.heads;
+        let scale = 1.0 / (hd as f32).sqrt();
+        for layer in &self.layers {
+            let qkv = &mut s.qkv[..t * 3 * h];
+            fill_rows(qkv, &layer.b_qkv);
+            matmul(
+                qkv,
+                3 * h,
+                &s.x[..t * h],
+                h,
+                1,
+                &layer.w_qkv,
+                3 * h,
+                1,
+                t,
+                3 * h,
+                h,
+                1.0,
+                par,
+            );
+            // Attention, one task per (sequence, head).
+            let ctx = SyncPtr(s.ctx.as_mut_ptr());
+            let ctx_len = t * h;
+            let qkv: &[f32] = qkv;
+            let tasks: Vec<(usize, usize, usize)> = seqs
+                .iter()
+                .zip(&offsets)
+                .flat_map(|(q, &o)| (0..self.heads).map(move |hh| (o, q.len(), hh)))
+                .collect();
+            tasks
+                .par_iter()
+                .for_each_init(Vec::new, |scores: &mut Vec<f32>, &(o, len, hh)| {
+                    if len == 0 {
+                        return;
+                    }
+                    scores.resize(len * len, 0.0);
+                    let qb = &qkv[o * 3 * h + hh * hd..];
+                    let kb = &qkv[o * 3 * h + h + hh * hd..];
+                    let vb = &qkv[o * 3 * h + 2 * h + hh * hd..];
+                    // scores = scale · Q Kᵀ
+                    matmul_overwrite(scores, len, qb, 3 * h, 1, kb, 1, 3 * h, len, len, hd, scale);
+                    for row in scores.chunks_exact_mut(len) {
+                        softmax_in_place(row);
+                    }
+                    // ctx[o.., hh·hd..] = P V  (disjoint column block of disjoint rows per task)
+                    let dst = ctx.slice_at(o * h + hh * hd, ctx_len);
+                    matmul_overwrite(dst, h, scores, len, 1, vb, 3 * h, 1, len, hd, len, 1.0);
+                });
+            // h = x + b_o + ctx · W_o ; LayerNorm
+            let hbuf = &mut s.h[..t * h];
+            hbuf.copy_from_slice(&s.x[..t * h]);
+            add_rows(hbuf, &layer.b_o);
+            matmul(
+                hbuf,
+                h,
+                &s.ctx[..t * h],
+                h,
+                1,
+                &layer.w_o,
+                h,
+                1,
+                t,
+                h,
+                h,
+                1.0,
+                par,
+            );
+            layer_norm_rows(hbuf, &layer.ln1_g, &layer.ln1_b, self.eps);
+            // inter = gelu(h · W_i + b_i)
+            let ib = &mut s.inter[..t * self.inter];
+            fill_rows(ib, &layer.b_i);
+            matmul(
+                ib, self.inter, hbuf, h, 1, &layer.w_i, self.inter, 1, t, self.inter, h, 1.0, par,
+            );
+            ib.par_chunks_mut(4096).for_each(gelu_in_place);
+            // x = LayerNorm(h + b_out + inter · W_out)
+            let x = &mut s.x[..t * h];
+            x.copy_from_slice(hbuf);
+            add_rows(x, &layer.b_out);
+            matmul(
+                x,
+                h,
+                ib,
+                self.inter,
+                1,
+                &layer.w_out,
+                h,
+                1,
+                t,
+                h,
+                self.inter,
+                1.0,
+                par,
+            );
+            layer_norm_rows(x, &layer.ln2_g, &layer.ln2_b, self.eps);
+        }
+        // Mean pooling.
+        let x = &s.x[..t * h];
+        Ok(seqs
+            .iter()
+            .zip(&offsets)
+            .map(|(q, &o)| {
+                let mut v = vec![0.0f32; h];
+                for r in 0..q.len() {
+                    for (a, b) in v.iter_mut().zip(&x[(o + r) * h..(o + r + 1) * h]) {
+                        *a += b;
+                    }
+                }
+                let n = q.len().max(1) as f32;
+                v.iter_mut().for_each(|a| *a /= n);
+                v
+            })
+            .collect())
+    }
+}
+
+fn fill_rows(dst: &mut [f32], row: &[f32]) {
+    for r in dst.chunks_exact_mut(row.len()) {
+        r.copy_from_slice(row);
+    }
+}
+
+fn add_rows(dst: &mut [f32], row: &[f32]) {
+    for r in dst.chunks_exact_mut(row.len()) {
+        for (a, b) in r.iter_mut().zip(row) {
+            *a += b;
+        }
+    }
+}
+
+fn layer_norm_rows(x: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
+    let n = g.len();
+    x.par_chunks_mut(n * 64).for_each(|block| {
+        for row in block.chunks_exact_mut(n) {
+            let mean = row.iter().sum::<f32>() / n as f32;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n as f32;
+            let inv = 1.0 / (var + eps).sqrt();
+            for ((v, g), b) in row.iter_mut().zip(g).zip(b) {
+                *v = (*v - mean) * inv * g + b;
+            }
+        }
+    });
+}
+
+/// exp(x) for f32, branch-free (vectorises); relative error about 2e-7 on [-87, 88].
+#[inline(always)]
+fn exp_f32(x: f32) -> f32 {
+    let x = x.clamp(-87.3, 88.7);
+    let n = (x * std::f32::consts::LOG2_E).round();
+    let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
+    // Taylor/minimax polynomial of e^r on [-ln2/2, ln2/2].
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (0.166_666_67
+                    + r * (0.041_666_52
+                        + r * (0.008_333_78 + r * (0.001_394_36 + r * 0.000_198_4))))));
+    let bits = ((n as i32 + 127) as u32) << 23;
+    p * f32::from_bits(bits)
+}
+
+fn softmax_in_place(row: &mut [f32]) {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for v in row.iter_mut() {
+        *v = exp_f32(*v - max);
+        sum += *v;
+    }
+    let inv = 1.0 / sum;
+    row.iter_mut().for_each(|v| *v *= inv);
+}
+
+/// erf via Abramowitz & Stegun 7.1.26 (absolute error ≤ 1.5e-7).
+#[inline(always)]
+fn erf_f32(x: f32) -> f32 {
+    let a = x.abs();
+    let t = 1.0 / (1.0 + 0.327_591_1 * a);
+    let y = 1.0
+        - (((((1.061_405_4 * t - 1.453_152_1) * t) + 1.421_413_7) * t - 0.284_496_74) * t
+            + 0.254_829_6)
+            * t
+            * exp_f32(-a * a);
+    y.copysign(x)
+}
+
+fn gelu_in_place(xs: &mut [f32]) {
+    for v in xs.iter_mut() {
+        *v = 0.5 * *v * (1.0 + erf_f32(*v * std::f32::consts::FRAC_1_SQRT_2));
+    }
+}
+
+/// Raw pointer to a buffer whose disjoint parts are written by parallel tasks.
+#[derive(Clone, Copy)]
+struct SyncPtr(*mut f32);
+#[allow(unsafe_code)]
+// SAFETY: only used for disjoint writes (see `slice_at` callers).
+unsafe impl Sync for SyncPtr {}
+#[allow(unsafe_code)]
+// SAFETY: as above.
+unsafe impl Send for SyncPtr {}
+
+impl SyncPtr {
+    /// The tail of the buffer from `start` (of total length `len`). Callers write only
+    /// their own disjoint strided block into it.
+    #[allow(unsafe_code, clippy::mut_from_ref)]
+    fn slice_at(&self, start: usize, len: usize) -> &mut [f32] {
+        assert!(start <= len);
+        // SAFETY: in bounds of the allocation of `len` floats; tasks touch disjoint
+        // elements (different rows or different column blocks), so no two tasks write
+        // the same element and nobody reads the buffer during the parallel section.
+        unsafe { std::slice::from_raw_parts_mut(self.0.add(start), len - start) }
+    }
+}
+
+fn check(len: usize, rows: usize, cols: usize, rs: usize, cs: usize) {
+    if rows > 0 && cols > 0 {
+        let last = (rows - 1) * rs + (cols - 1) * cs;
+        assert!(last < len, "matrix view out of bounds: {last} >= {len}");
+    }
+}
+
+/// dst[m×n] (row stride dst_rs) += alpha · lhs[m×k] · rhs[k×n], with explicit strides.
+#[allow(clippy::too_many_arguments)]
+fn matmul(
+    dst: &mut [f32],
+    dst_rs: usize,
+    lhs: &[f32],
+    lhs_rs: usize,
+    lhs_cs: usize,
+    rhs: &[f32],
+    rhs_rs: usize,
+    rhs_cs: usize,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    par: gemm::Parallelism,
+) {
+    gemm_checked(
+        dst, dst_rs, true, lhs, lhs_rs, lhs_cs, rhs, rhs_rs, rhs_cs, m, n, k, alpha, par,
+    )
+}
+
+/// dst = alpha · lhs · rhs (single-threaded).
+#[allow(clippy::too_many_arguments)]
+fn matmul_overwrite(
+    dst: &mut [f32],
+    dst_rs: usize,
+    lhs: &[f32],
+    lhs_rs: usize,
+    lhs_cs: usize,
+    rhs: &[f32],
+    rhs_rs: usize,
+    rhs_cs: usize,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+) {
+    gemm_checked(
+        dst,
+        dst_rs,
+        false,
+        lhs,
+        lhs_rs,
+        lhs_cs,
+        rhs,
+        rhs_rs,
+        rhs_cs,
+        m,
+        n,
+        k,
+        alpha,
+        gemm::Parallelism::None,
+    )
+}
+
+#[allow(clippy::too_many_arguments, unsafe_code)]
+fn gemm_checked(
+    dst: &mut [f32],
+    dst_rs: usize,
+    accumulate: bool,
+    lhs: &[f32],
+    lhs_rs: usize,
+    lhs_cs: usize,
+    rhs: &[f32],
+    rhs_rs: usize,
+    rhs_cs: usize,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    par: gemm::Parallelism,
+) {
+    check(dst.len(), m, n, dst_rs, 1);
+    check(lhs.len(), m, k, lhs_rs, lhs_cs);
+    check(rhs.len(), k, n, rhs_rs, rhs_cs);
+    if m == 0 || n == 0 {
+        return;
+    }
+    // SAFETY: every element addressed by the three strided views was bounds-checked
+    // above; `dst` is borrowed mutably, so it cannot alias `lhs`/`rhs`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_rs as isize,
+            accumulate,
+            lhs.as_ptr(),
+            lhs_cs as isize,
+            lhs_rs as isize,
+            rhs.as_ptr(),
+            rhs_cs as isize,
+            rhs_rs as isize,
+            1.0,
+            alpha,
+            false,
+            false,
+            false,
+            par,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_accuracy() {
+        let mut worst = 0.0f32;
+        let mut x = -80.0f32;
+        while x < 80.0 {
+            let rel = ((exp_f32(x) - x.exp()) / x.exp()).abs();
+            worst = worst.max(rel);
+            x += 0.0137;
+        }
+        assert!(worst < 1e-6, "worst relative error {worst}");
+        assert_eq!(exp_f32(-1000.0), exp_f32(-87.3));
+    }
+
+    #[test]
+    fn erf_accuracy() {
+        // Reference values of erf.
+        for (x, e) in [
+            (0.0f32, 0.0f32),
+            (0.5, 0.520_499_9),
+            (1.0, 0.842_700_8),
+            (-2.0, -0.995_322_3),
+            (3.5, 0.999_999_26),
+        ] {
+            assert!(
+                (erf_f32(x) - e).abs() < 3e-7,
+                "erf({x}) = {} vs {e}",
+                erf_f32(x)
+            );
+        }
+    }
+
+    #[test]
+    fn strided_matmul() {
+        // [1 2; 3 4] · [5 6; 7 8]ᵀ (rhs read transposed through strides) + accumulate.
+        let lhs = [1.0, 2.0, 3.0, 4.0];
+        let rhs = [5.0, 6.0, 7.0, 8.0];
+        let mut dst = [1.0, 1.0, 1.0, 1.0];
+        matmul(
+            &mut dst,
+            2,
+            &lhs,
+            2,
+            1,
+            &rhs,
+            1,
+            2,
+            2,
+            2,
+            2,
+            1.0,
+            gemm::Parallelism::None,
+        );
+        assert_eq!(dst, [18.0, 24.0, 40.0, 54.0]);
+    }
+}
