@@ -87,6 +87,33 @@ async function churnFrames(context, url, query) {
   return res;
 }
 
+async function scrollFrames(context, url, query) {
+  const { page } = await openApp(context, url, query);
+  await page.waitForTimeout(500);
+  const res = await page.evaluate(async () => {
+    const vp = document.querySelector('[data-testid="item-list"]');
+    const deltas = [];
+    const t0 = performance.now();
+    let last = t0;
+    await new Promise((resolve) => {
+      const step = (t) => {
+        deltas.push(t - last);
+        last = t;
+        vp.scrollTop += 600; // ~10 rows per frame: a fast fling
+        if (performance.now() - t0 < 4000 && vp.scrollTop + vp.clientHeight < vp.scrollHeight) requestAnimationFrame(step);
+        else resolve();
+      };
+      requestAnimationFrame((t) => {
+        last = t;
+        requestAnimationFrame(step);
+      });
+    });
+    return { deltas: deltas.slice(1), rows: document.querySelectorAll(".row").length };
+  });
+  await page.close();
+  return res;
+}
+
 async function heap(context, url, query) {
   const { page } = await openApp(context, url, query);
   await page.waitForTimeout(500);
@@ -140,6 +167,15 @@ try {
     };
   }
 
+  const sc = await scrollFrames(browser.context, srv.url, "fake=seed-10000&speed=0");
+  out.scroll10k = {
+    frames: sc.deltas.length,
+    frame_ms_p50: r1(pct(sc.deltas, 50)),
+    frame_ms_p95: r1(pct(sc.deltas, 95)),
+    frame_ms_max: r1(Math.max(...sc.deltas)),
+    rows_in_dom: sc.rows,
+  };
+
   const h0 = await heap(browser.context, srv.url, "fake=empty&speed=0");
   const h10 = await heap(browser.context, srv.url, "fake=seed-10000&speed=0");
   out.heap_empty_MB = r1(h0.usedMB);
@@ -170,6 +206,7 @@ for (const k of ["churn1000_empty", "churn1000_on10k"]) {
   const c = out[k];
   console.log(`${k}: ${c.frames} frames over ${c.duration_s} s; frame time p50 ${c.frame_ms_p50} ms, p95 ${c.frame_ms_p95} ms, p99 ${c.frame_ms_p99} ms, max ${c.frame_ms_max} ms, >50 ms: ${c.frames_over_50ms}; ${c.events_applied} events in ${c.store_applies} batched applies`);
 }
+console.log(`scroll 10,000 items at 600 px/frame: ${out.scroll10k.frames} frames; frame time p50 ${out.scroll10k.frame_ms_p50} ms, p95 ${out.scroll10k.frame_ms_p95} ms, max ${out.scroll10k.frame_ms_max} ms; ${out.scroll10k.rows_in_dom} rows in DOM`);
 console.log(`JS heap after GC: empty ${out.heap_empty_MB} MB, 10,000 items ${out.heap_10k_MB} MB (+${out.heap_10k_delta_MB} MB, includes the fake backend's own copy of state)`);
 console.log(`DOM with 10,000 items: ${out.dom_rows_10k} row elements, ${out.dom_elements_10k} elements in total`);
 console.log(`load 10,000 items to first render: median ${out.load_10k_ms.median} ms  runs ${out.load_10k_ms.runs.join(", ")}`);

@@ -185,6 +185,8 @@ export function createFakeBackend(opts: Partial<FakeOptions> = {}): FakeBackend 
   const pendingQueue: string[] = [];
   const processing = new Set<string>();
   const durations = new Map<number, number>();
+  /** "kind:name" → first completed item with that name (duplicate detection stand-in) */
+  const completedByName = new Map<string, string>();
   let seq = 0;
   const queue: QueueState = { paused: o.paused, concurrency: o.concurrency, running: 0 };
   let speed = o.speed;
@@ -384,13 +386,10 @@ export function createFakeBackend(opts: Partial<FakeOptions> = {}): FakeBackend 
         batchCompleted += 1;
         durations.set(seconds, (durations.get(seconds) ?? 0) + 1);
         const text = docText(id);
-        let dup: string | null = null;
-        for (const other of items.values()) {
-          if (other.id !== id && other.status === "completed" && other.name === it.name && other.kind === it.kind) {
-            dup = other.id;
-            break;
-          }
-        }
+        const key = `${it.kind}:${it.name}`;
+        const orig = completedByName.get(key);
+        const dup = orig && orig !== id && items.get(orig)?.status === "completed" ? orig : null;
+        if (!dup) completedByName.set(key, id);
         update(id, { status: "completed", progress: 100, stage: null, error: null, jobId: null, chunkCount: chunksOf(text).length, duplicateOf: dup }, now);
       }
     }
@@ -454,6 +453,7 @@ export function createFakeBackend(opts: Partial<FakeOptions> = {}): FakeBackend 
       }
       const it = newItem(p, addedMs);
       if (status === "pending") pendingQueue.push(it.id);
+      if (status === "completed" && !completedByName.has(`${it.kind}:${it.name}`)) completedByName.set(`${it.kind}:${it.name}`, it.id);
     }
     // a few stuck ones, > 10 minutes pending, oldest in the queue
     if (n > 0) batchActive = pendingQueue.length > 0;
