@@ -61,11 +61,12 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   const tabLib = h("button", { class: "tab", attrs: { type: "button", role: "tab", id: "tab-library", "aria-controls": "panel-library", "aria-selected": "true" }, data: { testid: "tab-library" } }, icon("library"), h("span", { text: "Library" }));
   const tabSearch = h("button", { class: "tab", attrs: { type: "button", role: "tab", id: "tab-search", "aria-controls": "panel-search", "aria-selected": "false", tabindex: "-1", title: "Search (Ctrl+K or /)" }, data: { testid: "tab-search" } }, icon("search"), h("span", { text: "Search" }));
   const tabs = h("div", { class: "tabs", attrs: { role: "tablist", "aria-label": "Views" } }, tabLib, tabSearch);
-  const runningPill = h("span", { class: "pill", attrs: { "aria-hidden": "true" } });
+  const runningPill = h("span", { class: "pill" });
+  const runningSr = h("span", { class: "sr-only" });
   const queueToggle = button("Queue", { icon: "queue", class: "btn btn-ghost queue-toggle", testid: "queue-toggle" });
-  queueToggle.append(runningPill);
+  queueToggle.append(runningPill, runningSr);
   queueToggle.setAttribute("aria-controls", "queue-panel");
-  const topbar = h("header", { class: "topbar" }, h("div", { class: "brand" }, h("span", { class: "brand-mark", attrs: { "aria-hidden": "true" } }), h("span", { text: "Trove" })), tabs, h("span", { class: "grow" }), queueToggle);
+  const topbar = h("header", { class: "topbar" }, h("h1", { class: "brand" }, h("span", { class: "brand-mark", attrs: { "aria-hidden": "true" } }), h("span", { text: "Trove" })), tabs, h("span", { class: "grow" }), queueToggle);
 
   const panelLib = h("div", { class: "tabpanel", attrs: { role: "tabpanel", id: "panel-library", "aria-labelledby": "tab-library" } }, library.el);
   const panelSearch = h("div", { class: "tabpanel", attrs: { role: "tabpanel", id: "panel-search", "aria-labelledby": "tab-search", hidden: true } }, search.el);
@@ -308,7 +309,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     const busy = c.processing + c.pending;
     setText(runningPill, busy > 0 ? busy.toLocaleString("en-US") : "");
     runningPill.hidden = busy === 0;
-    queueToggle.setAttribute("aria-label", busy > 0 ? `Queue, ${plural(busy, "item")} waiting or processing` : "Queue");
+    setText(runningSr, busy > 0 ? ` ${busy === 1 ? "item" : "items"} waiting or processing` : "");
   }
 
   const batcher = createFrameBatcher<EngineEvent>((events) => {

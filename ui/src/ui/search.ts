@@ -2,7 +2,7 @@
 // document reader that highlights and scrolls to the opened chunk.
 import type { SearchHit, SearchResponse } from "../backend/types";
 import { errorMessage } from "../backend/types";
-import { renderSnippet, snippetPlainText, splitAround } from "../lib/snippet";
+import { renderSnippet, splitAround } from "../lib/snippet";
 import type { Ctx } from "./context";
 import { button, h, icon, setText } from "./dom";
 
@@ -139,7 +139,7 @@ export function createSearch(ctx: Ctx): SearchView {
     renderSnippet(snippet, hit.snippet);
     const b = h(
       "button",
-      { class: "hit", attrs: { type: "button", "aria-label": `${hit.name}: ${snippetPlainText(hit.snippet)}` }, data: { testid: `search-hit-${i}`, itemId: hit.itemId, chunkId: String(hit.chunkId) } },
+      { class: "hit", attrs: { type: "button" }, data: { testid: `search-hit-${i}`, itemId: hit.itemId, chunkId: String(hit.chunkId) } },
       h("span", { class: "hit-name", text: hit.name }),
       snippet,
       h("span", { class: "hit-loc muted small", text: hit.location }),

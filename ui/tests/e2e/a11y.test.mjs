@@ -1,0 +1,55 @@
+// Automated accessibility audit (axe-core, from npm) of the built UI in light
+// and dark schemes: library with all four states, search with an opened
+// document, the Add URLs dialog, and the drop overlay. Fails on serious or
+// critical violations (contrast included).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { launch, openApp, serveDist } from "./helpers.mjs";
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+let srv;
+before(async () => {
+  srv = await serveDist();
+});
+after(async () => srv?.close());
+
+async function audit(page, label) {
+  // page.evaluate is not subject to the page's CSP (no inline <script> needed)
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+  });
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad, [], `${label}: ${JSON.stringify(bad, null, 1)}`);
+  return violations;
+}
+
+for (const scheme of ["light", "dark"]) {
+  test(`axe: no serious/critical violations (${scheme})`, async () => {
+    const b = await launch({ colorScheme: scheme });
+    try {
+      const { page } = await openApp(b.context, srv.url, "fake=states&speed=0");
+      await page.waitForSelector('[data-testid="queue-chart"]');
+      await audit(page, "library");
+      await page.click('[data-testid="tab-search"]');
+      await page.fill('[data-testid="search-input"]', "probe");
+      await page.waitForSelector('[data-testid="search-hit-0"]');
+      await page.click('[data-testid="search-hit-0"]');
+      await page.waitForSelector('[data-testid="doc-chunk"]');
+      await audit(page, "search");
+      await page.click('[data-testid="tab-library"]');
+      await page.click('[data-testid="add-urls"]');
+      await audit(page, "url dialog");
+      await page.keyboard.press("Escape");
+      await page.evaluate(() => window.__troveFake.drag("enter", 2));
+      await audit(page, "drop overlay");
+    } finally {
+      await b.close();
+    }
+  });
+}
