@@ -84,7 +84,9 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   root.replaceChildren(h("div", { class: "shell" }, topbar, h("div", { class: "body" }, main, queue.el)), overlay, dragAnnounce, toast.el, urlDialog.el, details.el);
 
   // -------------------------------------------------------- queue toggle
-  let panelOpen = localStorage.getItem("trove.queuePanel") !== "closed";
+  // remembered choice; by default open only where it does not cover the list
+  const storedPanel = localStorage.getItem("trove.queuePanel");
+  let panelOpen = storedPanel ? storedPanel === "open" : window.innerWidth > 860;
   const applyPanel = () => {
     queue.el.hidden = !panelOpen;
     queueToggle.setAttribute("aria-expanded", String(panelOpen));
