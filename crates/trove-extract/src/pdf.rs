@@ -16,13 +16,45 @@ use crate::{DocKind, ExtractError, Extracted};
 /// Separator between pages in [`Extracted::text`].
 pub(crate) const PAGE_BREAK: char = '\x0c';
 
+/// Deepest array/dictionary nesting accepted (real PDFs stay far below 20).
+/// lopdf parses (and drops) objects recursively: a few thousand levels
+/// overflow a 2 MiB thread stack, which aborts the process; no `catch_unwind` helps.
+pub(crate) const MAX_NESTING: usize = 256;
+
+/// Stack for the PDF worker thread: lopdf and pdf-extract recurse.
+const PDF_STACK: usize = 64 * 1024 * 1024;
+
+/// Extract a PDF on a thread with a large stack (see [`MAX_NESTING`]).
 pub(crate) fn extract_pdf(bytes: &[u8]) -> Result<Extracted, ExtractError> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("trove-extract-pdf".into())
+            .stack_size(PDF_STACK)
+            .spawn_scoped(scope, || extract_pdf_here(bytes));
+        match worker {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(ExtractError::Crashed {
+                    format: "PDF text extraction".into(),
+                })
+            }),
+            // Could not start a thread (resource limits): do it here.
+            Err(_) => extract_pdf_here(bytes),
+        }
+    })
+}
+
+fn extract_pdf_here(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     if !bytes[..bytes.len().min(1024)]
         .windows(5)
         .any(|w| w == b"%PDF-")
     {
         return Err(ExtractError::PdfDamaged {
             reason: "it does not start like a PDF".into(),
+        });
+    }
+    if nesting_depth(bytes) > MAX_NESTING {
+        return Err(ExtractError::PdfDamaged {
+            reason: "its objects are nested too deeply".into(),
         });
     }
     let mut doc = match guard::run(|| Document::load_mem(bytes)) {
@@ -255,11 +287,95 @@ fn load_reason(e: &lopdf::Error) -> String {
     }
 }
 
+/// Deepest `[`/`<<` nesting in the file's own syntax, skipping stream data,
+/// strings and comments. One linear pass. Objects inside compressed object
+/// streams are not seen (the sandbox covers those).
+pub(crate) fn nesting_depth(b: &[u8]) -> usize {
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' => depth = depth.saturating_sub(1),
+            b'<' if b.get(i + 1) == Some(&b'<') => {
+                depth += 1;
+                max = max.max(depth);
+                i += 1;
+            }
+            b'>' if b.get(i + 1) == Some(&b'>') => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'<' => {
+                // hex string
+                i += b[i..]
+                    .iter()
+                    .position(|&c| c == b'>')
+                    .unwrap_or(b.len() - i);
+            }
+            b'%' => {
+                i += b[i..]
+                    .iter()
+                    .position(|&c| c == b'\n' || c == b'\r')
+                    .unwrap_or(b.len() - i);
+            }
+            b'(' => {
+                let mut parens = 0usize;
+                while i < b.len() {
+                    match b[i] {
+                        b'\\' => i += 1,
+                        b'(' => parens += 1,
+                        b')' => {
+                            parens -= 1;
+                            if parens == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b's' if b[i..].starts_with(b"stream")
+                && matches!(b.get(i + 6), Some(b'\r' | b'\n')) =>
+            {
+                i += find(&b[i..], b"endstream").map_or(b.len() - i, |p| p + 9);
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    max
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
 /// Byte scan for `/Encrypt` in a trailer or xref stream dictionary, for files
 /// that lopdf cannot load at all.
 fn has_encrypt_entry(bytes: &[u8]) -> bool {
     let tail = &bytes[bytes.len().saturating_sub(64 * 1024)..];
     tail.windows(8).any(|w| w == b"/Encrypt")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting() {
+        assert_eq!(nesting_depth(b"<< /A [1 [2] (a[[[[) <5b5b> % [[[\n] >>"), 3);
+        assert_eq!(
+            nesting_depth(b"1 0 obj << /Length 3 >> stream\n[[[\nendstream [ ]"),
+            1
+        );
+        assert_eq!(nesting_depth(&[b'['; 10_000]), 10_000);
+        assert_eq!(nesting_depth(b"(unbalanced \\) ( [[[[ )"), 0);
+    }
 }
 
 fn info_title(doc: &Document) -> Option<String> {

@@ -493,3 +493,56 @@ fn mutated_pdfs_never_panic() {
     }
     assert_eq!(ok + failed, 300);
 }
+
+/// A one-page PDF whose page dictionary holds `depth` nested arrays, written
+/// uncompressed with a correct xref table.
+fn nested_pdf(depth: usize) -> Vec<u8> {
+    let objs: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        [
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] /Foo ".to_vec(),
+            vec![b'['; depth],
+            vec![b']'; depth],
+            b" >>".to_vec(),
+        ]
+        .concat(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = vec![];
+    for (i, o) in objs.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n", i + 1).bytes());
+        out.extend(o);
+        out.extend(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend(b"xref\n0 4\n0000000000 65535 f \n");
+    for o in offsets {
+        out.extend(format!("{o:010} 00000 n \n").bytes());
+    }
+    out.extend(format!("trailer\n<< /Root 1 0 R /Size 4 >>\nstartxref\n{xref}\n%%EOF\n").bytes());
+    out
+}
+
+/// lopdf recurses per nesting level; 1 000 levels used to overflow a 2 MiB
+/// thread stack and abort the whole process.
+#[test]
+fn deeply_nested_pdf_does_not_overflow_the_stack() {
+    let run = |depth: usize| {
+        std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || extract(&nested_pdf(depth), Some("deep.pdf"), &Limits::default()))
+            .unwrap()
+            .join()
+            .unwrap()
+    };
+    assert_eq!(run(5).unwrap_err(), ExtractError::PdfNoText);
+    // Just under the limit: parsed on the big-stack worker thread.
+    assert_eq!(run(250).unwrap_err(), ExtractError::PdfNoText);
+    let e = run(100_000).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "PDF is damaged and could not be read (its objects are nested too deeply)"
+    );
+}
