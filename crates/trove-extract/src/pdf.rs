@@ -362,22 +362,6 @@ fn has_encrypt_entry(bytes: &[u8]) -> bool {
     tail.windows(8).any(|w| w == b"/Encrypt")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nesting() {
-        assert_eq!(nesting_depth(b"<< /A [1 [2] (a[[[[) <5b5b> % [[[\n] >>"), 3);
-        assert_eq!(
-            nesting_depth(b"1 0 obj << /Length 3 >> stream\n[[[\nendstream [ ]"),
-            1
-        );
-        assert_eq!(nesting_depth(&[b'['; 10_000]), 10_000);
-        assert_eq!(nesting_depth(b"(unbalanced \\) ( [[[[ )"), 0);
-    }
-}
-
 fn info_title(doc: &Document) -> Option<String> {
     let info = doc.trailer.get(b"Info").ok()?;
     let dict = match info {
@@ -405,5 +389,21 @@ fn decode_pdf_string(bytes: &[u8]) -> String {
         String::from_utf8_lossy(rest).into_owned()
     } else {
         bytes.iter().map(|&b| b as char).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting() {
+        assert_eq!(nesting_depth(b"<< /A [1 [2] (a[[[[) <5b5b> % [[[\n] >>"), 3);
+        assert_eq!(
+            nesting_depth(b"1 0 obj << /Length 3 >> stream\n[[[\nendstream [ ]"),
+            1
+        );
+        assert_eq!(nesting_depth(&[b'['; 10_000]), 10_000);
+        assert_eq!(nesting_depth(b"(unbalanced \\) ( [[[[ )"), 0);
     }
 }
