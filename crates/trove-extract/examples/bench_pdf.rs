@@ -1,6 +1,7 @@
 //! Throughput numbers for trove-extract (not a test).
 //!
-//! `cargo run --release -p trove-extract --example bench_pdf [-- extra.pdf ...]`
+//! `cargo build --release -p trove-extract --bin trove-extract-child --example bench_pdf`
+//! `TROVE_EXTRACT_CHILD=$CARGO_TARGET_DIR/release/trove-extract-child $CARGO_TARGET_DIR/release/examples/bench_pdf [extra.pdf ...]`
 //!
 //! Prints text/Markdown/HTML ingestion MB/s (decode + extract) and, for each
 //! PDF, pages/s of `extract()` vs `pdftotext` (poppler) on the same file, with
@@ -181,9 +182,50 @@ fn pdf_benchmarks(extra: Vec<PathBuf>) {
     }
 }
 
+/// Per-file cost of the subprocess sandbox, when `TROVE_EXTRACT_CHILD` names a
+/// child executable (e.g. target/release/trove-extract-child).
+fn sandbox_benchmarks() {
+    let Some(exe) = std::env::var_os("TROVE_EXTRACT_CHILD") else {
+        println!(
+            "\n(set TROVE_EXTRACT_CHILD=<path to trove-extract-child> to measure the sandbox)"
+        );
+        return;
+    };
+    let dir = std::env::temp_dir().join("trove-extract-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let txt = dir.join("small.txt");
+    std::fs::write(&txt, "a small note\n".repeat(100)).unwrap();
+    let pdf = dir.join("gen-20p.pdf");
+    std::fs::write(&pdf, pdfgen::prose_pdf(20, 45)).unwrap();
+    let cfg = trove_extract::sandbox::SandboxConfig::new(exe);
+    let limits = Limits::default();
+    println!();
+    for p in [&txt, &pdf] {
+        let n = 20;
+        let t = Instant::now();
+        for _ in 0..n {
+            trove_extract::sandbox::extract_file_sandboxed(&cfg, p).unwrap();
+        }
+        let sandboxed = t.elapsed() / n;
+        let t = Instant::now();
+        for _ in 0..n {
+            trove_extract::sandbox::extract_file(p, &limits).unwrap();
+        }
+        let inproc = t.elapsed() / n;
+        println!(
+            "sandbox {:<18} {:>8.2} ms/file vs in-process {:>8.2} ms/file (overhead {:.2} ms)",
+            p.file_name().unwrap().to_string_lossy(),
+            sandboxed.as_secs_f64() * 1e3,
+            inproc.as_secs_f64() * 1e3,
+            (sandboxed.as_secs_f64() - inproc.as_secs_f64()) * 1e3
+        );
+    }
+}
+
 fn main() {
     let extra: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     println!("trove-extract throughput (best of N, single thread)\n");
     text_benchmarks();
     pdf_benchmarks(extra);
+    sandbox_benchmarks();
 }

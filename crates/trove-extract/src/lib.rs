@@ -31,7 +31,7 @@ pub use text::decode_text;
 use serde::{Deserialize, Serialize};
 
 /// Size limits applied by [`extract`] and [`sandbox::extract_file`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// Largest input file accepted. Default 256 MiB.
     pub max_input_bytes: u64,
