@@ -16,6 +16,11 @@ use rayon::prelude::*;
 
 const HIDDEN: usize = 384;
 
+thread_local! {
+    /// Attention score matrix of one (sequence, head), reused by each compute thread.
+    static SCORES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 struct Layer {
     /// [HIDDEN × 3·HIDDEN], row-major (input × output): Q | K | V.
     w_qkv: Vec<f32>,
@@ -271,9 +276,7 @@ impl FusedBert {
                     let vb = &qkv[o * 3 * h + 2 * h + hh * hd..];
                     // scores = scale · Q Kᵀ
                     matmul_overwrite(scores, len, qb, 3 * h, 1, kb, 1, 3 * h, len, len, hd, scale);
-                    for row in scores.chunks_exact_mut(len) {
-                        softmax_in_place(row);
-                    }
+                    softmax_rows(scores, len);
                     // ctx[o.., hh·hd..] = P V  (disjoint column block of disjoint rows per task)
                     let dst = ctx.slice_at(o * h + hh * hd, ctx_len);
                     matmul_overwrite(dst, h, scores, len, 1, vb, 3 * h, 1, len, hd, len, 1.0);
@@ -361,24 +364,39 @@ fn add_rows(dst: &mut [f32], row: &[f32]) {
 }
 
 fn layer_norm_rows(x: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
+    x.par_chunks_mut(g.len() * 64)
+        .for_each(|block| layer_norm_block(block, g, b, eps));
+}
+
+#[inline(always)]
+fn layer_norm_block_body(block: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
     let n = g.len();
-    x.par_chunks_mut(n * 64).for_each(|block| {
-        for row in block.chunks_exact_mut(n) {
-            let mean = row.iter().sum::<f32>() / n as f32;
-            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n as f32;
-            let inv = 1.0 / (var + eps).sqrt();
-            for ((v, g), b) in row.iter_mut().zip(g).zip(b) {
-                *v = (*v - mean) * inv * g + b;
+    for row in block.chunks_exact_mut(n) {
+        let mean = sum_lanes(row) / n as f32;
+        row.iter_mut().for_each(|v| *v -= mean);
+        let mut acc = [0.0f32; LANES];
+        let mut chunks = row.chunks_exact(LANES);
+        for c in &mut chunks {
+            for (a, v) in acc.iter_mut().zip(c) {
+                *a += v * v;
             }
         }
-    });
+        let sq = acc.iter().sum::<f32>() + chunks.remainder().iter().map(|v| v * v).sum::<f32>();
+        let inv = 1.0 / (sq / n as f32 + eps).sqrt();
+        for ((v, g), b) in row.iter_mut().zip(g).zip(b) {
+            *v = *v * inv * g + b;
+        }
+    }
 }
 
 /// exp(x) for f32, branch-free (vectorises); relative error about 2e-7 on [-87, 88].
 #[inline(always)]
 fn exp_f32(x: f32) -> f32 {
     let x = x.clamp(-87.3, 88.7);
-    let n = (x * std::f32::consts::LOG2_E).round();
+    // Round to nearest with the 1.5·2²³ trick: `f32::round` is a libm call that blocks
+    // vectorisation.
+    const MAGIC: f32 = 12_582_912.0;
+    let n = (x * std::f32::consts::LOG2_E + MAGIC) - MAGIC;
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
     // Taylor/minimax polynomial of e^r on [-ln2/2, ln2/2].
     let p = 1.0
@@ -391,15 +409,51 @@ fn exp_f32(x: f32) -> f32 {
     p * f32::from_bits(bits)
 }
 
-fn softmax_in_place(row: &mut [f32]) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
+/// Lane-parallel reductions: a plain `iter().sum()` over f32 is a serial chain that
+/// the compiler may not reorder (so it would not vectorise).
+const LANES: usize = 16;
+
+#[inline(always)]
+fn sum_lanes(xs: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    acc.iter().sum::<f32>() + chunks.remainder().iter().sum::<f32>()
+}
+
+#[inline(always)]
+fn max_lanes(xs: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a = if *v > *a { *v } else { *a };
+        }
+    }
+    let m = acc.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    chunks.remainder().iter().copied().fold(m, f32::max)
+}
+
+#[inline(always)]
+fn softmax_in_place_body(row: &mut [f32]) {
+    let max = max_lanes(row);
     for v in row.iter_mut() {
         *v = exp_f32(*v - max);
-        sum += *v;
     }
-    let inv = 1.0 / sum;
+    let inv = 1.0 / sum_lanes(row);
     row.iter_mut().for_each(|v| *v *= inv);
+}
+
+/// Softmax of each row of a row-major matrix with `n` columns.
+#[inline(always)]
+fn softmax_rows_body(m: &mut [f32], n: usize) {
+    for row in m.chunks_exact_mut(n) {
+        softmax_in_place_body(row);
+    }
 }
 
 /// erf via Abramowitz & Stegun 7.1.26 (absolute error ≤ 1.5e-7).
@@ -415,11 +469,54 @@ fn erf_f32(x: f32) -> f32 {
     y.copysign(x)
 }
 
-fn gelu_in_place(xs: &mut [f32]) {
+#[inline(always)]
+fn gelu_in_place_body(xs: &mut [f32]) {
     for v in xs.iter_mut() {
         *v = 0.5 * *v * (1.0 + erf_f32(*v * std::f32::consts::FRAC_1_SQRT_2));
     }
 }
+
+/// Runs the body compiled for AVX-512 or AVX2+FMA when the CPU has them (the crate is
+/// built for baseline x86-64, where these loops would only use SSE2).
+macro_rules! multiversion {
+    ($name:ident, $body:ident) => {
+        multiversion!($name(), $body);
+    };
+    ($name:ident($($arg:ident: $ty:ty),*), $body:ident) => {
+        #[allow(unsafe_code)]
+        fn $name(xs: &mut [f32] $(, $arg: $ty)*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
+                fn v4(xs: &mut [f32] $(, $arg: $ty)*) {
+                    $body(xs $(, $arg)*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn v3(xs: &mut [f32] $(, $arg: $ty)*) {
+                    $body(xs $(, $arg)*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && std::arch::is_x86_feature_detected!("avx512dq")
+                {
+                    // SAFETY: the CPU supports the enabled features (checked just above).
+                    return unsafe { v4(xs $(, $arg)*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: as above.
+                    return unsafe { v3(xs $(, $arg)*) };
+                }
+            }
+            $body(xs $(, $arg)*)
+        }
+    };
+}
+
+multiversion!(gelu_in_place, gelu_in_place_body);
+multiversion!(softmax_rows(n: usize), softmax_rows_body);
+multiversion!(layer_norm_block(g: &[f32], b: &[f32], eps: f32), layer_norm_block_body);
 
 /// Raw pointer to a buffer whose disjoint parts are written by parallel tasks.
 #[derive(Clone, Copy)]
@@ -582,7 +679,7 @@ mod tests {
             (0.5, 0.520_499_9),
             (1.0, 0.842_700_8),
             (-2.0, -0.995_322_3),
-            (3.5, 0.999_999_26),
+            (3.5, 0.999_999_3),
         ] {
             assert!(
                 (erf_f32(x) - e).abs() < 3e-7,

@@ -35,6 +35,10 @@ pub struct LocalMiniLm {
     dims: usize,
     threads: usize,
     pool: rayon::ThreadPool,
+    /// Serialises `embed` calls and holds the fused backend's reusable buffers. Taken
+    /// *before* entering the pool: a lock taken inside rayon work can deadlock when a
+    /// waiting worker steals another caller's job that wants the same lock.
+    scratch: Mutex<Scratch>,
 }
 
 /// How [`LocalMiniLm`] computes the BERT forward pass. Both give the same vectors
@@ -50,7 +54,7 @@ pub enum LocalBackend {
 }
 
 enum Engine {
-    Fused(Box<FusedBert>, Mutex<Scratch>),
+    Fused(Box<FusedBert>),
     Candle(Box<BertModel>),
 }
 
@@ -122,7 +126,7 @@ impl LocalMiniLm {
                 let map = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
                     .map_err(|e| load_err(format!("model.safetensors: {e}")))?;
                 let model = FusedBert::load(&map, &config).map_err(load_err)?;
-                Engine::Fused(Box::new(model), Mutex::new(Scratch::default()))
+                Engine::Fused(Box::new(model))
             }
         };
         let threads = threads.max(1);
@@ -137,6 +141,7 @@ impl LocalMiniLm {
             dims: config.hidden_size,
             threads,
             pool,
+            scratch: Mutex::new(Scratch::default()),
         })
     }
 
@@ -153,13 +158,16 @@ impl LocalMiniLm {
     }
 
     /// Runs one batch (already sorted by length) padded to its longest sequence.
-    fn forward_batch(&self, batch: &[&[u32]]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    fn forward_batch(
+        &self,
+        batch: &[&[u32]],
+        scratch: &mut Scratch,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let model = match &self.engine {
             Engine::Candle(model) => model,
-            Engine::Fused(model, scratch) => {
-                let mut scratch = scratch.lock().unwrap_or_else(|e| e.into_inner());
+            Engine::Fused(model) => {
                 let mut out = model
-                    .forward(batch, self.threads, &mut scratch)
+                    .forward(batch, self.threads, scratch)
                     .map_err(EmbedError::Inference)?;
                 out.iter_mut().for_each(|v| l2_normalize(v));
                 return Ok(out);
@@ -227,6 +235,8 @@ impl Embedder for LocalMiniLm {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
+        let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        let scratch = &mut *scratch;
         self.pool.install(|| {
             let tokens = self.tokenize(texts)?;
             // Longest first, so each batch is padded to a length close to its members'.
@@ -235,7 +245,7 @@ impl Embedder for LocalMiniLm {
             let mut out = vec![Vec::new(); texts.len()];
             for chunk in order.chunks(BATCH) {
                 let batch: Vec<&[u32]> = chunk.iter().map(|&i| tokens[i].as_slice()).collect();
-                let vectors = self.forward_batch(&batch)?;
+                let vectors = self.forward_batch(&batch, scratch)?;
                 for (&i, v) in chunk.iter().zip(vectors) {
                     out[i] = v;
                 }

@@ -161,3 +161,31 @@ fn fused_and_candle_backends_agree() {
     println!("fused vs candle minimum cosine {min:.8}");
     assert!(min >= 0.99999, "{min}");
 }
+
+#[test]
+fn concurrent_callers_do_not_deadlock() {
+    // Regression: a lock taken inside the rayon pool deadlocked when several threads
+    // called embed at once (a waiting worker stole another caller's job).
+    let m = model();
+    let want = m.embed(&["concurrency check"]).unwrap().remove(0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    for i in 0..6 {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let texts: Vec<String> = (0..40)
+                .map(|j| format!("thread {i} text {j} about trains"))
+                .collect();
+            let mut refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            refs.push("concurrency check");
+            let out = model().embed(&refs).unwrap();
+            tx.send(out.last().unwrap().clone()).unwrap();
+        });
+    }
+    drop(tx);
+    for _ in 0..6 {
+        let v = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("concurrent embed calls did not finish (deadlock?)");
+        assert!(cosine(&v, &want) >= 0.9999);
+    }
+}

@@ -1,0 +1,207 @@
+//! Throughput benchmark (not a test).
+//!
+//! ```sh
+//! export TROVE_MODEL_DIR=/root/.cache/trove-model
+//! cargo run --release -p trove-embed --example bench_embed -- [--threads 2] [--chunks 500] [--backend fused|candle]
+//! ```
+//! Embeds deterministic generated chunks of 100–200 words (max 256 tokens, batch 32)
+//! and prints chunks/s and peak RSS. Uses mimalloc as the global allocator, as the
+//! trove binary should.
+
+use std::time::Instant;
+
+use trove_embed::{default_model_dir, Embedder, LocalBackend, LocalMiniLm};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const WORDS: &[&str] = &[
+    "the",
+    "document",
+    "index",
+    "search",
+    "local",
+    "knowledge",
+    "base",
+    "user",
+    "note",
+    "file",
+    "embedding",
+    "vector",
+    "query",
+    "result",
+    "page",
+    "chapter",
+    "garden",
+    "river",
+    "mountain",
+    "engine",
+    "worker",
+    "thread",
+    "database",
+    "backup",
+    "schedule",
+    "invoice",
+    "report",
+    "meeting",
+    "project",
+    "deadline",
+    "summary",
+    "history",
+    "science",
+    "music",
+    "kitchen",
+    "recipe",
+    "travel",
+    "station",
+    "library",
+    "archive",
+    "photograph",
+    "letter",
+    "contract",
+    "customer",
+    "market",
+    "network",
+    "server",
+    "memory",
+    "storage",
+    "quickly",
+    "carefully",
+    "rarely",
+    "often",
+    "and",
+    "or",
+    "but",
+    "with",
+    "without",
+    "because",
+    "although",
+    "therefore",
+    "important",
+    "simple",
+    "complex",
+    "ancient",
+    "modern",
+    "quiet",
+    "bright",
+    "heavy",
+    "light",
+    "runs",
+    "keeps",
+    "finds",
+    "writes",
+    "reads",
+    "builds",
+    "moves",
+    "changes",
+    "explains",
+    "describes",
+    "of",
+    "in",
+    "on",
+    "to",
+    "from",
+    "for",
+    "a",
+    "an",
+    "is",
+    "was",
+    "will",
+    "be",
+    "has",
+    "had",
+    "Zürich",
+    "naïve",
+    "2024",
+];
+
+/// Deterministic pseudo-random chunks (xorshift), 100–200 words each.
+pub fn chunks(n: usize) -> Vec<String> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..n)
+        .map(|_| {
+            let len = 100 + (next() % 101) as usize;
+            let mut s = String::new();
+            for w in 0..len {
+                if w > 0 {
+                    s.push(if next() % 12 == 0 { '.' } else { ' ' });
+                    s.push(' ');
+                }
+                s.push_str(WORDS[(next() % WORDS.len() as u64) as usize]);
+            }
+            s.push('.');
+            s
+        })
+        .collect()
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let mut threads = 2;
+    let mut n = 500;
+    let mut backend = LocalBackend::Fused;
+    let mut dump: Option<String> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--threads" => threads = args.next().unwrap().parse().unwrap(),
+            "--chunks" => n = args.next().unwrap().parse().unwrap(),
+            "--backend" => {
+                backend = match args.next().unwrap().as_str() {
+                    "candle" => LocalBackend::Candle,
+                    _ => LocalBackend::Fused,
+                }
+            }
+            // Write the chunks as JSON (to run Python on the very same texts).
+            "--dump" => dump = Some(args.next().unwrap()),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    let texts = chunks(n);
+    if let Some(path) = dump {
+        let json = format!(
+            "[{}]",
+            texts
+                .iter()
+                .map(|t| format!("{t:?}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        std::fs::write(path, json).unwrap();
+    }
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let model =
+        LocalMiniLm::with_backend(&default_model_dir(), threads, backend).expect("load model");
+    // Warm-up (thread pool, first allocations).
+    model.embed(&refs[..8.min(refs.len())]).unwrap();
+    let t = Instant::now();
+    let out = model.embed(&refs).unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(out.len(), n);
+    let words: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
+    println!(
+        "backend={backend:?} threads={threads} chunks={n} avg_words={:.0} time={secs:.2}s \
+         throughput={:.1} chunks/s peak_rss={:.0} MB",
+        words as f64 / n as f64,
+        n as f64 / secs,
+        peak_rss_mb()
+    );
+}
