@@ -392,11 +392,13 @@ fn layer_norm_block_body(block: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
 /// exp(x) for f32, branch-free (vectorises); relative error about 2e-7 on [-87, 88].
 #[inline(always)]
 fn exp_f32(x: f32) -> f32 {
-    let x = x.clamp(-87.3, 88.7);
-    // Round to nearest with the 1.5·2²³ trick: `f32::round` is a libm call that blocks
-    // vectorisation.
+    let x = x.clamp(-87.3, 88.0);
+    // Round to nearest with the 1.5·2²³ trick: `f32::round` is a libm call and `as i32`
+    // a saturating conversion, both of which block vectorisation. After the add, the low
+    // mantissa bits of `t` hold n as a two's-complement offset.
     const MAGIC: f32 = 12_582_912.0;
-    let n = (x * std::f32::consts::LOG2_E + MAGIC) - MAGIC;
+    let t = x * std::f32::consts::LOG2_E + MAGIC;
+    let n = t - MAGIC;
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
     // Taylor/minimax polynomial of e^r on [-ln2/2, ln2/2].
     let p = 1.0
@@ -405,7 +407,8 @@ fn exp_f32(x: f32) -> f32 {
                 + r * (0.166_666_67
                     + r * (0.041_666_52
                         + r * (0.008_333_78 + r * (0.001_394_36 + r * 0.000_198_4))))));
-    let bits = ((n as i32 + 127) as u32) << 23;
+    let ni = t.to_bits().wrapping_sub(MAGIC.to_bits()) as i32; // n, in [-126, 127]
+    let bits = ((ni + 127) as u32) << 23;
     p * f32::from_bits(bits)
 }
 
