@@ -1,0 +1,352 @@
+//! Turning fetched bytes into readable text.
+
+use std::collections::HashSet;
+
+use encoding_rs::Encoding;
+use scraper::{Html, Node, Selector};
+use url::Url;
+
+/// Result of [`extract_html`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    pub title: Option<String>,
+    /// Main content, paragraphs separated by blank lines.
+    pub text: String,
+    /// Absolute http(s) links, fragment removed, de-duplicated, document order.
+    pub links: Vec<Url>,
+}
+
+/// Obvious advertising / consent boilerplate that Readability's own
+/// heuristics let through when it sits inside the article container
+/// (e.g. `<div class="inline-ad advertisement">`). Removed before scoring.
+const BOILERPLATE_SELECTOR: &str = "[class~=ad], [class~=ads], [class~=advert], \
+    [class~=advertisement], [class~=adsbygoogle], [class~=sponsored], [class~=inline-ad], \
+    [class~=ad-slot], [class~=ad-container], [class~=ad-banner], [id~=ad], [id~=ads], \
+    [id~=advertisement], [class~=cookie-banner], [class~=cookie-consent], [id~=cookie-banner], \
+    [aria-label=advertisement]";
+
+/// Elements whose text is never visible content.
+const INVISIBLE: &[&str] = &[
+    "script", "style", "noscript", "template", "svg", "head", "iframe", "object", "canvas",
+];
+
+const BLOCKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "td",
+    "th",
+    "tr",
+    "ul",
+];
+
+/// Extracts title, main content and links from an HTML document fetched
+/// from `base`. Main content comes from `dom_smoothie` (a port of Mozilla's
+/// Readability.js); when that finds nothing, all visible text of the page is
+/// used instead.
+pub fn extract_html(html: &str, base: &Url) -> Extracted {
+    let doc = Html::parse_document(html);
+    let links = collect_links(&doc, base);
+    let fallback_title = html_title(&doc);
+
+    let (title, text) = match readable(html, base) {
+        Some((title, text)) => (title.or(fallback_title), text),
+        None => (fallback_title, tidy_text(&visible_text(&doc))),
+    };
+    Extracted { title, text, links }
+}
+
+fn readable(html: &str, base: &Url) -> Option<(Option<String>, String)> {
+    let cfg = dom_smoothie::Config {
+        text_mode: dom_smoothie::TextMode::Formatted,
+        ..Default::default()
+    };
+    let mut r = dom_smoothie::Readability::new(html, Some(base.as_str()), Some(cfg)).ok()?;
+    r.doc.select(BOILERPLATE_SELECTOR).remove();
+    let article = r.parse().ok()?;
+    let text = tidy_text(&article.text_content);
+    if text.is_empty() {
+        return None;
+    }
+    let title = collapse_ws(&article.title);
+    Some(((!title.is_empty()).then_some(title), text))
+}
+
+fn html_title(doc: &Html) -> Option<String> {
+    for sel in ["title", "h1"] {
+        let sel = Selector::parse(sel).expect("static selector");
+        if let Some(el) = doc.select(&sel).next() {
+            let t = collapse_ws(&el.text().collect::<String>());
+            if !t.is_empty() {
+                return Some(t);
+            }
+        }
+    }
+    None
+}
+
+fn collect_links(doc: &Html, page: &Url) -> Vec<Url> {
+    let base_sel = Selector::parse("base[href]").expect("static selector");
+    let base = doc
+        .select(&base_sel)
+        .next()
+        .and_then(|b| b.value().attr("href"))
+        .and_then(|h| page.join(h.trim()).ok())
+        .unwrap_or_else(|| page.clone());
+    let a_sel = Selector::parse("a[href], area[href]").expect("static selector");
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for a in doc.select(&a_sel) {
+        let Some(href) = a.value().attr("href") else {
+            continue;
+        };
+        let Ok(mut u) = base.join(href.trim()) else {
+            continue;
+        };
+        if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+            continue;
+        }
+        u.set_fragment(None);
+        if seen.insert(u.as_str().to_owned()) {
+            out.push(u);
+        }
+    }
+    out
+}
+
+/// All text a reader would see, with line breaks at block elements.
+fn visible_text(doc: &Html) -> String {
+    let mut out = String::new();
+    let mut stack = vec![(doc.tree.root(), false)];
+    while let Some((node, closing)) = stack.pop() {
+        match node.value() {
+            Node::Element(e) => {
+                let name = e.name();
+                let block = BLOCKS.contains(&name);
+                if closing {
+                    if block {
+                        out.push('\n');
+                    }
+                    continue;
+                }
+                if INVISIBLE.contains(&name) {
+                    continue;
+                }
+                if block {
+                    out.push('\n');
+                }
+                stack.push((node, true));
+                for c in node.children().rev() {
+                    stack.push((c, false));
+                }
+            }
+            Node::Text(t) => out.push_str(t),
+            Node::Document | Node::Fragment => {
+                for c in node.children().rev() {
+                    stack.push((c, false));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn collapse_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Collapses runs of spaces inside lines, trims lines, and keeps at most one
+/// blank line between paragraphs.
+pub(crate) fn tidy_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut blank = false;
+    for line in s.lines() {
+        let line = collapse_ws(line);
+        if line.is_empty() {
+            blank = !out.is_empty();
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+            if blank {
+                out.push('\n');
+            }
+        }
+        blank = false;
+        out.push_str(&line);
+    }
+    out
+}
+
+/// The `charset` parameter of a Content-Type header value, if known to
+/// encoding_rs.
+pub(crate) fn charset_from_content_type(ct: &str) -> Option<&'static Encoding> {
+    ct.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        if !k.trim().eq_ignore_ascii_case("charset") {
+            return None;
+        }
+        Encoding::for_label(v.trim().trim_matches(['"', '\'']).as_bytes())
+    })
+}
+
+/// `<meta charset=…>` or `<meta http-equiv="Content-Type" content="…;
+/// charset=…">` within the first 1024 bytes (the HTML prescan window).
+pub(crate) fn charset_from_meta(body: &[u8]) -> Option<&'static Encoding> {
+    let head = &body[..body.len().min(1024)];
+    let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
+    let mut pos = 0;
+    while let Some(i) = find(&lower[pos..], b"<meta") {
+        let start = pos + i;
+        let end = find(&lower[start..], b">").map_or(lower.len(), |e| start + e);
+        let tag = &lower[start..end];
+        if let Some(c) = find(tag, b"charset") {
+            let mut rest = &tag[c + b"charset".len()..];
+            rest = trim_start(rest);
+            if let Some(r) = rest.strip_prefix(b"=") {
+                let r = trim_start(r);
+                let r = r
+                    .strip_prefix(b"\"")
+                    .or_else(|| r.strip_prefix(b"'"))
+                    .unwrap_or(r);
+                let label_end = r
+                    .iter()
+                    .position(|b| {
+                        matches!(b, b'"' | b'\'' | b';' | b'/' | b'>') || b.is_ascii_whitespace()
+                    })
+                    .unwrap_or(r.len());
+                if let Some(enc) = Encoding::for_label(&r[..label_end]) {
+                    // A page cannot really be UTF-16 if we could read its
+                    // meta tag as ASCII (WHATWG: treat as UTF-8).
+                    if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+                        return Some(encoding_rs::UTF_8);
+                    }
+                    return Some(enc);
+                }
+            }
+        }
+        pos = end;
+    }
+    None
+}
+
+fn trim_start(mut s: &[u8]) -> &[u8] {
+    while let [b, rest @ ..] = s {
+        if b.is_ascii_whitespace() {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    s
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Decodes `body`: a byte-order mark wins, then the header charset, then (for
+/// HTML) a `<meta>` charset, then UTF-8. Invalid sequences become U+FFFD.
+pub(crate) fn decode(body: &[u8], header_ct: &str, is_html: bool) -> String {
+    let enc = charset_from_content_type(header_ct)
+        .or_else(|| {
+            if is_html {
+                charset_from_meta(body)
+            } else {
+                None
+            }
+        })
+        .unwrap_or(encoding_rs::UTF_8);
+    let (text, _, _) = enc.decode(body);
+    text.into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charset_sources() {
+        assert_eq!(
+            charset_from_content_type("text/html; charset=ISO-8859-1"),
+            Some(encoding_rs::WINDOWS_1252)
+        );
+        assert_eq!(charset_from_content_type("text/html"), None);
+        assert_eq!(
+            charset_from_meta(b"<html><head><meta charset=\"koi8-r\"></head>"),
+            Some(encoding_rs::KOI8_R)
+        );
+        assert_eq!(
+            charset_from_meta(
+                b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\">"
+            ),
+            Some(encoding_rs::WINDOWS_1251)
+        );
+        assert_eq!(charset_from_meta(b"<meta name=x content=y><p>hi"), None);
+        assert_eq!(
+            decode(b"caf\xe9", "text/plain; charset=latin1", false),
+            "café"
+        );
+        assert_eq!(decode("café".as_bytes(), "text/plain", false), "café");
+    }
+
+    #[test]
+    fn tidy_keeps_paragraphs() {
+        assert_eq!(tidy_text("  a   b \n\n\n  c\n"), "a b\n\nc");
+        assert_eq!(tidy_text("a\nb"), "a\nb");
+    }
+
+    #[test]
+    fn fallback_is_visible_text() {
+        let html = "<html><head><title>T</title><script>var x=1</script></head>\
+                    <body><p>Hello <b>there</b></p><div>Bye</div></body></html>";
+        let doc = Html::parse_document(html);
+        assert_eq!(tidy_text(&visible_text(&doc)), "Hello there\n\nBye");
+    }
+
+    #[test]
+    fn links_are_absolute_http_and_deduplicated() {
+        let html = r#"<base href="/docs/"><a href="a.html#x">a</a><a href="a.html">again</a>
+            <a href="mailto:x@y">m</a><a href="javascript:void(0)">j</a>
+            <a href="https://other.example/z">z</a>"#;
+        let base = Url::parse("http://example.com/index.html").unwrap();
+        let links: Vec<String> = collect_links(&Html::parse_document(html), &base)
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(
+            links,
+            ["http://example.com/docs/a.html", "https://other.example/z"]
+        );
+    }
+}
