@@ -159,6 +159,7 @@ fn main() {
     let mut n = 500;
     let mut backend = LocalBackend::Fused;
     let mut dump: Option<String> = None;
+    let mut vectors_out: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -172,6 +173,8 @@ fn main() {
             }
             // Write the chunks as JSON (to run Python on the very same texts).
             "--dump" => dump = Some(args.next().unwrap()),
+            // Write the vectors as JSON (to compare with Python's on the same texts).
+            "--vectors" => vectors_out = Some(args.next().unwrap()),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -196,6 +199,21 @@ fn main() {
     let out = model.embed(&refs).unwrap();
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(out.len(), n);
+    if let Some(path) = vectors_out {
+        let rows: Vec<String> = out
+            .iter()
+            .map(|v| {
+                format!(
+                    "[{}]",
+                    v.iter()
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            })
+            .collect();
+        std::fs::write(path, format!("[{}]", rows.join(","))).unwrap();
+    }
     let words: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
     println!(
         "backend={backend:?} threads={threads} chunks={n} avg_words={:.0} time={secs:.2}s \

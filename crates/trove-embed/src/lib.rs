@@ -1,7 +1,13 @@
 //! Trove's text embeddings, computed in-process and offline.
 //!
-//! * [`LocalMiniLm`]: sentence-transformers/all-MiniLM-L6-v2 (384 dims) run with candle
-//!   on the CPU from files on disk (fetch them with `scripts/fetch-model.sh`).
+//! * [`LocalMiniLm`]: sentence-transformers/all-MiniLM-L6-v2 (384 dims) on the CPU from
+//!   files on disk (fetch them with `scripts/fetch-model.sh`). Default backend: a fused
+//!   BERT forward on candle's `gemm` kernels without padding ([`LocalBackend::Fused`]);
+//!   candle-transformers' `BertModel` is kept as [`LocalBackend::Candle`]. Both reproduce
+//!   sentence-transformers (cosine ≥ 0.9999999 on the fixtures and on 500 bench chunks).
+//!   Measured (2 threads, 500 chunks of 100–200 words, 171 tokens average, mimalloc):
+//!   fused ≈ 64 chunks/s, candle `BertModel` ≈ 27, Python sentence-transformers ≈ 51
+//!   (`examples/bench_embed.rs`, `examples/bench_st.py`).
 //! * [`OpenAiCompatible`]: any server speaking the OpenAI `/v1/embeddings` API
 //!   (Ollama, llama.cpp server, vLLM, OpenAI itself), with a client-side rate limit.
 //!

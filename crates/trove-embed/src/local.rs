@@ -28,7 +28,8 @@ const MODEL_ID: &str = "local:all-MiniLM-L6-v2";
 /// Texts are tokenised, sorted by length and run in batches of 32 (the default fused
 /// backend packs them without padding; the candle backend pads to the batch's longest
 /// sequence). Results are returned in input order and do not depend on the batch they
-/// ran in.
+/// ran in. Concurrent `embed` calls on one instance are serialised (one runs at a
+/// time on the instance's thread pool).
 pub struct LocalMiniLm {
     tokenizer: Tokenizer,
     engine: Engine,
@@ -46,7 +47,7 @@ pub struct LocalMiniLm {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LocalBackend {
     /// Hand-fused forward on the `gemm` crate: no padding, no copies (the default; about
-    /// 2-3× faster).
+    /// 2.4× faster than `Candle` here).
     #[default]
     Fused,
     /// candle-transformers' `BertModel`, padded to the batch's longest sequence (reference).
