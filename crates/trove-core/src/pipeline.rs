@@ -88,6 +88,8 @@ impl From<crate::error::Error> for RunError {
 pub(crate) struct Runner<'a> {
     pub engine: &'a Engine,
     pub job: &'a Claimed,
+    /// Cancelled when the job must stop at once (shutdown past its grace, lease lost).
+    cancel: tokio_util::sync::CancellationToken,
     last_progress_ms: std::cell::Cell<i64>,
 }
 
@@ -125,10 +127,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl<'a> Runner<'a> {
-    pub fn new(engine: &'a Engine, job: &'a Claimed) -> Self {
+    pub fn new(
+        engine: &'a Engine,
+        job: &'a Claimed,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> Self {
         Self {
             engine,
             job,
+            cancel,
             last_progress_ms: std::cell::Cell::new(0),
         }
     }
@@ -273,9 +280,16 @@ impl<'a> Runner<'a> {
             last_modified: last_modified.filter(|_| have_content),
             ignore_robots,
         };
+        let cancel = self.cancel.clone();
         let fetched = tokio::runtime::Handle::try_current()
             .map_err(|_| JobError::permanent("internal error: no async runtime to fetch with"))?
-            .block_on(fetcher.fetch(req))?;
+            .block_on(async move {
+                tokio::select! {
+                    r = fetcher.fetch(req) => Some(r),
+                    _ = cancel.cancelled() => None,
+                }
+            })
+            .ok_or(RunError::LeaseLost)??;
         let page = match fetched {
             Fetched::NotModified { final_url } => {
                 return Ok(Outcome {

@@ -159,6 +159,8 @@ async fn run(
     let mut waker = engine.bus.waker();
     let mut last_sweep = Instant::now();
     let mut batch = (0u64, 0u64);
+    // Cancelled when in-flight jobs must stop (after the shutdown grace period).
+    let stop_jobs = CancellationToken::new();
 
     loop {
         if cancel.is_cancelled() {
@@ -186,7 +188,7 @@ async fn run(
                 })
                 .await?;
                 let Some(job) = claimed else { break };
-                let handle = tasks.spawn(run_job(engine.clone(), job.clone()));
+                let handle = tasks.spawn(run_job(engine.clone(), job.clone(), stop_jobs.child_token()));
                 running.insert(handle.id(), job);
             }
         }
@@ -250,6 +252,7 @@ async fn run(
             Err(_) => break,
         }
     }
+    stop_jobs.cancel();
     for (_, job) in running.drain() {
         let e = engine.clone();
         let released = blocking(move || {
@@ -281,11 +284,12 @@ fn tally(summary: &mut WorkerSummary, batch: &mut (u64, u64), done: Done) {
     }
 }
 
-async fn run_job(engine: Arc<Engine>, job: Claimed) -> Done {
-    // Renew the lease while the job runs.
+async fn run_job(engine: Arc<Engine>, job: Claimed, cancel: CancellationToken) -> Done {
+    // Renew the lease while the job runs; a lost lease stops the job.
     let hb = {
         let engine = engine.clone();
         let job = job.clone();
+        let cancel = cancel.clone();
         let every = Duration::from_millis((engine.config.queue.lease_ms / 3).max(50) as u64);
         tokio::spawn(async move {
             loop {
@@ -299,6 +303,9 @@ async fn run_job(engine: Arc<Engine>, job: Claimed) -> Done {
                 })
                 .await;
                 if !matches!(alive, Ok(true)) {
+                    if matches!(alive, Ok(false)) {
+                        cancel.cancel();
+                    }
                     break;
                 }
             }
@@ -307,7 +314,7 @@ async fn run_job(engine: Arc<Engine>, job: Claimed) -> Done {
     let result = {
         let engine = engine.clone();
         let job = job.clone();
-        tokio::task::spawn_blocking(move || Runner::new(&engine, &job).run()).await
+        tokio::task::spawn_blocking(move || Runner::new(&engine, &job, cancel).run()).await
     };
     hb.abort();
     let err = match result {

@@ -1,0 +1,203 @@
+//! The worker pool running the real pipeline on real files (in-process extraction; the
+//! sandboxed child process is exercised by the black-box suites in tests/).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use trove_core::events::EventKind;
+use trove_core::worker::{self, WorkerOptions};
+use trove_core::{Engine, EngineConfig, FetchRequest, Fetched, Fetcher, Item, ItemKind, JobError, Status};
+
+fn setup() -> (tempfile::TempDir, Arc<Engine>, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("in");
+    std::fs::create_dir(&files).unwrap();
+    let engine = Engine::open(&dir.path().join("t.db"), EngineConfig::default()).unwrap();
+    (dir, engine, files)
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+fn work(engine: &Arc<Engine>) -> trove_core::worker::WorkerSummary {
+    let e = engine.clone();
+    rt().block_on(async move {
+        worker::spawn(e, WorkerOptions { until_idle: true, poll: Duration::from_millis(20), ..Default::default() })
+            .wait()
+            .await
+            .unwrap()
+    })
+}
+
+fn by_name<'a>(items: &'a [Item], name: &str) -> &'a Item {
+    items.iter().find(|i| i.name == name).unwrap_or_else(|| panic!("no item {name}"))
+}
+
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) {
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+#[test]
+fn mixed_folder_ends_completed_or_failed_with_readable_errors() {
+    let (_d, engine, dir) = setup();
+    write(&dir, "notes.md", "# Llamas\n\nLlamas are domesticated South American camelids.\n");
+    write(&dir, "page.html", "<html><head><title>T</title><script>var secret=1</script><style>p{}</style></head><body><p>Visible alpaca text</p></body></html>");
+    write(&dir, "data.json", r#"{"animal": "vicuña", "count": 3}"#);
+    write(&dir, "table.csv", "name,kind\nguanaco,camelid\n");
+    write(&dir, "latin1.txt", b"caf\xe9 cr\xe8me br\xfbl\xe9e, a Latin-1 dessert\n");
+    write(&dir, "empty.txt", "");
+    write(&dir, "binary.txt", (0..2048u32).map(|i| (i * 7 % 256) as u8).collect::<Vec<_>>());
+    write(&dir, "gone.txt", "soon deleted");
+    write(&dir, "archive.zip", b"PK\x03\x04\x14\x00\x00\x00\x08\x00rest of a zip that is not a docx");
+    let report = engine.add_paths(&[dir.clone()]).unwrap();
+    assert_eq!(report.added.len(), 9);
+    std::fs::remove_file(dir.join("gone.txt")).unwrap();
+    let summary = work(&engine);
+    let items = engine.list(None, None, 100).unwrap();
+    for ok in ["notes.md", "page.html", "data.json", "table.csv", "latin1.txt"] {
+        let i = by_name(&items, ok);
+        assert_eq!(i.status, Status::Completed, "{ok}: {:?}", i.error);
+        assert!(i.chunk_count >= 1);
+    }
+    assert_eq!(by_name(&items, "empty.txt").error.as_deref(), Some("file is empty"));
+    let gone = by_name(&items, "gone.txt");
+    assert_eq!(gone.status, Status::Failed);
+    assert_eq!(gone.error.as_deref(), Some(format!("file no longer exists at {}", dir.join("gone.txt").display()).as_str()));
+    let bin = by_name(&items, "binary.txt");
+    assert_eq!(bin.status, Status::Failed);
+    assert!(bin.error.as_deref().unwrap().contains("binary"), "{:?}", bin.error);
+    let zip = by_name(&items, "archive.zip");
+    assert_eq!(zip.status, Status::Failed);
+    assert!(zip.error.as_deref().unwrap().to_lowercase().contains("zip"), "{:?}", zip.error);
+    assert_eq!((summary.completed, summary.failed), (5, 4));
+    // Failures are permanent: one attempt each, no retries burnt.
+    assert!(items.iter().filter(|i| i.status == Status::Failed).all(|i| i.attempts == 1));
+
+    // Text is searchable; script/style content is not indexed; Latin-1 was decoded.
+    let hits = engine.search("alpaca", None, 10).unwrap().hits;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].name, "page.html");
+    assert!(hits[0].snippet.contains("\u{2}alpaca\u{3}"));
+    assert!(engine.search("secret", None, 10).unwrap().hits.is_empty());
+    assert_eq!(engine.search("crème", None, 10).unwrap().hits.len(), 1);
+}
+
+#[test]
+fn running_a_job_again_replaces_chunks_instead_of_duplicating_them() {
+    let (_d, engine, dir) = setup();
+    let para = "The quick brown fox jumps over the lazy dog. ".repeat(40);
+    write(&dir, "long.txt", (0..12).map(|_| para.clone()).collect::<Vec<_>>().join("\n\n"));
+    engine.add_paths(&[dir.clone()]).unwrap();
+    work(&engine);
+    let item = engine.list(None, None, 1).unwrap().remove(0);
+    assert!(item.chunk_count > 5, "{}", item.chunk_count);
+    let count = |e: &Engine| e.search("fox", Some(trove_core::SearchMode::Keyword), 200).unwrap().hits.len();
+    assert_eq!(count(&engine), 1, "hits are grouped per document");
+    engine.retry(item.id).unwrap();
+    work(&engine);
+    let again = engine.item(item.id).unwrap();
+    assert_eq!(again.chunk_count, item.chunk_count);
+    let conn = rusqlite::Connection::open(engine.db_path()).unwrap();
+    let total: i64 = conn.query_row("SELECT COUNT(*) FROM chunks", [], |r| r.get(0)).unwrap();
+    assert_eq!(total, item.chunk_count);
+    let fts: i64 = conn.query_row("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH 'fox'", [], |r| r.get(0)).unwrap();
+    assert_eq!(fts, item.chunk_count, "the FTS index follows the chunks table");
+}
+
+#[test]
+fn same_content_is_processed_once_and_linked() {
+    let (_d, engine, dir) = setup();
+    write(&dir, "a.txt", "identical content about tapirs");
+    engine.add_paths(&[dir.join("a.txt")]).unwrap();
+    work(&engine);
+    write(&dir, "b.txt", "identical content about tapirs");
+    engine.add_paths(&[dir.join("b.txt")]).unwrap();
+    work(&engine);
+    let items = engine.list(None, None, 10).unwrap();
+    let (a, b) = (by_name(&items, "a.txt"), by_name(&items, "b.txt"));
+    assert_eq!(b.status, Status::Completed);
+    assert_eq!(b.duplicate_of.as_deref(), Some(a.id.to_string().as_str()));
+    assert_eq!(b.chunk_count, 0);
+    assert_eq!(engine.search("tapirs", None, 10).unwrap().hits.len(), 1);
+    // Deleting the original makes the duplicate an original again.
+    engine.delete(a.id).unwrap();
+    work(&engine);
+    let b = engine.item(b.id).unwrap();
+    assert_eq!((b.status, b.duplicate_of.as_deref(), b.chunk_count), (Status::Completed, None, 1));
+    assert_eq!(engine.search("tapirs", None, 10).unwrap().hits[0].name, "b.txt");
+}
+
+#[test]
+fn events_tell_every_status_change_in_order() {
+    let (_d, engine, dir) = setup();
+    write(&dir, "one.txt", "hello events");
+    let start = engine.last_event_seq().unwrap();
+    engine.add_paths(&[dir.clone()]).unwrap();
+    work(&engine);
+    let events = engine.events_since(start, 1000).unwrap();
+    let statuses: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Added | EventKind::Updated))
+        .filter_map(|e| e.status)
+        .collect();
+    assert_eq!(statuses, vec![Status::Pending, Status::Processing, Status::Completed]);
+    let progress: Vec<u8> = events.iter().filter(|e| e.kind == EventKind::Progress).filter_map(|e| e.progress).collect();
+    assert!(progress.len() >= 2 && progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
+    assert!(events.iter().any(|e| e.kind == EventKind::BatchFinished && e.message.as_deref() == Some("1 completed, 0 failed")));
+}
+
+#[test]
+fn pause_stops_new_work_and_resume_continues() {
+    let (_d, engine, dir) = setup();
+    write(&dir, "p.txt", "paused text");
+    engine.add_paths(&[dir.clone()]).unwrap();
+    assert!(engine.set_paused(true).unwrap().paused);
+    work(&engine);
+    assert_eq!(engine.counts(None).unwrap().pending, 1, "nothing runs while paused");
+    engine.set_paused(false).unwrap();
+    work(&engine);
+    assert_eq!(engine.counts(None).unwrap().completed, 1);
+}
+
+/// A web server that never answers: stands in for the network (outside the machine).
+struct Hanging(Arc<tokio::sync::Notify>);
+
+impl Fetcher for Hanging {
+    fn fetch(&self, _req: FetchRequest) -> trove_core::pipeline::FetchFuture<'_> {
+        let n = self.0.clone();
+        Box::pin(async move {
+            n.notify_one();
+            std::future::pending::<()>().await;
+            Err::<Fetched, _>(JobError::transient("unreachable"))
+        })
+    }
+}
+
+#[test]
+fn shutdown_releases_in_flight_jobs_back_to_pending() {
+    let (_d, engine, _dir) = setup();
+    let started = Arc::new(tokio::sync::Notify::new());
+    engine.set_fetcher(Arc::new(Hanging(started.clone())));
+    engine.add_urls(&["https://example.invalid/slow".into()], false).unwrap();
+    let e = engine.clone();
+    let summary = rt().block_on(async move {
+        let h = worker::spawn(e, WorkerOptions { shutdown_grace: Duration::from_millis(200), poll: Duration::from_millis(20), ..Default::default() });
+        started.notified().await;
+        h.shutdown().await.unwrap()
+    });
+    assert_eq!(summary.released, 1);
+    let item = engine.list(None, Some(ItemKind::Url), 1).unwrap().remove(0);
+    assert_eq!((item.status, item.attempts), (Status::Pending, 0));
+}
+
+#[test]
+fn concurrency_setting_is_validated_and_persisted() {
+    let (_d, engine, _) = setup();
+    assert_eq!(engine.queue_state().unwrap().concurrency, 2);
+    assert_eq!(engine.set_concurrency(4).unwrap().concurrency, 4);
+    assert!(engine.set_concurrency(0).is_err());
+    let again = Engine::open(engine.db_path(), EngineConfig::default()).unwrap();
+    assert_eq!(again.concurrency().unwrap(), 4);
+}
