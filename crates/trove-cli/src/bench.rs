@@ -1,13 +1,525 @@
-use std::process::ExitCode;
+//! `trove bench`: the engine's speed, each figure next to a reference measured in the same
+//! run on the same machine (see BENCHMARKS.md). Everything happens in a temporary directory.
 
-use anyhow::Result;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
 use clap::Args;
+use rusqlite::params;
+use serde_json::json;
+use trove_core::queue::{self, QueueConfig};
+use trove_core::{Engine, ItemKind, ItemRef, SearchMode};
 
 use crate::output::Out;
 
 #[derive(Debug, Args)]
-pub struct BenchArgs {}
+pub struct BenchArgs {
+    /// Files added in one call (a)
+    #[arg(long, default_value_t = 10_000)]
+    pub files: usize,
+    /// No-op jobs claimed and completed (b)
+    #[arg(long, default_value_t = 20_000)]
+    pub jobs: usize,
+    /// Megabytes of Markdown ingested end to end (c)
+    #[arg(long, default_value_t = 64)]
+    pub text_mb: usize,
+    /// PDFs of 20 pages each, through the sandboxed extractor (d)
+    #[arg(long, default_value_t = 40)]
+    pub pdfs: usize,
+    /// Chunks in the search index (e); needs the embedding model for hybrid search
+    #[arg(long, default_value_t = 100_000)]
+    pub chunks: usize,
+    /// Run only these parts (a,b,c,d,e)
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Where to put the temporary data (default: the system temp dir)
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
 
-pub fn run(_args: &BenchArgs, _out: &Out) -> Result<ExitCode> {
-    anyhow::bail!("not yet")
+pub fn run(args: &BenchArgs, out: &Out) -> Result<ExitCode> {
+    let want = |p: &str| args.only.is_empty() || args.only.iter().any(|o| o == p);
+    let tmp = match &args.dir {
+        Some(d) => tempfile::tempdir_in(d)?,
+        None => tempfile::tempdir()?,
+    };
+    let mut report = serde_json::Map::new();
+    if want("a") {
+        report.insert("add".into(), bench_add(tmp.path(), args.files, out)?);
+    }
+    if want("b") {
+        report.insert("queue".into(), bench_queue(tmp.path(), args.jobs, out)?);
+    }
+    if want("c") {
+        report.insert("text".into(), bench_text(tmp.path(), args.text_mb, out)?);
+    }
+    if want("d") {
+        report.insert("pdf".into(), bench_pdf(tmp.path(), args.pdfs, out)?);
+    }
+    if want("e") {
+        report.insert("search".into(), bench_search(tmp.path(), args.chunks, out)?);
+    }
+    if out.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn say(out: &Out, line: String) {
+    if !out.json {
+        println!("{line}");
+    }
+}
+
+fn fresh_engine(dir: &Path, name: &str) -> Result<Arc<Engine>> {
+    let db = dir.join(format!("{name}.db"));
+    let engine = Engine::open(&db, crate::wire::engine_config())?;
+    Ok(engine)
+}
+
+fn per_sec(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+/// (a) `add` of N files in one call, next to inserting N bare rows in one transaction.
+fn bench_add(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
+    let files = dir.join("add-files");
+    std::fs::create_dir_all(&files)?;
+    for i in 0..n {
+        std::fs::write(
+            files.join(format!("note-{i:05}.md")),
+            format!("# Note {i}\n\nSome text.\n"),
+        )?;
+    }
+    let engine = fresh_engine(dir, "add")?;
+    let t = Instant::now();
+    let report = engine.add_paths(std::slice::from_ref(&files))?;
+    let took = t.elapsed();
+    if report.added.len() != n {
+        bail!("added {} of {n} files", report.added.len());
+    }
+    // Reference: the same number of bare rows in one transaction on a fresh file.
+    let raw = rusqlite::Connection::open(dir.join("add-raw.db"))?;
+    raw.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+         CREATE TABLE t (id INTEGER PRIMARY KEY, path TEXT, name TEXT, size INTEGER);",
+    )?;
+    let t = Instant::now();
+    raw.execute_batch("BEGIN")?;
+    {
+        let mut st = raw.prepare("INSERT INTO t (path, name, size) VALUES (?1, ?2, ?3)")?;
+        for i in 0..n {
+            st.execute(params![
+                format!("{}/note-{i:05}.md", files.display()),
+                format!("note-{i:05}.md"),
+                20
+            ])?;
+        }
+    }
+    raw.execute_batch("COMMIT")?;
+    let raw_took = t.elapsed();
+    let per_file_us = took.as_secs_f64() * 1e6 / n as f64;
+    say(
+        out,
+        format!(
+            "(a) add {n} files in one call: {:.0} ms ({per_file_us:.1} µs/file; the add returns the rows); \
+             bare INSERT of {n} rows in one txn: {:.0} ms → {:.1}× the bare insert",
+            took.as_secs_f64() * 1e3,
+            raw_took.as_secs_f64() * 1e3,
+            took.as_secs_f64() / raw_took.as_secs_f64()
+        ),
+    );
+    Ok(json!({
+        "files": n,
+        "ms": took.as_secs_f64() * 1e3,
+        "us_per_file": per_file_us,
+        "raw_insert_ms": raw_took.as_secs_f64() * 1e3,
+        "ratio_vs_raw": took.as_secs_f64() / raw_took.as_secs_f64(),
+    }))
+}
+
+/// (b) claim→complete of no-op jobs, one transaction each, next to single-row INSERT
+/// transactions on the same kind of database.
+fn bench_queue(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
+    let engine = fresh_engine(dir, "queue")?;
+    let db = engine.db_path().to_path_buf();
+    drop(engine);
+    let mut conn = trove_core::db::open(&db)?;
+    // Enqueue N items (not timed).
+    {
+        let tx = conn.transaction()?;
+        for i in 0..n {
+            tx.execute(
+                "INSERT INTO knowledge_files (filename, path, size) VALUES (?1, ?2, 1)",
+                params![format!("j{i}"), format!("/nowhere/j{i}")],
+            )?;
+            let id = tx.last_insert_rowid();
+            queue::enqueue(
+                &tx,
+                ItemRef {
+                    kind: ItemKind::File,
+                    id,
+                },
+                3,
+                0,
+            )?;
+        }
+        tx.commit()?;
+    }
+    let cfg = QueueConfig::default();
+    let t = Instant::now();
+    let mut done = 0usize;
+    while let Some(job) = queue::claim(&mut conn, "bench", &cfg, 1)? {
+        if !queue::complete(&mut conn, &job, 2, |_| Ok(()))? {
+            bail!("lost a lease during the benchmark");
+        }
+        done += 1;
+    }
+    let took = t.elapsed();
+    if done != n {
+        bail!("completed {done} of {n} jobs");
+    }
+    drop(conn);
+    // Reference: one-row INSERT transactions, same pragmas.
+    let raw = trove_core::db::open_raw(&dir.join("queue-raw.db"))?;
+    raw.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")?;
+    let t = Instant::now();
+    for i in 0..n {
+        raw.execute_batch("BEGIN IMMEDIATE")?;
+        raw.prepare_cached("INSERT INTO t (v) VALUES (?1)")?
+            .execute([i.to_string()])?;
+        raw.execute_batch("COMMIT")?;
+    }
+    let raw_took = t.elapsed();
+    let jobs_s = per_sec(n, took);
+    let raw_s = per_sec(n, raw_took);
+    say(
+        out,
+        format!(
+            "(b) no-op jobs claim→complete: {jobs_s:.0} jobs/s (2 transactions per job); \
+             single-row INSERT transactions: {raw_s:.0}/s → {:.2}× the raw insert rate",
+            jobs_s / raw_s
+        ),
+    );
+    Ok(
+        json!({ "jobs": n, "jobs_per_s": jobs_s, "raw_insert_txn_per_s": raw_s, "ratio": jobs_s / raw_s }),
+    )
+}
+
+/// Run the worker until the queue is empty (keyword index only: no embedder).
+fn drain(engine: Arc<Engine>, concurrency: u32) -> Result<Duration> {
+    let t = Instant::now();
+    let summary = crate::work(engine, true, Some(concurrency))?;
+    if summary.failed > 0 {
+        bail!("{} job(s) failed during the benchmark", summary.failed);
+    }
+    Ok(t.elapsed())
+}
+
+fn markdown(seed: usize, bytes: usize) -> String {
+    const WORDS: &[&str] = &[
+        "harbour", "lantern", "quarry", "meadow", "cipher", "glacier", "orchard", "falcon",
+        "ledger", "compass", "thistle", "ember", "saffron", "basalt", "willow", "tundra",
+    ];
+    let mut s = format!("# Document {seed}\n\n");
+    let mut i = seed;
+    while s.len() < bytes {
+        for _ in 0..60 {
+            i = i
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            s.push_str(WORDS[(i >> 33) as usize % WORDS.len()]);
+            s.push(' ');
+        }
+        s.push_str(".\n\n");
+    }
+    s
+}
+
+/// (c) Markdown ingestion end to end (read, detect, decode, chunk, index, commit), next to
+/// reading the same bytes from disk.
+fn bench_text(dir: &Path, mb: usize, out: &Out) -> Result<serde_json::Value> {
+    let files = dir.join("text-files");
+    std::fs::create_dir_all(&files)?;
+    let per_file = 256 * 1024;
+    let count = (mb * 1024 * 1024).div_ceil(per_file);
+    let mut bytes = 0usize;
+    for i in 0..count {
+        let text = markdown(i, per_file);
+        bytes += text.len();
+        std::fs::write(files.join(format!("doc-{i:04}.md")), text)?;
+    }
+    let engine = fresh_engine(dir, "text")?;
+    engine.set_embedder(None);
+    engine.add_paths(std::slice::from_ref(&files))?;
+    let took = drain(engine, 2)?;
+    let t = Instant::now();
+    let mut check = 0usize;
+    for e in std::fs::read_dir(&files)? {
+        check += std::fs::read(e?.path())?.len();
+    }
+    let read_took = t.elapsed();
+    assert_eq!(check, bytes);
+    let mbps = bytes as f64 / 1048576.0 / took.as_secs_f64();
+    let read_mbps = bytes as f64 / 1048576.0 / read_took.as_secs_f64();
+    say(
+        out,
+        format!(
+            "(c) Markdown ingestion, {count} files, {:.1} MiB, 2 workers: {mbps:.1} MiB/s end to end \
+             (reading the same files: {read_mbps:.0} MiB/s)",
+            bytes as f64 / 1048576.0
+        ),
+    );
+    Ok(
+        json!({ "files": count, "mib": bytes as f64 / 1048576.0, "mib_per_s": mbps, "read_mib_per_s": read_mbps }),
+    )
+}
+
+/// A PDF with `pages` pages of text (Helvetica, one text object per line).
+pub fn make_pdf(seed: usize, pages: usize) -> Vec<u8> {
+    let mut objs: Vec<String> = Vec::new();
+    let font_id = 3;
+    let first_page = 4;
+    let kids: Vec<String> = (0..pages)
+        .map(|p| format!("{} 0 R", first_page + p * 2))
+        .collect();
+    objs.push("<< /Type /Catalog /Pages 2 0 R >>".into());
+    objs.push(format!(
+        "<< /Type /Pages /Kids [{}] /Count {pages} >>",
+        kids.join(" ")
+    ));
+    objs.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into());
+    for p in 0..pages {
+        let mut content = String::from("BT /F1 10 Tf 12 TL 50 780 Td\n");
+        for l in 0..50 {
+            content.push_str(&format!(
+                "(Document {seed} page {p} line {l}: the harbour ledger records tides and cargo.) Tj T*\n"
+            ));
+        }
+        content.push_str("ET");
+        objs.push(format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 {font_id} 0 R >> >> /Contents {} 0 R >>",
+            first_page + p * 2 + 1
+        ));
+        objs.push(format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ));
+    }
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objs.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objs.len() + 1).as_bytes());
+    for off in offsets {
+        pdf.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objs.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+/// (d) PDFs through the engine (sandboxed extraction, chunking, indexing), next to poppler's
+/// `pdftotext` on the same files, both one file at a time.
+fn bench_pdf(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
+    let pages = 20;
+    let files = dir.join("pdf-files");
+    std::fs::create_dir_all(&files)?;
+    let mut paths = Vec::new();
+    for i in 0..n {
+        let p = files.join(format!("doc-{i:03}.pdf"));
+        std::fs::write(&p, make_pdf(i, pages))?;
+        paths.push(p);
+    }
+    let engine = fresh_engine(dir, "pdf")?;
+    engine.set_embedder(None);
+    engine.add_paths(std::slice::from_ref(&files))?;
+    let took = drain(engine.clone(), 1)?;
+    let c = engine.counts(Some(ItemKind::File))?;
+    if c.completed != n as i64 {
+        bail!("only {} of {n} PDFs completed", c.completed);
+    }
+    let trove_pps = per_sec(n * pages, took);
+    let reference = match pdftotext_time(&paths) {
+        Ok(d) => Some(per_sec(n * pages, d)),
+        Err(e) => {
+            say(out, format!("    (pdftotext reference skipped: {e})"));
+            None
+        }
+    };
+    say(
+        out,
+        format!(
+            "(d) PDF, {n} files × {pages} pages, 1 worker: {trove_pps:.0} pages/s end to end{}",
+            reference
+                .map(|r| format!("; pdftotext: {r:.0} pages/s → {:.2}×", trove_pps / r))
+                .unwrap_or_default()
+        ),
+    );
+    Ok(json!({
+        "files": n, "pages": n * pages, "pages_per_s": trove_pps,
+        "pdftotext_pages_per_s": reference,
+        "ratio": reference.map(|r| trove_pps / r),
+    }))
+}
+
+fn pdftotext_time(paths: &[PathBuf]) -> Result<Duration> {
+    let t = Instant::now();
+    for p in paths {
+        let o = std::process::Command::new("pdftotext")
+            .arg(p)
+            .arg("-")
+            .output()
+            .context("pdftotext not found (apt install poppler-utils)")?;
+        if !o.status.success() {
+            bail!("pdftotext failed on {}", p.display());
+        }
+    }
+    Ok(t.elapsed())
+}
+
+/// (e) Search latency and memory at N chunks. Chunk texts are synthetic; their vectors are
+/// random unit vectors stored for the active model (embedding 100k chunks would take half
+/// an hour and does not change search cost). Queries are embedded by the real model.
+fn bench_search(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
+    let engine = fresh_engine(dir, "search")?;
+    let embedder = crate::wire::embedder_from_env()?;
+    let (model_id, dims) = match &embedder {
+        Some(e) => (e.model_id().to_owned(), e.dims()),
+        None => {
+            say(
+                out,
+                "(e) search: no embedding model found; measuring keyword search only".into(),
+            );
+            (String::new(), 0)
+        }
+    };
+    engine.set_embedder(embedder.clone());
+    let rss_before = rss_kib();
+    {
+        let mut conn = trove_core::db::open(engine.db_path())?;
+        let tx = conn.transaction()?;
+        let per_doc = 20;
+        let mut rng = 0x9E3779B97F4A7C15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut item = 0i64;
+        for i in 0..n {
+            if i % per_doc == 0 {
+                tx.execute(
+                    "INSERT INTO knowledge_files (filename, path, size, status, chunk_count) VALUES (?1, ?2, 1, 'completed', ?3)",
+                    params![format!("doc-{}.md", i / per_doc), format!("/bench/doc-{}.md", i / per_doc), per_doc as i64],
+                )?;
+                item = tx.last_insert_rowid();
+            }
+            let text = markdown(i, 600);
+            let hash = format!("bench-{i}");
+            tx.execute(
+                "INSERT INTO chunks (item, seq, start, end, text, text_hash) VALUES (?1, ?2, 0, ?3, ?4, ?5)",
+                params![format!("f{item}"), (i % per_doc) as i64, text.len() as i64, text, hash],
+            )?;
+            if dims > 0 {
+                let mut v: Vec<f32> = (0..dims)
+                    .map(|_| (next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5)
+                    .collect();
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                v.iter_mut().for_each(|x| *x /= norm);
+                let blob: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                tx.execute(
+                    "INSERT INTO embeddings (model, text_hash, dims, vector, created_at) VALUES (?1, ?2, ?3, ?4, 0)",
+                    params![model_id, hash, dims as i64, blob],
+                )?;
+            }
+        }
+        tx.commit()?;
+    }
+    let mode = if dims > 0 {
+        SearchMode::Hybrid
+    } else {
+        SearchMode::Keyword
+    };
+    // First search loads the vector index.
+    let t = Instant::now();
+    engine.search("harbour lantern", Some(mode), 10)?;
+    let load = t.elapsed();
+    let rss_after = rss_kib();
+    let words = [
+        "harbour", "lantern", "quarry", "meadow", "cipher", "glacier", "orchard", "falcon",
+    ];
+    let mut lat = Vec::new();
+    for q in 0..200 {
+        // Distinct queries: the query-embedding cache does not help.
+        let query = format!("{} {} notes {q}", words[q % 8], words[(q / 8) % 8]);
+        let t = Instant::now();
+        let r = engine.search(&query, Some(mode), 10)?;
+        lat.push(t.elapsed());
+        if r.hits.is_empty() {
+            bail!("no hits for {query}");
+        }
+    }
+    // Reference in the same run: the query embedding alone (what the model costs).
+    let mut emb_lat = Vec::new();
+    if let Some(e) = &embedder {
+        for q in 0..50 {
+            let query = format!("reference query number {q} about tides");
+            let t = Instant::now();
+            e.embed(&[query.as_str()])
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            emb_lat.push(t.elapsed());
+        }
+    }
+    let pct = |v: &mut Vec<Duration>, p: f64| -> f64 {
+        v.sort();
+        if v.is_empty() {
+            return 0.0;
+        }
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        v[i].as_secs_f64() * 1e3
+    };
+    let (p50, p99) = (pct(&mut lat, 0.5), pct(&mut lat, 0.99));
+    let emb_p50 = pct(&mut emb_lat, 0.5);
+    let grew_mib = (rss_after.saturating_sub(rss_before)) as f64 / 1024.0;
+    say(
+        out,
+        format!(
+            "(e) {} search over {n} chunks: p50 {p50:.1} ms, p99 {p99:.1} ms (query embedding alone p50 {emb_p50:.1} ms); \
+             index load {:.0} ms; RSS grew {grew_mib:.0} MiB to {:.0} MiB",
+            if dims > 0 { "hybrid" } else { "keyword" },
+            load.as_secs_f64() * 1e3,
+            rss_after as f64 / 1024.0
+        ),
+    );
+    Ok(json!({
+        "chunks": n, "mode": if dims > 0 { "hybrid" } else { "keyword" },
+        "p50_ms": p50, "p99_ms": p99, "embed_query_p50_ms": emb_p50,
+        "index_load_ms": load.as_secs_f64() * 1e3,
+        "rss_mib": rss_after as f64 / 1024.0, "rss_growth_mib": grew_mib,
+    }))
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }

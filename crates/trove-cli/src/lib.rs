@@ -89,6 +89,14 @@ pub enum Command {
         #[arg(long)]
         all_failed: bool,
     },
+    /// Fetch links again (one, or --all). Unchanged pages (304 Not Modified, or the same
+    /// content) are not re-chunked or re-embedded
+    Refresh {
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
     /// Delete an item, its text and index entries; cancels its job
     Delete { id: String },
     /// Search everything added
@@ -117,6 +125,9 @@ pub enum Command {
         /// Stop after this many events (for scripts)
         #[arg(long)]
         count: Option<usize>,
+        /// Print what is recorded and exit instead of waiting for more
+        #[arg(long)]
+        no_follow: bool,
     },
     /// Pause the queue (running jobs finish; no new ones start)
     Pause,
@@ -262,6 +273,24 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
         }
+        Command::Refresh { id, all } => {
+            if *all {
+                let n = engine.refresh_all_urls()?;
+                out.message(
+                    &format!("{n} link(s) queued for refresh"),
+                    serde_json::json!({ "refreshed": n }),
+                );
+            } else if let Some(id) = id {
+                let r = parse_ref(id)?;
+                if r.kind != ItemKind::Url {
+                    bail!(
+                        "{r} is a file; only links can be refreshed (use `trove retry` for files)"
+                    );
+                }
+                let item = engine.retry(r)?;
+                out.message(&format!("{} queued for refresh", item.id), &item);
+            }
+        }
         Command::Delete { id } => {
             let r = parse_ref(id)?;
             engine.delete(r)?;
@@ -279,10 +308,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             until_idle,
             concurrency,
         } => {
-            let summary = work(engine, *until_idle, *concurrency)?;
-            out.work_summary(&summary);
+            let summary = work(engine.clone(), *until_idle, *concurrency)?;
+            let embedded = engine
+                .embeddings_computed
+                .load(std::sync::atomic::Ordering::Relaxed);
+            out.work_summary(&summary, embedded);
         }
-        Command::Watch { from_start, count } => watch(&engine, &out, *from_start, *count)?,
+        Command::Watch {
+            from_start,
+            count,
+            no_follow,
+        } => watch(&engine, &out, *from_start, *count, *no_follow)?,
         Command::Pause => out.queue(&engine.set_paused(true)?),
         Command::Resume => out.queue(&engine.set_paused(false)?),
         Command::Concurrency { n } => out.queue(&engine.set_concurrency(*n)?),
@@ -331,7 +367,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn work(
+pub(crate) fn work(
     engine: Arc<Engine>,
     until_idle: bool,
     concurrency: Option<u32>,
@@ -357,7 +393,13 @@ fn work(
     Ok(summary?)
 }
 
-fn watch(engine: &Engine, out: &output::Out, from_start: bool, count: Option<usize>) -> Result<()> {
+fn watch(
+    engine: &Engine,
+    out: &output::Out,
+    from_start: bool,
+    count: Option<usize>,
+    no_follow: bool,
+) -> Result<()> {
     let rt = runtime()?;
     let mut last = if from_start {
         0
@@ -376,6 +418,9 @@ fn watch(engine: &Engine, out: &output::Out, from_start: bool, count: Option<usi
                 if count.is_some_and(|c| seen >= c) {
                     return Ok(());
                 }
+            }
+            if batch.is_empty() && no_follow {
+                return Ok(());
             }
             if batch.is_empty() {
                 trove_core::events::wait_for_change(&mut waker, Duration::from_millis(200)).await;

@@ -288,15 +288,16 @@ impl Out {
         }
     }
 
-    pub fn work_summary(&self, s: &WorkerSummary) {
+    /// `embedded`: vectors computed by the model (cache hits not counted).
+    pub fn work_summary(&self, s: &WorkerSummary, embedded: u64) {
         self.message(
             &format!(
-                "worker stopped: {} completed, {} failed, {} retried later, {} released, {} recovered from a previous run",
-                s.completed, s.failed, s.retried, s.released, s.recovered
+                "worker stopped: {} completed, {} failed, {} retried later, {} released, {} recovered from a previous run; {} chunk(s) embedded",
+                s.completed, s.failed, s.retried, s.released, s.recovered, embedded
             ),
             serde_json::json!({
                 "completed": s.completed, "failed": s.failed, "retried": s.retried,
-                "released": s.released, "recovered": s.recovered
+                "released": s.released, "recovered": s.recovered, "embedded": embedded
             }),
         );
     }

@@ -398,6 +398,23 @@ impl Engine {
         })
     }
 
+    /// Fetch every link again (those not being processed right now). Pages that did not
+    /// change (304, or the same content hash) keep their chunks and vectors; only
+    /// `scraped_at` moves. Returns how many were queued.
+    pub fn refresh_all_urls(&self) -> Result<usize> {
+        let max = self.config.queue.max_attempts;
+        self.write(|tx, now| {
+            let ids = tx
+                .prepare("SELECT id FROM scraped_contents WHERE COALESCE(status, 'completed') IN ('completed', 'failed')")?
+                .query_map([], |r| r.get::<_, i64>(0))?
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            for id in &ids {
+                queue::retry_item(tx, ItemRef { kind: ItemKind::Url, id: *id }, max, now)?;
+            }
+            Ok(ids.len())
+        })
+    }
+
     /// Delete an item, its chunks and text, and cancel its job. Items that were recognised
     /// as duplicates of it are processed again (one of them becomes the original).
     pub fn delete(&self, item: ItemRef) -> Result<()> {

@@ -326,14 +326,41 @@ impl<'a> Runner<'a> {
         let text = match page.pdf {
             Some(bytes) => {
                 self.progress(20, "extracting", true)?;
-                trove_extract::extract(&bytes, Some("page.pdf"), &self.engine.config.limits)
-                    .map_err(extract_error)?
-                    .text
+                self.extract_pdf_bytes(bytes)?
             }
             None => page.text,
         };
         outcome.content = Some(self.index_text(text)?);
         Ok(outcome)
+    }
+
+    /// A PDF that came from the web: in the sandbox when extraction is sandboxed (the
+    /// parser may panic or hang on hostile input), through a private temporary file.
+    fn extract_pdf_bytes(&self, bytes: Vec<u8>) -> std::result::Result<String, RunError> {
+        let limits = &self.engine.config.limits;
+        let extracted = match &self.engine.config.extract {
+            ExtractMode::Sandbox { exe, timeout } => {
+                let mut tmp = tempfile::Builder::new()
+                    .prefix("trove-page-")
+                    .suffix(".pdf")
+                    .tempfile()
+                    .map_err(|e| {
+                        JobError::transient(format!("cannot write a temporary file: {e}"))
+                    })?;
+                std::io::Write::write_all(&mut tmp, &bytes).map_err(|e| {
+                    JobError::transient(format!("cannot write a temporary file: {e}"))
+                })?;
+                drop(bytes);
+                let cfg = trove_extract::sandbox::SandboxConfig {
+                    exe: exe.clone(),
+                    timeout: *timeout,
+                    limits: limits.clone(),
+                };
+                trove_extract::sandbox::extract_file_sandboxed(&cfg, tmp.path())
+            }
+            ExtractMode::InProcess => trove_extract::extract(&bytes, Some("page.pdf"), limits),
+        };
+        Ok(extracted.map_err(extract_error)?.text)
     }
 
     fn find_duplicate(&self, sha: &str) -> Result<Option<String>> {

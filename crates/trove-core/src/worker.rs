@@ -188,7 +188,11 @@ async fn run(
                 })
                 .await?;
                 let Some(job) = claimed else { break };
-                let handle = tasks.spawn(run_job(engine.clone(), job.clone(), stop_jobs.child_token()));
+                let handle = tasks.spawn(run_job(
+                    engine.clone(),
+                    job.clone(),
+                    stop_jobs.child_token(),
+                ));
                 running.insert(handle.id(), job);
             }
         }

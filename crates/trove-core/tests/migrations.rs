@@ -5,15 +5,23 @@ use rusqlite::Connection;
 use trove_core::{db, migrate, Engine, EngineConfig, ItemKind, Status};
 
 fn columns(conn: &Connection, table: &str) -> Vec<String> {
-    let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})")).unwrap();
-    stmt.query_map([], |r| r.get::<_, String>(1)).unwrap().map(Result::unwrap).collect()
+    let mut stmt = conn
+        .prepare(&format!("PRAGMA table_info({table})"))
+        .unwrap();
+    stmt.query_map([], |r| r.get::<_, String>(1))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 fn indexes(conn: &Connection, table: &str) -> Vec<String> {
     let mut stmt = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL ORDER BY name")
         .unwrap();
-    stmt.query_map([table], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+    stmt.query_map([table], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 #[test]
@@ -31,12 +39,28 @@ fn fresh_database_is_at_latest_with_the_seed_columns() {
         assert!(ix.contains(&format!("idx_{t}_job_id")), "{ix:?}");
     }
     // Default pending; NULL allowed (reads as completed); anything else refused.
-    conn.execute("INSERT INTO knowledge_files (filename, path) VALUES ('a', '/a')", []).unwrap();
-    let s: Option<String> = conn.query_row("SELECT status FROM knowledge_files", [], |r| r.get(0)).unwrap();
+    conn.execute(
+        "INSERT INTO knowledge_files (filename, path) VALUES ('a', '/a')",
+        [],
+    )
+    .unwrap();
+    let s: Option<String> = conn
+        .query_row("SELECT status FROM knowledge_files", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(s.as_deref(), Some("pending"));
-    conn.execute("INSERT INTO knowledge_files (filename, path, status) VALUES ('b', '/b', NULL)", []).unwrap();
-    let bad = conn.execute("INSERT INTO knowledge_files (filename, path, status) VALUES ('c', '/c', 'done')", []);
-    assert!(bad.is_err(), "CHECK constraint must refuse unknown statuses");
+    conn.execute(
+        "INSERT INTO knowledge_files (filename, path, status) VALUES ('b', '/b', NULL)",
+        [],
+    )
+    .unwrap();
+    let bad = conn.execute(
+        "INSERT INTO knowledge_files (filename, path, status) VALUES ('c', '/c', 'done')",
+        [],
+    );
+    assert!(
+        bad.is_err(),
+        "CHECK constraint must refuse unknown statuses"
+    );
     let pragmas: (String, i64, i64) = conn
         .query_row("SELECT (SELECT journal_mode FROM pragma_journal_mode), (SELECT synchronous FROM pragma_synchronous), (SELECT foreign_keys FROM pragma_foreign_keys)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap();
@@ -64,7 +88,10 @@ fn old_database_is_upgraded_and_old_rows_become_completed() {
     let engine = Engine::open(&path, EngineConfig::default()).unwrap();
     let items = engine.list(None, None, 100).unwrap();
     assert_eq!(items.len(), 3);
-    assert!(items.iter().all(|i| i.status == Status::Completed), "{items:?}");
+    assert!(
+        items.iter().all(|i| i.status == Status::Completed),
+        "{items:?}"
+    );
     let notes = items.iter().find(|i| i.name == "notes.txt").unwrap();
     assert_eq!(notes.location, "/home/a/notes.txt");
     assert_eq!(notes.size, Some(120));
@@ -81,7 +108,11 @@ fn old_database_is_upgraded_and_old_rows_become_completed() {
         .collect();
     assert_eq!(raw, vec![Some("completed".to_string()); 3]);
     // The seed's processing-time query works on the migrated rows: 4 s for notes.txt.
-    assert!(engine.distribution().unwrap().iter().any(|b| b.seconds == 4 && b.count == 1));
+    assert!(engine
+        .distribution()
+        .unwrap()
+        .iter()
+        .any(|b| b.seconds == 4 && b.count == 1));
 }
 
 #[test]
@@ -90,13 +121,20 @@ fn null_status_reads_as_completed_everywhere() {
     let path = dir.path().join("t.db");
     let engine = Engine::open(&path, EngineConfig::default()).unwrap();
     let conn = Connection::open(&path).unwrap();
-    conn.execute("INSERT INTO knowledge_files (filename, path, status) VALUES ('n', '/n', NULL)", []).unwrap();
+    conn.execute(
+        "INSERT INTO knowledge_files (filename, path, status) VALUES ('n', '/n', NULL)",
+        [],
+    )
+    .unwrap();
     let items = engine.list(Some(Status::Completed), None, 10).unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].status, Status::Completed);
     let c = engine.counts(None).unwrap();
     assert_eq!((c.completed, c.pending, c.total), (1, 0, 1));
-    assert!(engine.list(Some(Status::Pending), None, 10).unwrap().is_empty());
+    assert!(engine
+        .list(Some(Status::Pending), None, 10)
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -106,7 +144,11 @@ fn rollback_to_0001_keeps_data_and_up_again_restores() {
     legacy_db(&path);
     let mut conn = db::open(&path).unwrap();
     // Work done under the new schema must not block the rollback.
-    conn.execute("UPDATE knowledge_files SET status = 'failed', processing_error = 'x' WHERE id = 2", []).unwrap();
+    conn.execute(
+        "UPDATE knowledge_files SET status = 'failed', processing_error = 'x' WHERE id = 2",
+        [],
+    )
+    .unwrap();
     let rolled = migrate::down(&mut conn, Some(1)).unwrap();
     assert_eq!(rolled, (2..=migrate::latest()).rev().collect::<Vec<_>>());
     assert_eq!(migrate::current(&conn).unwrap(), 1);
@@ -115,7 +157,11 @@ fn rollback_to_0001_keeps_data_and_up_again_restores() {
         for c in ["status", "job_id", "processing_error"] {
             assert!(!cols.contains(&c.to_string()), "{t} still has {c}");
         }
-        assert!(indexes(&conn, t).is_empty(), "{t} indexes left: {:?}", indexes(&conn, t));
+        assert!(
+            indexes(&conn, t).is_empty(),
+            "{t} indexes left: {:?}",
+            indexes(&conn, t)
+        );
     }
     let rows: Vec<(String, String, i64)> = conn
         .prepare("SELECT filename, path, size FROM knowledge_files ORDER BY id")
@@ -124,18 +170,31 @@ fn rollback_to_0001_keeps_data_and_up_again_restores() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(rows[0], ("notes.txt".into(), "/home/a/notes.txt".into(), 120));
+    assert_eq!(
+        rows[0],
+        ("notes.txt".into(), "/home/a/notes.txt".into(), 120)
+    );
     assert_eq!(rows.len(), 2);
-    let title: String = conn.query_row("SELECT title FROM scraped_contents", [], |r| r.get(0)).unwrap();
+    let title: String = conn
+        .query_row("SELECT title FROM scraped_contents", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(title, "Example");
     // And forward again: the rows come back completed.
     migrate::up(&mut conn, None).unwrap();
     assert_eq!(migrate::current(&conn).unwrap(), migrate::latest());
     let n: i64 = conn
-        .query_row("SELECT COUNT(*) FROM knowledge_files WHERE status = 'completed'", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM knowledge_files WHERE status = 'completed'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(n, 2);
-    assert_eq!(conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
+    assert_eq!(
+        conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
+            .unwrap(),
+        "ok"
+    );
 }
 
 #[test]
@@ -146,8 +205,18 @@ fn one_step_down_only_undoes_the_last_migration() {
     assert_eq!(migrate::down(&mut conn, None).unwrap(), vec![latest]);
     assert_eq!(migrate::current(&conn).unwrap(), latest - 1);
     let st = migrate::status(&conn).unwrap();
-    assert!(st.migrations.iter().filter(|m| m.version < latest).all(|m| m.applied_at.is_some()));
-    assert!(st.migrations.iter().find(|m| m.version == latest).unwrap().applied_at.is_none());
+    assert!(st
+        .migrations
+        .iter()
+        .filter(|m| m.version < latest)
+        .all(|m| m.applied_at.is_some()));
+    assert!(st
+        .migrations
+        .iter()
+        .find(|m| m.version == latest)
+        .unwrap()
+        .applied_at
+        .is_none());
 }
 
 #[test]
@@ -160,6 +229,9 @@ fn a_newer_schema_is_refused_with_a_clear_message() {
     drop(conn);
     let err = db::open(&path).err().expect("must refuse a newer schema");
     let msg = err.to_string();
-    assert!(msg.contains("newer version of Trove") && msg.contains("999"), "{msg}");
+    assert!(
+        msg.contains("newer version of Trove") && msg.contains("999"),
+        "{msg}"
+    );
     assert!(Engine::open(&path, EngineConfig::default()).is_err());
 }

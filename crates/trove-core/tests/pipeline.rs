@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use trove_core::events::EventKind;
 use trove_core::worker::{self, WorkerOptions};
-use trove_core::{Engine, EngineConfig, FetchRequest, Fetched, Fetcher, Item, ItemKind, JobError, Status};
+use trove_core::{
+    Engine, EngineConfig, FetchRequest, Fetched, Fetcher, Item, ItemKind, JobError, Status,
+};
 
 fn setup() -> (tempfile::TempDir, Arc<Engine>, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -18,21 +20,35 @@ fn setup() -> (tempfile::TempDir, Arc<Engine>, PathBuf) {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn work(engine: &Arc<Engine>) -> trove_core::worker::WorkerSummary {
     let e = engine.clone();
     rt().block_on(async move {
-        worker::spawn(e, WorkerOptions { until_idle: true, poll: Duration::from_millis(20), ..Default::default() })
-            .wait()
-            .await
-            .unwrap()
+        worker::spawn(
+            e,
+            WorkerOptions {
+                until_idle: true,
+                poll: Duration::from_millis(20),
+                ..Default::default()
+            },
+        )
+        .wait()
+        .await
+        .unwrap()
     })
 }
 
 fn by_name<'a>(items: &'a [Item], name: &str) -> &'a Item {
-    items.iter().find(|i| i.name == name).unwrap_or_else(|| panic!("no item {name}"))
+    items
+        .iter()
+        .find(|i| i.name == name)
+        .unwrap_or_else(|| panic!("no item {name}"))
 }
 
 fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) {
@@ -42,38 +58,85 @@ fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) {
 #[test]
 fn mixed_folder_ends_completed_or_failed_with_readable_errors() {
     let (_d, engine, dir) = setup();
-    write(&dir, "notes.md", "# Llamas\n\nLlamas are domesticated South American camelids.\n");
+    write(
+        &dir,
+        "notes.md",
+        "# Llamas\n\nLlamas are domesticated South American camelids.\n",
+    );
     write(&dir, "page.html", "<html><head><title>T</title><script>var secret=1</script><style>p{}</style></head><body><p>Visible alpaca text</p></body></html>");
     write(&dir, "data.json", r#"{"animal": "vicuña", "count": 3}"#);
     write(&dir, "table.csv", "name,kind\nguanaco,camelid\n");
-    write(&dir, "latin1.txt", b"caf\xe9 cr\xe8me br\xfbl\xe9e, a Latin-1 dessert\n");
+    write(
+        &dir,
+        "latin1.txt",
+        b"caf\xe9 cr\xe8me br\xfbl\xe9e, a Latin-1 dessert\n",
+    );
     write(&dir, "empty.txt", "");
-    write(&dir, "binary.txt", (0..2048u32).map(|i| (i * 7 % 256) as u8).collect::<Vec<_>>());
+    write(
+        &dir,
+        "binary.txt",
+        (0..2048u32)
+            .map(|i| (i * 7 % 256) as u8)
+            .collect::<Vec<_>>(),
+    );
     write(&dir, "gone.txt", "soon deleted");
-    write(&dir, "archive.zip", b"PK\x03\x04\x14\x00\x00\x00\x08\x00rest of a zip that is not a docx");
+    write(
+        &dir,
+        "archive.zip",
+        b"PK\x03\x04\x14\x00\x00\x00\x08\x00rest of a zip that is not a docx",
+    );
     let report = engine.add_paths(&[dir.clone()]).unwrap();
     assert_eq!(report.added.len(), 9);
     std::fs::remove_file(dir.join("gone.txt")).unwrap();
     let summary = work(&engine);
     let items = engine.list(None, None, 100).unwrap();
-    for ok in ["notes.md", "page.html", "data.json", "table.csv", "latin1.txt"] {
+    for ok in [
+        "notes.md",
+        "page.html",
+        "data.json",
+        "table.csv",
+        "latin1.txt",
+    ] {
         let i = by_name(&items, ok);
         assert_eq!(i.status, Status::Completed, "{ok}: {:?}", i.error);
         assert!(i.chunk_count >= 1);
     }
-    assert_eq!(by_name(&items, "empty.txt").error.as_deref(), Some("file is empty"));
+    assert_eq!(
+        by_name(&items, "empty.txt").error.as_deref(),
+        Some("file is empty")
+    );
     let gone = by_name(&items, "gone.txt");
     assert_eq!(gone.status, Status::Failed);
-    assert_eq!(gone.error.as_deref(), Some(format!("file no longer exists at {}", dir.join("gone.txt").display()).as_str()));
+    assert_eq!(
+        gone.error.as_deref(),
+        Some(
+            format!(
+                "file no longer exists at {}",
+                dir.join("gone.txt").display()
+            )
+            .as_str()
+        )
+    );
     let bin = by_name(&items, "binary.txt");
     assert_eq!(bin.status, Status::Failed);
-    assert!(bin.error.as_deref().unwrap().contains("binary"), "{:?}", bin.error);
+    assert!(
+        bin.error.as_deref().unwrap().contains("binary"),
+        "{:?}",
+        bin.error
+    );
     let zip = by_name(&items, "archive.zip");
     assert_eq!(zip.status, Status::Failed);
-    assert!(zip.error.as_deref().unwrap().to_lowercase().contains("zip"), "{:?}", zip.error);
+    assert!(
+        zip.error.as_deref().unwrap().to_lowercase().contains("zip"),
+        "{:?}",
+        zip.error
+    );
     assert_eq!((summary.completed, summary.failed), (5, 4));
     // Failures are permanent: one attempt each, no retries burnt.
-    assert!(items.iter().filter(|i| i.status == Status::Failed).all(|i| i.attempts == 1));
+    assert!(items
+        .iter()
+        .filter(|i| i.status == Status::Failed)
+        .all(|i| i.attempts == 1));
 
     // Text is searchable; script/style content is not indexed; Latin-1 was decoded.
     let hits = engine.search("alpaca", None, 10).unwrap().hits;
@@ -88,22 +151,45 @@ fn mixed_folder_ends_completed_or_failed_with_readable_errors() {
 fn running_a_job_again_replaces_chunks_instead_of_duplicating_them() {
     let (_d, engine, dir) = setup();
     let para = "The quick brown fox jumps over the lazy dog. ".repeat(40);
-    write(&dir, "long.txt", (0..12).map(|_| para.clone()).collect::<Vec<_>>().join("\n\n"));
+    write(
+        &dir,
+        "long.txt",
+        (0..12)
+            .map(|_| para.clone())
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+    );
     engine.add_paths(&[dir.clone()]).unwrap();
     work(&engine);
     let item = engine.list(None, None, 1).unwrap().remove(0);
     assert!(item.chunk_count > 5, "{}", item.chunk_count);
-    let count = |e: &Engine| e.search("fox", Some(trove_core::SearchMode::Keyword), 200).unwrap().hits.len();
+    let count = |e: &Engine| {
+        e.search("fox", Some(trove_core::SearchMode::Keyword), 200)
+            .unwrap()
+            .hits
+            .len()
+    };
     assert_eq!(count(&engine), 1, "hits are grouped per document");
     engine.retry(item.id).unwrap();
     work(&engine);
     let again = engine.item(item.id).unwrap();
     assert_eq!(again.chunk_count, item.chunk_count);
     let conn = rusqlite::Connection::open(engine.db_path()).unwrap();
-    let total: i64 = conn.query_row("SELECT COUNT(*) FROM chunks", [], |r| r.get(0)).unwrap();
+    let total: i64 = conn
+        .query_row("SELECT COUNT(*) FROM chunks", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(total, item.chunk_count);
-    let fts: i64 = conn.query_row("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH 'fox'", [], |r| r.get(0)).unwrap();
-    assert_eq!(fts, item.chunk_count, "the FTS index follows the chunks table");
+    let fts: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH 'fox'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        fts, item.chunk_count,
+        "the FTS index follows the chunks table"
+    );
 }
 
 #[test]
@@ -125,8 +211,14 @@ fn same_content_is_processed_once_and_linked() {
     engine.delete(a.id).unwrap();
     work(&engine);
     let b = engine.item(b.id).unwrap();
-    assert_eq!((b.status, b.duplicate_of.as_deref(), b.chunk_count), (Status::Completed, None, 1));
-    assert_eq!(engine.search("tapirs", None, 10).unwrap().hits[0].name, "b.txt");
+    assert_eq!(
+        (b.status, b.duplicate_of.as_deref(), b.chunk_count),
+        (Status::Completed, None, 1)
+    );
+    assert_eq!(
+        engine.search("tapirs", None, 10).unwrap().hits[0].name,
+        "b.txt"
+    );
 }
 
 #[test]
@@ -142,10 +234,21 @@ fn events_tell_every_status_change_in_order() {
         .filter(|e| matches!(e.kind, EventKind::Added | EventKind::Updated))
         .filter_map(|e| e.status)
         .collect();
-    assert_eq!(statuses, vec![Status::Pending, Status::Processing, Status::Completed]);
-    let progress: Vec<u8> = events.iter().filter(|e| e.kind == EventKind::Progress).filter_map(|e| e.progress).collect();
-    assert!(progress.len() >= 2 && progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
-    assert!(events.iter().any(|e| e.kind == EventKind::BatchFinished && e.message.as_deref() == Some("1 completed, 0 failed")));
+    assert_eq!(
+        statuses,
+        vec![Status::Pending, Status::Processing, Status::Completed]
+    );
+    let progress: Vec<u8> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Progress)
+        .filter_map(|e| e.progress)
+        .collect();
+    assert!(
+        progress.len() >= 2 && progress.windows(2).all(|w| w[0] <= w[1]),
+        "{progress:?}"
+    );
+    assert!(events.iter().any(|e| e.kind == EventKind::BatchFinished
+        && e.message.as_deref() == Some("1 completed, 0 failed")));
 }
 
 #[test]
@@ -155,7 +258,11 @@ fn pause_stops_new_work_and_resume_continues() {
     engine.add_paths(&[dir.clone()]).unwrap();
     assert!(engine.set_paused(true).unwrap().paused);
     work(&engine);
-    assert_eq!(engine.counts(None).unwrap().pending, 1, "nothing runs while paused");
+    assert_eq!(
+        engine.counts(None).unwrap().pending,
+        1,
+        "nothing runs while paused"
+    );
     engine.set_paused(false).unwrap();
     work(&engine);
     assert_eq!(engine.counts(None).unwrap().completed, 1);
@@ -180,10 +287,19 @@ fn shutdown_releases_in_flight_jobs_back_to_pending() {
     let (_d, engine, _dir) = setup();
     let started = Arc::new(tokio::sync::Notify::new());
     engine.set_fetcher(Arc::new(Hanging(started.clone())));
-    engine.add_urls(&["https://example.invalid/slow".into()], false).unwrap();
+    engine
+        .add_urls(&["https://example.invalid/slow".into()], false)
+        .unwrap();
     let e = engine.clone();
     let summary = rt().block_on(async move {
-        let h = worker::spawn(e, WorkerOptions { shutdown_grace: Duration::from_millis(200), poll: Duration::from_millis(20), ..Default::default() });
+        let h = worker::spawn(
+            e,
+            WorkerOptions {
+                shutdown_grace: Duration::from_millis(200),
+                poll: Duration::from_millis(20),
+                ..Default::default()
+            },
+        );
         started.notified().await;
         h.shutdown().await.unwrap()
     });

@@ -27,11 +27,18 @@ fn fixture(n: usize) -> Fixture {
     }
     let clock = ManualClock::new(T0);
     let path = dir.path().join("q.db");
-    let engine = Engine::open_with_clock(&path, EngineConfig::default(), Arc::new(clock.clone())).unwrap();
+    let engine =
+        Engine::open_with_clock(&path, EngineConfig::default(), Arc::new(clock.clone())).unwrap();
     if n > 0 {
         engine.add_paths(&[files.clone()]).unwrap();
     }
-    Fixture { _dir: dir, engine, _clock: clock, path, files }
+    Fixture {
+        _dir: dir,
+        engine,
+        _clock: clock,
+        path,
+        files,
+    }
 }
 
 fn cfg() -> QueueConfig {
@@ -52,7 +59,8 @@ fn concurrent_workers_never_claim_the_same_job() {
             let claimed = claimed.clone();
             std::thread::spawn(move || {
                 let mut conn = db::open(&path).unwrap();
-                while let Some(job) = queue::claim(&mut conn, &format!("w{w}"), &cfg(), T0).unwrap() {
+                while let Some(job) = queue::claim(&mut conn, &format!("w{w}"), &cfg(), T0).unwrap()
+                {
                     assert!(queue::complete(&mut conn, &job, T0, |_| Ok(())).unwrap());
                     claimed.lock().unwrap().push(job.job_id);
                 }
@@ -80,12 +88,18 @@ fn claim_flips_the_item_to_processing_and_completion_to_completed() {
     assert_eq!(item.attempts, 1);
     assert!(queue::progress(&mut conn, &job, 40, "extracting", T0).unwrap());
     let item = f.engine.item(job.item).unwrap();
-    assert_eq!((item.progress, item.stage.as_deref()), (40, Some("extracting")));
+    assert_eq!(
+        (item.progress, item.stage.as_deref()),
+        (40, Some("extracting"))
+    );
     assert!(queue::complete(&mut conn, &job, T0 + 1500, |_| Ok(())).unwrap());
     let item = f.engine.item(job.item).unwrap();
     assert_eq!((item.status, item.progress), (Status::Completed, 100));
     let info = queue::job_info(&conn, &job.job_id).unwrap().unwrap();
-    assert_eq!((info.state.as_str(), info.started_ms, info.finished_ms), ("completed", Some(T0), Some(T0 + 1500)));
+    assert_eq!(
+        (info.state.as_str(), info.started_ms, info.finished_ms),
+        ("completed", Some(T0), Some(T0 + 1500))
+    );
 }
 
 #[test]
@@ -97,25 +111,47 @@ fn transient_errors_back_off_exponentially_then_fail() {
     let mut now = T0;
     let mut delays = Vec::new();
     for attempt in 1..=3u32 {
-        let job = queue::claim(&mut conn, "w", &c, now).unwrap().expect("due job");
+        let job = queue::claim(&mut conn, "w", &c, now)
+            .unwrap()
+            .expect("due job");
         assert_eq!(job.attempts, attempt);
-        let out = queue::fail(&mut conn, &job, &JobError::transient("server answered 503"), &c, now, &mut r).unwrap();
+        let out = queue::fail(
+            &mut conn,
+            &job,
+            &JobError::transient("server answered 503"),
+            &c,
+            now,
+            &mut r,
+        )
+        .unwrap();
         match out {
             FailOutcome::Retrying { run_after_ms } => {
                 let delay = run_after_ms - now;
                 delays.push(delay);
                 let base = c.backoff_base_ms << (attempt - 1);
-                assert!(delay >= base * 3 / 4 && delay <= base * 5 / 4, "attempt {attempt}: delay {delay} vs base {base}");
-                assert_eq!(f.engine.item(job.item).unwrap().status, Status::Pending, "delayed job → item pending");
+                assert!(
+                    delay >= base * 3 / 4 && delay <= base * 5 / 4,
+                    "attempt {attempt}: delay {delay} vs base {base}"
+                );
+                assert_eq!(
+                    f.engine.item(job.item).unwrap().status,
+                    Status::Pending,
+                    "delayed job → item pending"
+                );
                 // Not due yet.
-                assert!(queue::claim(&mut conn, "w", &c, run_after_ms - 1).unwrap().is_none());
+                assert!(queue::claim(&mut conn, "w", &c, run_after_ms - 1)
+                    .unwrap()
+                    .is_none());
                 now = run_after_ms;
             }
             FailOutcome::Failed => {
                 assert_eq!(attempt, 3, "fails only when attempts are used up");
                 let item = f.engine.item(job.item).unwrap();
                 assert_eq!(item.status, Status::Failed);
-                assert_eq!(item.error.as_deref(), Some("server answered 503 (gave up after 3 attempts)"));
+                assert_eq!(
+                    item.error.as_deref(),
+                    Some("server answered 503 (gave up after 3 attempts)")
+                );
             }
             FailOutcome::LeaseLost => panic!("lease lost"),
         }
@@ -129,11 +165,24 @@ fn permanent_errors_fail_at_once() {
     let f = fixture(1);
     let mut conn = db::open(&f.path).unwrap();
     let job = queue::claim(&mut conn, "w", &cfg(), T0).unwrap().unwrap();
-    let out = queue::fail(&mut conn, &job, &JobError::permanent("PDF is password-protected"), &cfg(), T0, &mut rng()).unwrap();
+    let out = queue::fail(
+        &mut conn,
+        &job,
+        &JobError::permanent("PDF is password-protected"),
+        &cfg(),
+        T0,
+        &mut rng(),
+    )
+    .unwrap();
     assert_eq!(out, FailOutcome::Failed);
     let item = f.engine.item(job.item).unwrap();
-    assert_eq!((item.status, item.error.as_deref(), item.attempts), (Status::Failed, Some("PDF is password-protected"), 1));
-    assert!(queue::claim(&mut conn, "w", &cfg(), T0 + 10_000_000).unwrap().is_none());
+    assert_eq!(
+        (item.status, item.error.as_deref(), item.attempts),
+        (Status::Failed, Some("PDF is password-protected"), 1)
+    );
+    assert!(queue::claim(&mut conn, "w", &cfg(), T0 + 10_000_000)
+        .unwrap()
+        .is_none());
 }
 
 #[test]
@@ -141,11 +190,27 @@ fn retry_after_is_honoured() {
     let f = fixture(1);
     let mut conn = db::open(&f.path).unwrap();
     let job = queue::claim(&mut conn, "w", &cfg(), T0).unwrap().unwrap();
-    let out = queue::fail(&mut conn, &job, &JobError::retry_after("server answered 429", 42_000), &cfg(), T0, &mut rng())
-        .unwrap();
-    assert_eq!(out, FailOutcome::Retrying { run_after_ms: T0 + 42_000 });
-    assert!(queue::claim(&mut conn, "w", &cfg(), T0 + 41_999).unwrap().is_none());
-    assert!(queue::claim(&mut conn, "w", &cfg(), T0 + 42_000).unwrap().is_some());
+    let out = queue::fail(
+        &mut conn,
+        &job,
+        &JobError::retry_after("server answered 429", 42_000),
+        &cfg(),
+        T0,
+        &mut rng(),
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        FailOutcome::Retrying {
+            run_after_ms: T0 + 42_000
+        }
+    );
+    assert!(queue::claim(&mut conn, "w", &cfg(), T0 + 41_999)
+        .unwrap()
+        .is_none());
+    assert!(queue::claim(&mut conn, "w", &cfg(), T0 + 42_000)
+        .unwrap()
+        .is_some());
 }
 
 #[test]
@@ -155,20 +220,43 @@ fn lapsed_leases_are_requeued_and_old_holders_are_fenced_off() {
     let c = cfg();
     let job = queue::claim(&mut conn, "w", &c, T0).unwrap().unwrap();
     // Still leased: nothing to recover.
-    assert_eq!(queue::recover_stalled(&mut conn, &c, T0 + c.lease_ms - 1, |_| false).unwrap(), (0, 0));
+    assert_eq!(
+        queue::recover_stalled(&mut conn, &c, T0 + c.lease_ms - 1, |_| false).unwrap(),
+        (0, 0)
+    );
     // A heartbeat extends the lease.
     assert!(queue::heartbeat(&conn, &job, &c, T0 + 20_000).unwrap());
-    assert_eq!(queue::recover_stalled(&mut conn, &c, T0 + c.lease_ms + 1, |_| false).unwrap(), (0, 0));
+    assert_eq!(
+        queue::recover_stalled(&mut conn, &c, T0 + c.lease_ms + 1, |_| false).unwrap(),
+        (0, 0)
+    );
     // Lapsed: requeued, the attempt does not count, a stall does.
     let later = T0 + 20_000 + c.lease_ms + 1;
-    assert_eq!(queue::recover_stalled(&mut conn, &c, later, |_| false).unwrap(), (1, 0));
+    assert_eq!(
+        queue::recover_stalled(&mut conn, &c, later, |_| false).unwrap(),
+        (1, 0)
+    );
     assert_eq!(f.engine.item(job.item).unwrap().status, Status::Pending);
     // The old holder can no longer write.
     assert!(!queue::complete(&mut conn, &job, later, |_| panic!("must not run")).unwrap());
     assert!(!queue::heartbeat(&conn, &job, &c, later).unwrap());
-    assert_eq!(queue::fail(&mut conn, &job, &JobError::transient("x"), &c, later, &mut rng()).unwrap(), FailOutcome::LeaseLost);
+    assert_eq!(
+        queue::fail(
+            &mut conn,
+            &job,
+            &JobError::transient("x"),
+            &c,
+            later,
+            &mut rng()
+        )
+        .unwrap(),
+        FailOutcome::LeaseLost
+    );
     let again = queue::claim(&mut conn, "w2", &c, later).unwrap().unwrap();
-    assert_eq!((again.job_id.as_str(), again.attempts), (job.job_id.as_str(), 1));
+    assert_eq!(
+        (again.job_id.as_str(), again.attempts),
+        (job.job_id.as_str(), 1)
+    );
 }
 
 #[test]
@@ -178,7 +266,9 @@ fn a_job_that_keeps_stalling_fails_with_a_clear_error() {
     let c = cfg();
     let mut now = T0;
     for round in 1..=c.max_stalls + 1 {
-        let job = queue::claim(&mut conn, "w", &c, now).unwrap().expect("claimable");
+        let job = queue::claim(&mut conn, "w", &c, now)
+            .unwrap()
+            .expect("claimable");
         now += c.lease_ms + 1;
         let (requeued, failed) = queue::recover_stalled(&mut conn, &c, now, |_| false).unwrap();
         if round <= c.max_stalls {
@@ -197,8 +287,11 @@ fn dead_owner_is_recovered_without_waiting_for_the_lease() {
     let f = fixture(1);
     let mut conn = db::open(&f.path).unwrap();
     let c = cfg();
-    queue::claim(&mut conn, "4242:dead", &c, T0).unwrap().unwrap();
-    let (requeued, _) = queue::recover_stalled(&mut conn, &c, T0 + 1, |w| w == "4242:dead").unwrap();
+    queue::claim(&mut conn, "4242:dead", &c, T0)
+        .unwrap()
+        .unwrap();
+    let (requeued, _) =
+        queue::recover_stalled(&mut conn, &c, T0 + 1, |w| w == "4242:dead").unwrap();
     assert_eq!(requeued, 1);
 }
 
@@ -207,7 +300,15 @@ fn retry_gives_a_new_job_id_and_a_fresh_budget() {
     let f = fixture(1);
     let mut conn = db::open(&f.path).unwrap();
     let job = queue::claim(&mut conn, "w", &cfg(), T0).unwrap().unwrap();
-    queue::fail(&mut conn, &job, &JobError::permanent("nope"), &cfg(), T0, &mut rng()).unwrap();
+    queue::fail(
+        &mut conn,
+        &job,
+        &JobError::permanent("nope"),
+        &cfg(),
+        T0,
+        &mut rng(),
+    )
+    .unwrap();
     let item = f.engine.retry(job.item).unwrap();
     assert_eq!(item.status, Status::Pending);
     assert_ne!(item.job_id.as_deref(), Some(job.job_id.as_str()));
@@ -225,7 +326,15 @@ fn retry_all_failed_requeues_only_failed_items() {
     let mut conn = db::open(&f.path).unwrap();
     for _ in 0..2 {
         let job = queue::claim(&mut conn, "w", &cfg(), T0).unwrap().unwrap();
-        queue::fail(&mut conn, &job, &JobError::permanent("bad"), &cfg(), T0, &mut rng()).unwrap();
+        queue::fail(
+            &mut conn,
+            &job,
+            &JobError::permanent("bad"),
+            &cfg(),
+            T0,
+            &mut rng(),
+        )
+        .unwrap();
     }
     assert_eq!(f.engine.retry_all_failed().unwrap(), 2);
     let c = f.engine.counts(None).unwrap();
@@ -268,6 +377,8 @@ fn adding_ten_thousand_files_is_one_transaction_of_pending_rows() {
     // Adding the same folder again adds nothing and says why.
     let again = f.engine.add_paths(&[f.files.clone()]).unwrap();
     assert!(again.added.is_empty());
-    assert!(again.skipped[0].reason.starts_with("already in the library as f"));
+    assert!(again.skipped[0]
+        .reason
+        .starts_with("already in the library as f"));
     let _ = ItemRef::file(1);
 }

@@ -1,0 +1,314 @@
+//! The `trove` command line, end to end: a real binary, a real SQLite file in a temp dir.
+
+use serde_json::Value;
+use trove_tests::{assert_db_consistent, repo_root, simple_pdf, Sandbox};
+
+fn items(sb: &Sandbox) -> Vec<Value> {
+    sb.json(&["list"]).as_array().unwrap().clone()
+}
+
+fn by_name<'a>(items: &'a [Value], name: &str) -> &'a Value {
+    items
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap_or_else(|| panic!("no item named {name} in {items:#?}"))
+}
+
+#[test]
+fn add_work_list_show_search_delete() {
+    let sb = Sandbox::new();
+    sb.write(
+        "notes/alpha.md",
+        "# Alpha\n\nThe quokka is a small marsupial from Rottnest Island.\n",
+    );
+    sb.write(
+        "notes/beta.txt",
+        "Beta talks about sourdough starters and hydration.\n",
+    );
+    sb.write("notes/.hidden.txt", "never added");
+    let added = sb.json(&["add", sb.files().join("notes").to_str().unwrap()]);
+    assert_eq!(added["added"].as_array().unwrap().len(), 2, "{added}");
+    // Added means pending: nothing is processed until a worker runs.
+    assert!(items(&sb).iter().all(|i| i["status"] == "pending"));
+    assert_eq!(sb.count_status("pending"), 2);
+
+    let human = sb.ok(&["status"]);
+    assert!(human.contains("pending"), "{human}");
+
+    sb.ok(&["work", "--until-idle"]);
+    let list = items(&sb);
+    for i in &list {
+        assert_eq!(i["status"], "completed", "{i}");
+        assert!(i["chunkCount"].as_i64().unwrap() >= 1);
+    }
+    let alpha = by_name(&list, "alpha.md");
+    let id = alpha["id"].as_str().unwrap();
+    let show = sb.json(&["show", id]);
+    assert_eq!(show["item"]["status"], "completed");
+    assert_eq!(show["job"]["attempts"], 1, "{show}");
+
+    let hits = sb.json(&["search", "quokka", "--mode", "keyword"]);
+    let first = &hits["hits"][0];
+    assert_eq!(first["itemId"], id, "{hits}");
+    assert!(first["snippet"].as_str().unwrap().contains("quokka"));
+    let human = sb.ok(&["search", "sourdough"]);
+    assert!(human.contains("beta.txt"), "{human}");
+    // No model in the sandbox: hybrid falls back to keyword and says so.
+    assert!(hits["notice"].is_null() || hits["mode"] == "keyword");
+    let hybrid = sb.json(&["search", "quokka"]);
+    assert!(
+        hybrid["notice"].as_str().unwrap_or("").contains("model"),
+        "{hybrid}"
+    );
+
+    let counts = sb.json(&["status"]);
+    assert_eq!(counts["files"]["completed"], 2, "{counts}");
+    let stats = sb.json(&["stats"]);
+    assert!(stats.is_array());
+
+    sb.ok(&["delete", id]);
+    assert_eq!(items(&sb).len(), 1);
+    let none = sb.json(&["search", "quokka", "--mode", "keyword"]);
+    assert_eq!(none["hits"].as_array().unwrap().len(), 0, "{none}");
+    assert_db_consistent(&sb);
+}
+
+#[test]
+fn errors_go_to_stderr_with_nonzero_exit() {
+    let sb = Sandbox::new();
+    let o = sb.run(&["show", "f999"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("trove: "), "{err}");
+    assert!(o.stdout.is_empty());
+
+    let o = sb.run(&["add", "file:///etc/passwd"]);
+    assert!(!o.status.success());
+    let both = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(both.contains("http"), "{both}");
+    assert_eq!(sb.count_status("pending"), 0);
+
+    let o = sb.run(&["list", "--status", "bogus"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn bad_inputs_fail_cleanly_while_the_rest_complete() {
+    let sb = Sandbox::new();
+    let fixtures = repo_root().join("crates/trove-extract/tests/fixtures");
+    let good_pdf = simple_pdf(&[
+        "Photosynthesis converts light into chemical energy.",
+        "Second page about chlorophyll.",
+    ]);
+    sb.write("mixed/good.pdf", &good_pdf);
+    sb.write("mixed/truncated.pdf", &good_pdf[..good_pdf.len() / 3]);
+    sb.write(
+        "mixed/corrupt.pdf",
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog garbage garbage\n",
+    );
+    std::fs::copy(
+        fixtures.join("encrypted-user.pdf"),
+        sb.files().join("mixed/encrypted.pdf"),
+    )
+    .unwrap();
+    sb.write("mixed/empty.txt", b"");
+    let binary: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    sb.write("mixed/binary.txt", &binary);
+    // Latin-1 (invalid UTF-8): decoded, not rejected.
+    sb.write(
+        "mixed/latin1.txt",
+        b"Caf\xe9 cr\xe8me br\xfbl\xe9e, na\xefve fa\xe7ade.\n",
+    );
+    sb.write("mixed/utf16.txt", {
+        let mut v = vec![0xFF, 0xFE];
+        for u in "Grüße aus Köln".encode_utf16() {
+            v.extend_from_slice(&u.to_le_bytes());
+        }
+        v
+    });
+    sb.write("mixed/page.html", "<html><head><title>T</title><script>var secret = 'scriptword';</script></head><body><p>Visible hedgehog text.</p></body></html>");
+    sb.write("mixed/data.json", r#"{"animal": "axolotl"}"#);
+    sb.write("mixed/table.csv", "name,colour\nnarwhal,grey\n");
+    // A real PNG header: an unsupported type, named by its type.
+    sb.write(
+        "mixed/picture.png",
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89",
+    );
+    let doomed = sb.write("mixed/deleted-later.txt", "soon gone");
+    sb.ok(&["add", sb.files().join("mixed").to_str().unwrap()]);
+    std::fs::remove_file(&doomed).unwrap();
+
+    sb.ok(&["work", "--until-idle"]);
+    let list = items(&sb);
+    let status = |n: &str| by_name(&list, n)["status"].as_str().unwrap().to_string();
+    let error = |n: &str| {
+        by_name(&list, n)["error"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    for ok in [
+        "good.pdf",
+        "latin1.txt",
+        "utf16.txt",
+        "page.html",
+        "data.json",
+        "table.csv",
+    ] {
+        assert_eq!(status(ok), "completed", "{ok}: {}", error(ok));
+    }
+    let expect_failed = [
+        ("encrypted.pdf", "password-protected"),
+        ("empty.txt", "empty"),
+        ("deleted-later.txt", "no longer exists"),
+        ("picture.png", "PNG"),
+        ("binary.txt", "binary"),
+        ("corrupt.pdf", "PDF"),
+        ("truncated.pdf", "PDF"),
+    ];
+    for (name, needle) in expect_failed {
+        assert_eq!(status(name), "failed", "{name} should fail");
+        let e = error(name);
+        assert!(
+            e.to_lowercase().contains(&needle.to_lowercase()),
+            "{name}: error {e:?} lacks {needle:?}"
+        );
+        assert!(
+            !e.contains("panicked") && !e.contains("RUST_BACKTRACE"),
+            "{name}: {e}"
+        );
+    }
+    // Each failure is permanent: one attempt, no retries burnt on bad input.
+    for (name, _) in expect_failed {
+        assert_eq!(by_name(&list, name)["attempts"], 1, "{name}");
+    }
+    // The text really was extracted.
+    let hits = sb.json(&["search", "chlorophyll", "--mode", "keyword"]);
+    assert_eq!(hits["hits"][0]["name"], "good.pdf", "{hits}");
+    let hits = sb.json(&["search", "creme", "--mode", "keyword"]);
+    assert!(hits["hits"].as_array().unwrap().is_empty() || hits["hits"][0]["name"] == "latin1.txt");
+    let hits = sb.json(&["search", "crème", "--mode", "keyword"]);
+    assert_eq!(hits["hits"][0]["name"], "latin1.txt", "{hits}");
+    let hits = sb.json(&["search", "scriptword", "--mode", "keyword"]);
+    assert!(
+        hits["hits"].as_array().unwrap().is_empty(),
+        "script text indexed: {hits}"
+    );
+
+    // The monitoring views agree.
+    let failed = sb.json(&["failed"]);
+    assert_eq!(failed.as_array().unwrap().len(), expect_failed.len());
+    assert!(failed
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| !r["error"].as_str().unwrap().is_empty()));
+
+    // Retry one: it is queued again with a fresh job id, and fails again the same way.
+    let enc = by_name(&list, "encrypted.pdf");
+    let old_job = enc["jobId"].as_str().unwrap().to_string();
+    let retried = sb.json(&["retry", enc["id"].as_str().unwrap()]);
+    assert_eq!(retried["status"], "pending");
+    assert_ne!(retried["jobId"].as_str().unwrap(), old_job);
+    let n = sb.json(&["retry", "--all-failed"]);
+    assert_eq!(
+        n["retried"].as_u64().unwrap() as usize,
+        expect_failed.len() - 1
+    );
+    sb.ok(&["work", "--until-idle"]);
+    assert_eq!(sb.count_status("failed") as usize, expect_failed.len());
+    assert_eq!(
+        sb.count_status("pending") + sb.count_status("processing"),
+        0
+    );
+    assert_db_consistent(&sb);
+}
+
+#[test]
+fn same_content_twice_is_a_duplicate_not_processed_again() {
+    let sb = Sandbox::new();
+    sb.write("a/one.txt", "Identical content about lighthouses.\n");
+    sb.write("b/two.txt", "Identical content about lighthouses.\n");
+    sb.ok(&["add", sb.files().join("a").to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    sb.ok(&["add", sb.files().join("b").to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    let list = items(&sb);
+    let one = by_name(&list, "one.txt");
+    let two = by_name(&list, "two.txt");
+    assert_eq!(two["status"], "completed");
+    assert_eq!(two["duplicateOf"], one["id"], "{two}");
+    assert_eq!(two["chunkCount"], 0);
+    let hits = sb.json(&["search", "lighthouses", "--mode", "keyword"]);
+    assert_eq!(hits["hits"].as_array().unwrap().len(), 1, "{hits}");
+}
+
+#[test]
+fn stuck_and_pause_and_watch() {
+    let sb = Sandbox::new();
+    sb.write("x.txt", "pausing");
+    sb.ok(&["pause"]);
+    sb.ok(&["add", sb.files().join("x.txt").to_str().unwrap()]);
+    // Paused: --until-idle returns without processing.
+    sb.ok(&["work", "--until-idle"]);
+    assert_eq!(sb.count_status("pending"), 1);
+    let stuck = sb.json(&["stuck", "--older-than", "0s"]);
+    assert_eq!(stuck.as_array().unwrap().len(), 1, "{stuck}");
+    let stuck = sb.json(&["stuck"]);
+    assert_eq!(stuck.as_array().unwrap().len(), 0, "{stuck}");
+    sb.ok(&["resume"]);
+    sb.ok(&["work", "--until-idle"]);
+    assert_eq!(sb.count_status("completed"), 1);
+    // The event log tells the whole story, in order: added (pending), processing, completed.
+    let out = sb.ok(&["--json", "watch", "--from-start", "--no-follow"]);
+    let statuses: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["item"] == "f1")
+        .filter_map(|e| e["status"].as_str().map(str::to_owned))
+        .collect();
+    let first = |s: &str| statuses.iter().position(|x| x == s);
+    let (p, r, c) = (first("pending"), first("processing"), first("completed"));
+    assert!(
+        p.is_some() && r.is_some() && c.is_some(),
+        "{statuses:?}\n{out}"
+    );
+    assert!(p < r && r < c, "out of order: {statuses:?}");
+}
+
+#[test]
+fn migrate_status_down_up() {
+    let sb = Sandbox::new();
+    sb.write("m.txt", "migration survivor");
+    sb.ok(&["add", sb.files().join("m.txt").to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    let st = sb.ok(&["migrate", "status"]);
+    assert!(st.contains("0002"), "{st}");
+    sb.ok(&["migrate", "down", "--to", "1"]);
+    {
+        let c = sb.conn();
+        let cols: Vec<String> = c
+            .prepare("SELECT name FROM pragma_table_info('knowledge_files')")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            !cols.iter().any(|c| c == "status" || c == "job_id"),
+            "{cols:?}"
+        );
+        let name: String = c
+            .query_row("SELECT filename FROM knowledge_files", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(name, "m.txt");
+    }
+    sb.ok(&["migrate", "up"]);
+    assert_eq!(sb.count_status("completed"), 1);
+}

@@ -1,0 +1,181 @@
+//! Semantic and hybrid search through the real binary with the real local model
+//! (all-MiniLM-L6-v2 from `TROVE_MODEL_DIR`; `scripts/fetch-model.sh` puts it there).
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use trove_tests::{assert_db_consistent, Sandbox};
+
+fn model_dir() -> PathBuf {
+    let dir = std::env::var_os("TROVE_MODEL_DIR")
+        .map(PathBuf::from)
+        .expect(
+        "TROVE_MODEL_DIR is not set: run `scripts/fetch-model.sh DIR` and set TROVE_MODEL_DIR=DIR",
+    );
+    assert!(
+        dir.join("model.safetensors").is_file(),
+        "no model in {}: run `scripts/fetch-model.sh {}`",
+        dir.display(),
+        dir.display()
+    );
+    dir
+}
+
+fn with_model() -> Sandbox {
+    let mut sb = Sandbox::new();
+    sb.model_dir = Some(model_dir());
+    sb
+}
+
+const CORPUS: &[(&str, &str)] = &[
+    (
+        "feline.md",
+        "Cats spend most of the day asleep; a house cat naps twelve to sixteen hours and hunts at dusk.",
+    ),
+    (
+        "bread.md",
+        "A sourdough starter is flour and water colonised by wild yeast and lactobacilli; feed it daily.",
+    ),
+    (
+        "volcano.md",
+        "Magma rising through the crust erupts as lava; basalt forms when it cools quickly at the surface.",
+    ),
+    (
+        "taxes.md",
+        "Quarterly estimated payments are due in April, June, September and January for the self-employed.",
+    ),
+    (
+        "guitar.md",
+        "Tune the low E string first, then fret the fifth position to match each string above it.",
+    ),
+];
+
+fn rank_of(resp: &Value, name: &str) -> Option<usize> {
+    resp["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|h| h["name"] == name)
+}
+
+fn work(sb: &Sandbox) -> Value {
+    sb.json(&["work", "--until-idle"])
+}
+
+#[test]
+fn meaning_finds_passages_that_share_no_words_and_hybrid_finds_both_kinds() {
+    let sb = with_model();
+    for (name, text) in CORPUS {
+        sb.write(&format!("c/{name}"), text);
+    }
+    sb.json(&["add", sb.files().join("c").to_str().unwrap()]);
+    let summary = work(&sb);
+    assert_eq!(summary["completed"], CORPUS.len(), "{summary}");
+    assert!(summary["embedded"].as_u64().unwrap() >= CORPUS.len() as u64);
+
+    // No word in common with the feline passage.
+    let q = "kitten dozing";
+    let kw = sb.json(&["search", q, "--mode", "keyword"]);
+    assert_eq!(
+        rank_of(&kw, "feline.md"),
+        None,
+        "keyword alone must not find it: {kw}"
+    );
+    let sem = sb.json(&["search", q, "--mode", "semantic"]);
+    assert!(
+        rank_of(&sem, "feline.md").is_some_and(|r| r < 3),
+        "semantic top 3: {sem}"
+    );
+    // Hybrid (the default) finds the meaning match and an exact-word match.
+    let hy = sb.json(&["search", "kitten dozing quarterly"]);
+    assert_eq!(hy["mode"], "hybrid", "{hy}");
+    assert!(hy["notice"].is_null(), "{hy}");
+    let top3: Vec<_> = (0..3).map(|i| hy["hits"][i]["name"].clone()).collect();
+    assert!(top3.contains(&Value::from("feline.md")), "{hy}");
+    assert!(top3.contains(&Value::from("taxes.md")), "{hy}");
+    assert_db_consistent(&sb);
+}
+
+#[test]
+fn the_embedding_cache_means_unchanged_chunks_are_never_embedded_twice() {
+    let sb = with_model();
+    let long: String = (0..30)
+        .map(|i| format!("Paragraph {i} describes step {i} of restoring an oak sideboard: sanding, oiling and waxing the grain carefully.\n\n"))
+        .collect();
+    sb.write("a/sideboard.md", &long);
+    sb.json(&["add", sb.files().join("a").to_str().unwrap()]);
+    let first = work(&sb);
+    let n = first["embedded"].as_u64().unwrap();
+    assert!(n >= 2, "{first}");
+
+    // The same content again under another name: recognised, nothing embedded.
+    sb.write("b/copy-of-sideboard.md", &long);
+    sb.json(&["add", sb.files().join("b").to_str().unwrap()]);
+    let again = work(&sb);
+    assert_eq!(again["embedded"], 0, "{again}");
+
+    // Processing the same item again: every chunk is a cache hit.
+    let id = sb
+        .json(&["list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "sideboard.md")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sb.json(&["retry", &id]);
+    let rerun = work(&sb);
+    assert_eq!(rerun["embedded"], 0, "{rerun}");
+
+    // Edit one paragraph at the end: only the changed chunk(s) are embedded.
+    let edited =
+        format!("{long}A final note: the brass handles were polished with vinegar and salt.\n");
+    sb.write("a/sideboard.md", &edited);
+    sb.json(&["retry", &id]);
+    let after_edit = work(&sb);
+    let m = after_edit["embedded"].as_u64().unwrap();
+    assert!(
+        m >= 1 && m < n,
+        "edited doc embedded {m} of {n} chunks: {after_edit}"
+    );
+    assert_db_consistent(&sb);
+}
+
+#[test]
+fn without_a_model_keyword_search_works_and_says_why() {
+    let sb = Sandbox::new(); // model dir points at an empty folder
+    sb.write("x/note.md", "The orchard keeps forty apple trees.");
+    sb.json(&["add", sb.files().join("x").to_str().unwrap()]);
+    let s = work(&sb);
+    assert_eq!(s["completed"], 1, "{s}");
+    assert_eq!(s["embedded"], 0);
+    let r = sb.json(&["search", "orchard"]);
+    assert_eq!(r["mode"], "keyword");
+    assert!(
+        r["notice"].as_str().unwrap().contains("no embedding model"),
+        "{r}"
+    );
+    assert_eq!(r["hits"][0]["name"], "note.md");
+    // Human output: results on stdout, the notice on stderr.
+    let o = sb.run(&["search", "orchard"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("note.md"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no embedding model"), "{err}");
+    // Once the model appears, `reindex` builds the semantic index for what is there.
+    let o = sb
+        .cmd(&["--json", "reindex"])
+        .env("TROVE_MODEL_DIR", model_dir())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = sb
+        .cmd(&["--json", "search", "fruit trees", "--mode", "semantic"])
+        .env("TROVE_MODEL_DIR", model_dir())
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["hits"][0]["name"], "note.md", "{r}");
+}
