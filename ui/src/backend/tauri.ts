@@ -2,19 +2,8 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
-import type {
-  AddReport,
-  AppError,
-  Backend,
-  ChunkView,
-  DragState,
-  EngineEvent,
-  Item,
-  Overview,
-  QueueState,
-  SearchResponse,
-  Status,
-} from "./types";
+import { commands, EVENTS_CHANNEL, type CommandName } from "../bindings";
+import type { AppError, Backend, DragState, EngineEvent } from "./types";
 import { isAppError } from "./types";
 
 /** Normalise whatever a command rejected with into an AppError. */
@@ -25,7 +14,7 @@ function toAppError(e: unknown): AppError {
   return { code: "internal", message: "The app did not answer." };
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(cmd: CommandName, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
@@ -59,22 +48,12 @@ function syncUnlisten(p: Promise<UnlistenFn>): () => void {
 
 export function createTauriBackend(): Backend {
   return {
-    listItems: (status: Status | null) => call<Item[]>("list_items", { status }),
-    addFilesDialog: () => call<AddReport>("add_files_dialog"),
-    addFolderDialog: () => call<AddReport>("add_folder_dialog"),
-    addUrls: (urls: string[]) => call<AddReport>("add_urls", { urls }),
-    retryItem: (id: string) => call<Item>("retry_item", { id }),
-    retryAllFailed: () => call<number>("retry_all_failed"),
-    deleteItem: (id: string) => call<void>("delete_item", { id }),
-    overview: () => call<Overview>("overview"),
-    setPaused: (paused: boolean) => call<QueueState>("set_paused", { paused }),
-    setConcurrency: (n: number) => call<QueueState>("set_concurrency", { n }),
-    search: (query: string, limit: number) => call<SearchResponse>("search", { query, limit }),
-    openChunk: (chunkId: number) => call<ChunkView>("open_chunk", { chunkId }),
+    // Command names and argument objects come from the generated bindings.
+    ...commands(call),
 
     onEvents(cb: (batch: EngineEvent[]) => void): () => void {
       return syncUnlisten(
-        listen<EngineEvent[]>("trove://events", (e) => cb(e.payload as EngineEvent[])),
+        listen<EngineEvent[]>(EVENTS_CHANNEL, (e) => cb(e.payload as EngineEvent[])),
       );
     },
 

@@ -1,128 +1,38 @@
-// Shapes shared with the Rust side. The Rust side will later generate
-// `src/bindings.ts` (ts-rs/specta) with exactly these shapes; until then they
-// live here. Field names are part of the contract: keep them camelCase and
-// unchanged.
+// Shapes shared with the Rust side. The wire types are GENERATED from the Rust
+// types into `src/bindings.ts` (ts-rs; `cargo test -p trove bindings` fails when it
+// drifts); every other module imports them from here. Field names are part of the
+// contract: camelCase.
+import type {
+  AddReport,
+  AppError,
+  ChunkView,
+  EngineEvent,
+  Item,
+  Overview,
+  QueueState,
+  SearchResponse,
+  Status,
+} from "../bindings";
 
-export type ItemKind = "file" | "url";
-export type Status = "pending" | "processing" | "completed" | "failed";
-
-export interface Item {
-  /** "f12" for a file, "u7" for a URL */
-  id: string;
-  kind: ItemKind;
-  /** file name, or page title, or URL */
-  name: string;
-  /** absolute path or URL */
-  location: string;
-  mime: string | null;
-  /** bytes */
-  size: number | null;
-  status: Status;
-  /** 0..100 */
-  progress: number;
-  /** "extracting" | "chunking" | "embedding" | "indexing" | "fetching" */
-  stage: string | null;
-  /** processing_error, a human sentence */
-  error: string | null;
-  jobId: string | null;
-  attempts: number;
-  maxAttempts: number;
-  chunkCount: number;
-  /** id of the item with identical content */
-  duplicateOf: string | null;
-  /** RFC3339 UTC */
-  addedAt: string;
-  updatedAt: string;
-}
-
-export interface AddReport {
-  added: Item[];
-  skipped: { input: string; reason: string }[];
-}
-
-export interface Counts {
-  pending: number;
-  processing: number;
-  completed: number;
-  failed: number;
-  total: number;
-}
-
-export interface FailedRow {
-  id: string;
-  name: string;
-  error: string;
-  addedAt: string;
-}
-
-export interface StuckRow {
-  id: string;
-  name: string;
-  addedAt: string;
-  minutesPending: number;
-}
-
-/** processing_seconds → count, completed items */
-export interface DurationBucket {
-  seconds: number;
-  count: number;
-}
-
-export interface QueueState {
-  paused: boolean;
-  concurrency: number;
-  running: number;
-}
-
-export interface Overview {
-  counts: Counts;
-  failed: FailedRow[];
-  stuck: StuckRow[];
-  distribution: DurationBucket[];
-  queue: QueueState;
-}
-
-export interface SearchHit {
-  itemId: string;
-  name: string;
-  location: string;
-  chunkId: number;
-  /** highlighted terms are wrapped in \u0002 … \u0003 control characters */
-  snippet: string;
-  score: number;
-}
-
-export interface SearchResponse {
-  hits: SearchHit[];
-  mode: "keyword" | "semantic" | "hybrid";
-  /** e.g. "Semantic search is off: no embedding model installed" */
-  notice: string | null;
-}
-
-export interface ChunkView {
-  itemId: string;
-  name: string;
-  location: string;
-  /** the whole document text */
-  text: string;
-  /** the chunk's char range inside text (UTF-16 code units) */
-  start: number;
-  end: number;
-}
-
-/** every rejected call rejects with this */
-export interface AppError {
-  code: string;
-  message: string;
-}
-
-export type EngineEvent =
-  | { type: "itemAdded"; item: Item }
-  /** status/progress/error changes; the full row */
-  | { type: "itemUpdated"; item: Item }
-  | { type: "itemDeleted"; id: string }
-  | { type: "queue"; queue: QueueState }
-  | { type: "batchFinished"; completed: number; failed: number };
+export type {
+  AddReport,
+  AppError,
+  ChunkView,
+  Counts,
+  DurationBucket,
+  EngineEvent,
+  FailedRow,
+  Item,
+  ItemKind,
+  Overview,
+  QueueState,
+  SearchHit,
+  SearchMode,
+  SearchResponse,
+  Skipped,
+  Status,
+  StuckRow,
+} from "../bindings";
 
 export type DragState = { state: "enter" | "over" | "leave" | "drop"; count: number };
 

@@ -1,0 +1,185 @@
+//! The commands the UI invokes, declared ONCE in [`trove_commands!`]: that list generates
+//! the `#[tauri::command]` functions, the handler given to `tauri::generate_handler!`, and
+//! the typed wrappers in `ui/src/bindings.ts` (see `bindings.rs`). Every command is a thin
+//! call into the [`Engine`] run on a blocking thread (SQLite and dialogs block); failures
+//! reach the page as `AppError { code, message }`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tauri::{AppHandle, Manager};
+use trove_core::{
+    AddReport, ChunkView, Engine, Item, ItemRef, Overview, QueueState, SearchResponse, Status,
+};
+use ts_rs::TS;
+
+/// Every rejected command rejects with this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    /// Stable, machine-readable: `not_found`, `invalid`, `conflict`, `database`, `io`, `internal`, …
+    pub code: String,
+    /// A sentence for a person.
+    pub message: String,
+}
+
+impl AppError {
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self {
+            code: "internal".into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<trove_core::Error> for AppError {
+    fn from(e: trove_core::Error) -> Self {
+        Self {
+            code: e.code().into(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast::<trove_core::Error>() {
+            Ok(core) => core.into(),
+            Err(e) => Self::internal(format!("{e:#}")),
+        }
+    }
+}
+
+/// What a command body gets: the engine and the app (for dialogs).
+pub struct Ctx {
+    pub app: AppHandle,
+    pub engine: Arc<Engine>,
+}
+
+/// Run a command body on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    app: AppHandle,
+    f: impl FnOnce(Ctx) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let engine = app.state::<Arc<Engine>>().inner().clone();
+    tauri::async_runtime::spawn_blocking(move || f(Ctx { app, engine }))
+        .await
+        .unwrap_or_else(|e| Err(AppError::internal(format!("the command crashed: {e}"))))
+}
+
+/// The command list. Its shape: `fn name(ctx, arg: Type, …) -> Ret { body }`; Tauri names
+/// the arguments in camelCase on the JavaScript side (`chunk_id` → `chunkId`).
+macro_rules! trove_commands {
+    ($(
+        $(#[doc = $doc:literal])*
+        fn $name:ident($ctx:ident $(, $arg:ident : $ty:ty)* $(,)?) -> $ret:ty $body:block
+    )*) => {
+        /// The `#[tauri::command]` functions.
+        pub mod handlers {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                $(#[doc = $doc])*
+                #[tauri::command]
+                pub async fn $name(app: tauri::AppHandle $(, $arg: $ty)*) -> Result<$ret, AppError> {
+                    blocking(app, move |$ctx: Ctx| -> Result<$ret, AppError> { $body }).await
+                }
+            )*
+        }
+
+        /// The invoke handler for `tauri::Builder::invoke_handler`.
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$(handlers::$name),*]
+        }
+
+        /// The same list, as data, for the TypeScript bindings.
+        #[cfg(test)]
+        pub fn specs() -> Vec<crate::app::bindings::CommandSpec> {
+            vec![$(crate::app::bindings::CommandSpec {
+                name: stringify!($name),
+                docs: vec![$($doc),*],
+                args: vec![$((stringify!($arg), <$ty as TS>::name())),*],
+                ret: <$ret as TS>::name(),
+            }),*]
+        }
+    };
+}
+
+/// Items listed at most (the UI virtualises the list; 10,000 rows are about 3 MB of JSON).
+const LIST_LIMIT: u32 = 1_000_000;
+
+trove_commands! {
+    /// All items (or those of one status), newest first.
+    fn list_items(ctx, status: Option<Status>) -> Vec<Item> {
+        Ok(ctx.engine.list(status, None, LIST_LIMIT)?)
+    }
+    /// Opens the native "Add files" dialog; adds what was chosen.
+    fn add_files_dialog(ctx) -> AddReport {
+        add_picked(&ctx, pick(&ctx, false))
+    }
+    /// Opens the native "Add folder" dialog; adds the folder recursively.
+    fn add_folder_dialog(ctx) -> AddReport {
+        add_picked(&ctx, pick(&ctx, true))
+    }
+    /// Adds http(s) links; invalid ones come back in `skipped` with a reason.
+    fn add_urls(ctx, urls: Vec<String>) -> AddReport {
+        Ok(ctx.engine.add_urls(&urls, false)?)
+    }
+    fn retry_item(ctx, id: String) -> Item {
+        Ok(ctx.engine.retry(id.parse::<ItemRef>()?)?)
+    }
+    /// Returns how many failed items were queued again.
+    fn retry_all_failed(ctx) -> usize {
+        Ok(ctx.engine.retry_all_failed()?)
+    }
+    fn delete_item(ctx, id: String) -> () {
+        Ok(ctx.engine.delete(id.parse::<ItemRef>()?)?)
+    }
+    fn overview(ctx) -> Overview {
+        Ok(ctx.engine.overview()?)
+    }
+    fn set_paused(ctx, paused: bool) -> QueueState {
+        Ok(ctx.engine.set_paused(paused)?)
+    }
+    fn set_concurrency(ctx, n: u32) -> QueueState {
+        Ok(ctx.engine.set_concurrency(n)?)
+    }
+    /// Hybrid when an embedding model is installed, else keyword.
+    fn search(ctx, query: String, limit: u32) -> SearchResponse {
+        Ok(ctx.engine.search(&query, None, limit)?)
+    }
+    fn open_chunk(ctx, chunk_id: i64) -> ChunkView {
+        Ok(ctx.engine.open_chunk(chunk_id)?)
+    }
+}
+
+/// Shows a native picker and waits (on this blocking thread) for the choice.
+fn pick(ctx: &Ctx, folder: bool) -> Vec<PathBuf> {
+    use tauri_plugin_dialog::DialogExt;
+    let mut d = ctx.app.dialog().file().set_title(if folder {
+        "Add a folder to Trove"
+    } else {
+        "Add files to Trove"
+    });
+    if let Some(w) = ctx.app.get_webview_window("main") {
+        d = d.set_parent(&w);
+    }
+    let picked = if folder {
+        d.blocking_pick_folder().map(|p| vec![p])
+    } else {
+        d.blocking_pick_files()
+    };
+    picked
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| p.into_path().ok())
+        .collect()
+}
+
+fn add_picked(ctx: &Ctx, paths: Vec<PathBuf>) -> Result<AddReport, AppError> {
+    if paths.is_empty() {
+        return Ok(AddReport::default());
+    }
+    Ok(ctx.engine.add_paths(&paths)?)
+}

@@ -1,0 +1,206 @@
+//! The desktop window (Tauri 2). The engine stays GUI-free; this module wires it up:
+//! commands (`commands.rs`), batched events (`events.rs`), the worker pool in the
+//! background, drops handled in Rust, desktop notifications, one instance per database.
+
+#[cfg(test)]
+pub mod bindings;
+pub mod commands;
+pub mod events;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tauri::{AppHandle, DragDropEvent, Manager, RunEvent, WindowEvent};
+use trove_core::worker::{self, WorkerHandle, WorkerOptions};
+use trove_core::Engine;
+
+/// In-flight jobs get this long to finish on exit before they are released to the queue.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The worker pool, taken on exit.
+struct Worker(Mutex<Option<WorkerHandle>>);
+
+pub fn run(db: PathBuf) -> ExitCode {
+    init_logging();
+    let engine = match trove_cli::wire::open_engine(&db) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("trove: cannot open {}: {e:#}", db.display());
+            return ExitCode::from(1);
+        }
+    };
+    let app = match build(engine, &db) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("trove: cannot start the window: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            stop_worker(app);
+        }
+    });
+    ExitCode::SUCCESS
+}
+
+fn build(engine: Arc<Engine>, db: &Path) -> tauri::Result<tauri::App> {
+    tauri::Builder::default()
+        // First plugin, so a second instance forwards and exits before anything else starts.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(instance_id(db))
+                .callback(|app, _argv, _cwd| focus_main(app))
+                .build(),
+        )
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .manage(engine)
+        .manage(Worker(Mutex::new(None)))
+        .invoke_handler(commands::handler())
+        .on_window_event(|window, event| {
+            // The drop itself is handled here (the page only shows the drag state).
+            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                let engine = window.state::<Arc<Engine>>().inner().clone();
+                let paths = paths.clone();
+                tauri::async_runtime::spawn_blocking(move || {
+                    if let Err(e) = engine.add_paths(&paths) {
+                        tracing::warn!("adding dropped files: {e}");
+                    }
+                });
+            }
+        })
+        .setup(|app| {
+            let engine = app.state::<Arc<Engine>>().inner().clone();
+            // `worker::spawn` needs to be inside the runtime; the pool keeps running on it.
+            let handle = tauri::async_runtime::block_on(async {
+                worker::spawn(
+                    engine.clone(),
+                    WorkerOptions {
+                        shutdown_grace: SHUTDOWN_GRACE,
+                        ..Default::default()
+                    },
+                )
+            });
+            *app.state::<Worker>()
+                .0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(handle);
+            tauri::async_runtime::spawn(events::pump(app.handle().clone(), engine));
+            exit_on_sigterm(app.handle().clone());
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+}
+
+/// Cancel the pool and wait for it: in-flight jobs finish within the grace period or are
+/// released back to the queue (not lost; the attempt does not count).
+fn stop_worker(app: &AppHandle) {
+    let handle = app
+        .state::<Worker>()
+        .0
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    if let Some(h) = handle {
+        let r = tauri::async_runtime::block_on(tokio::time::timeout(
+            SHUTDOWN_GRACE + Duration::from_secs(5),
+            h.shutdown(),
+        ));
+        match r {
+            Ok(Ok(s)) => tracing::info!(
+                completed = s.completed,
+                released = s.released,
+                "worker stopped"
+            ),
+            Ok(Err(e)) => tracing::warn!("worker stopped with an error: {e}"),
+            Err(_) => tracing::warn!("worker did not stop in time"),
+        }
+    }
+}
+
+/// SIGTERM/SIGINT (logout, `kill`, Ctrl-C in a terminal) exit through the same graceful path.
+fn exit_on_sigterm(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        app.exit(0);
+    });
+}
+
+fn focus_main(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+/// One instance per database: the D-Bus name carries a hash of the database's path.
+fn instance_id(db: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let canon = db
+        .parent()
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .map(|p| p.join(db.file_name().unwrap_or_default()))
+        .unwrap_or_else(|| db.to_path_buf());
+    // FNV-1a: stable across builds (std's hasher is not guaranteed to be).
+    struct Fnv(u64);
+    impl Hasher for Fnv {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for b in bytes {
+                self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+            }
+        }
+    }
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    canon.hash(&mut h);
+    format!("app.trove.desktop.db{:016x}", h.finish())
+}
+
+/// A desktop notification when the queue goes idle after work (errors ignored: there may
+/// be no notification daemon).
+pub(crate) fn notify_batch(app: &AppHandle, completed: u32, failed: u32) {
+    use tauri_plugin_notification::NotificationExt;
+    let body = match (completed, failed) {
+        (c, 0) => format!("{c} item(s) processed."),
+        (0, f) => format!("{f} item(s) failed."),
+        (c, f) => format!("{c} item(s) processed, {f} failed."),
+    };
+    let app = app.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        if let Err(e) = app
+            .notification()
+            .builder()
+            .title("Trove")
+            .body(body)
+            .show()
+        {
+            tracing::debug!("notification not shown: {e}");
+        }
+    });
+}
+
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TROVE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+}
