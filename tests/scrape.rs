@@ -99,6 +99,34 @@ fn app(log: Arc<Log>) -> Router {
                     .into_response()
             }),
         )
+        .route(
+            "/site/{page}",
+            get(|axum::extract::Path(page): axum::extract::Path<String>| async move {
+                let links: &[&str] = match page.as_str() {
+                    "index.html" => &["a", "b", "c", "a#top", "/other/x", "http://elsewhere.invalid/"],
+                    "a" => &["a1", "a2", "index.html"],
+                    "a1" => &["a11"],
+                    "b" => &["index.html", "b?"],
+                    _ => &[],
+                };
+                let body: String = links
+                    .iter()
+                    .map(|l| format!("<li><a href=\"{l}\">{l}</a></li>"))
+                    .collect();
+                (
+                    [(header::CONTENT_TYPE, "text/html")],
+                    format!(
+                        "<html><head><title>Page {page}</title></head><body><main><h1>Page {page}</h1>\
+                         <p>This is page {page} of the little crawl site, with enough words to count as content.</p>\
+                         <ul>{body}</ul></main></body></html>"
+                    ),
+                )
+            }),
+        )
+        .route(
+            "/other/{page}",
+            get(|| async { ([(header::CONTENT_TYPE, "text/plain")], "outside the folder") }),
+        )
         .fallback(|| async { (StatusCode::NOT_FOUND, "no such page").into_response() })
 }
 
@@ -259,5 +287,84 @@ fn links_end_completed_or_failed_with_readable_errors() {
     // Files cannot be "refreshed"; that is `retry`.
     let o = sb.run(&["refresh", "f1"]);
     assert!(!o.status.success());
+    assert_db_consistent(&sb);
+}
+
+fn crawl(sb: &Sandbox, start: &str, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["add", "--crawl", start];
+    args.extend_from_slice(extra);
+    sb.json(&args);
+    let mut work = sb.cmd(&["work", "--until-idle"]);
+    work.env("TROVE_RATE_LIMIT", "0");
+    let out = work.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sb.json(&["list", "--kind", "url"])
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn paths(items: &[Value]) -> Vec<String> {
+    let mut v: Vec<String> = items
+        .iter()
+        .map(|i| {
+            let l = i["location"].as_str().unwrap();
+            l[l.find("/site/").or_else(|| l.find("/other/")).unwrap()..].to_owned()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn crawl_respects_depth_folder_and_page_limits_without_duplicates() {
+    let base = serve(Arc::new(Log::default()));
+    // A file-like start page: its folder (/site/) is the scope with --same-prefix.
+    let start = format!("{base}/site/index.html");
+
+    // Depth 2 under /site/: index → a, b, c → a1, a2 (a11 is three clicks away; /other/ is
+    // outside the folder; elsewhere.invalid is another host; a#top is a).
+    let sb = Sandbox::new();
+    let items = crawl(&sb, &start, &["--depth", "2", "--same-prefix"]);
+    assert_eq!(
+        paths(&items),
+        [
+            "/site/a",
+            "/site/a1",
+            "/site/a2",
+            "/site/b",
+            "/site/c",
+            "/site/index.html"
+        ],
+        "{items:#?}"
+    );
+    assert!(
+        items.iter().all(|i| i["status"] == "completed"),
+        "{items:#?}"
+    );
+
+    // Same host without the folder rule: /other/x joins at depth 1.
+    let sb = Sandbox::new();
+    let items = crawl(&sb, &start, &["--depth", "1"]);
+    assert_eq!(
+        paths(&items),
+        [
+            "/other/x",
+            "/site/a",
+            "/site/b",
+            "/site/c",
+            "/site/index.html"
+        ],
+        "{items:#?}"
+    );
+
+    // The page budget counts the start page.
+    let sb = Sandbox::new();
+    let items = crawl(&sb, &start, &["--depth", "5", "--max-pages", "3"]);
+    assert_eq!(items.len(), 3, "{items:#?}");
     assert_db_consistent(&sb);
 }

@@ -56,6 +56,18 @@ pub enum Command {
         /// Fetch links even where robots.txt disallows it
         #[arg(long)]
         ignore_robots: bool,
+        /// Crawl the site from each link: follow same-site links as their own items
+        #[arg(long)]
+        crawl: bool,
+        /// Crawl: clicks away from the start page
+        #[arg(long, default_value_t = 2, requires = "crawl")]
+        depth: u32,
+        /// Crawl: at most this many pages, the start page included
+        #[arg(long, default_value_t = 50, requires = "crawl")]
+        max_pages: u32,
+        /// Crawl: stay under the start page's folder
+        #[arg(long, requires = "crawl")]
+        same_prefix: bool,
     },
     /// List items, newest first
     List {
@@ -214,13 +226,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Add {
             inputs,
             ignore_robots,
+            crawl,
+            depth,
+            max_pages,
+            same_prefix,
         } => {
             let (urls, paths): (Vec<String>, Vec<String>) =
                 inputs.iter().cloned().partition(|s| looks_like_url(s));
             let mut report =
                 engine.add_paths(&paths.iter().map(PathBuf::from).collect::<Vec<_>>())?;
             if !urls.is_empty() {
-                let r = engine.add_urls(&urls, *ignore_robots)?;
+                let r = if *crawl {
+                    let opts = trove_core::crawl::CrawlOptions {
+                        max_depth: *depth,
+                        max_pages: *max_pages,
+                        same_prefix: *same_prefix,
+                    };
+                    engine.add_crawl(&urls, *ignore_robots, opts)?
+                } else {
+                    engine.add_urls(&urls, *ignore_robots)?
+                };
                 report.added.extend(r.added);
                 report.skipped.extend(r.skipped);
             }

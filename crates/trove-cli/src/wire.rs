@@ -165,6 +165,17 @@ impl Fetcher for WebFetcher {
         Box::pin(async move {
             let url = url::Url::parse(&req.url)
                 .map_err(|e| JobError::permanent(format!("not a valid URL: {e}")))?;
+            // Links are only needed (and only kept) for pages of a crawl, in its scope.
+            let scope = match &req.crawl_scope {
+                Some((start, same_prefix)) => Some(trove_scrape::CrawlScope {
+                    start: url::Url::parse(start)
+                        .map_err(|e| JobError::permanent(format!("not a valid URL: {e}")))?,
+                    max_depth: 0,
+                    max_pages: 0,
+                    same_path_prefix: *same_prefix,
+                }),
+                None => None,
+            };
             let r = trove_scrape::FetchRequest {
                 url,
                 etag: req.etag,
@@ -193,7 +204,15 @@ impl Fetcher for WebFetcher {
                         last_modified: p.last_modified,
                         sha256: p.content_sha256,
                         size,
-                        links: p.links.into_iter().map(|u| u.to_string()).collect(),
+                        links: match &scope {
+                            Some(scope) => p
+                                .links
+                                .into_iter()
+                                .filter(|u| scope.allows(u))
+                                .map(|u| u.to_string())
+                                .collect(),
+                            None => Vec::new(),
+                        },
                         pdf,
                     }))
                 }

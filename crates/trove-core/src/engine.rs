@@ -260,6 +260,29 @@ impl Engine {
 
     /// Add URLs to scrape. Only http(s); duplicates (after normalisation) are reported.
     pub fn add_urls(&self, inputs: &[String], ignore_robots: bool) -> Result<AddReport> {
+        self.add_urls_with(inputs, ignore_robots, None)
+    }
+
+    /// Add start links of same-site crawls: each page found (within `opts`) becomes its own
+    /// item as the crawl proceeds.
+    pub fn add_crawl(
+        &self,
+        inputs: &[String],
+        ignore_robots: bool,
+        opts: crate::crawl::CrawlOptions,
+    ) -> Result<AddReport> {
+        if opts.max_pages == 0 {
+            return Err(Error::Invalid("a crawl needs at least one page".into()));
+        }
+        self.add_urls_with(inputs, ignore_robots, Some(opts))
+    }
+
+    fn add_urls_with(
+        &self,
+        inputs: &[String],
+        ignore_robots: bool,
+        crawl: Option<crate::crawl::CrawlOptions>,
+    ) -> Result<AddReport> {
         let mut report = AddReport::default();
         let mut urls = Vec::new();
         for input in inputs.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
@@ -293,6 +316,9 @@ impl Engine {
                 )?
                 .execute(params![url, ignore_robots, ts])?;
                 let item = ItemRef::url(tx.last_insert_rowid());
+                if let Some(opts) = &crawl {
+                    crate::crawl::start(tx, item.id, opts)?;
+                }
                 queue::enqueue(tx, item, max_attempts, now)?;
                 events::record(
                     tx,
@@ -611,5 +637,8 @@ pub fn normalize_url(input: &str) -> std::result::Result<String, String> {
         return Err("the link has no host".into());
     }
     u.set_fragment(None);
+    if u.query() == Some("") {
+        u.set_query(None);
+    }
     Ok(u.to_string())
 }

@@ -7,6 +7,7 @@
 
 pub mod chunk;
 pub mod clock;
+pub mod crawl;
 pub mod db;
 pub mod engine;
 pub mod error;

@@ -34,6 +34,9 @@ pub struct FetchRequest {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub ignore_robots: bool,
+    /// Part of a crawl: (start URL, stay under its folder). The fetcher returns in
+    /// [`FetchedPage::links`] only the links of the same site (and folder).
+    pub crawl_scope: Option<(String, bool)>,
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +123,8 @@ struct PageMeta {
     http_status: Option<u16>,
     etag: Option<String>,
     last_modified: Option<String>,
+    /// Links found on the page (absolute http(s)), for crawls.
+    links: Vec<String>,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -279,6 +284,9 @@ impl<'a> Runner<'a> {
             etag: etag.filter(|_| have_content),
             last_modified: last_modified.filter(|_| have_content),
             ignore_robots,
+            crawl_scope: self
+                .engine
+                .read(|c| crate::crawl::scope_for(c, self.job.item.id))?,
         };
         let cancel = self.cancel.clone();
         let fetched = tokio::runtime::Handle::try_current()
@@ -299,6 +307,7 @@ impl<'a> Runner<'a> {
                         http_status: Some(304),
                         etag: None,
                         last_modified: None,
+                        links: Vec::new(),
                     }),
                     ..Default::default()
                 })
@@ -311,6 +320,7 @@ impl<'a> Runner<'a> {
             http_status: Some(page.http_status),
             etag: page.etag.clone(),
             last_modified: page.last_modified.clone(),
+            links: page.links.clone(),
         };
         let mut outcome = Outcome {
             mime: Some(page.content_type.clone()),
@@ -485,6 +495,9 @@ fn store(tx: &Transaction<'_>, item: ItemRef, o: Outcome, now: i64) -> Result<()
              WHERE id = ?1",
             params![item.id, p.final_url, p.title, p.http_status, p.etag, p.last_modified, db_ts(now)],
         )?;
+        if !p.links.is_empty() {
+            crate::crawl::discover(tx, item.id, &p.links, now)?;
+        }
     }
     if o.duplicate_of.is_some() {
         tx.execute("DELETE FROM chunks WHERE item = ?1", [&key])?;
