@@ -6,7 +6,7 @@
 //      DOCS_SCREENSHOT (optional: where to save the all-states screenshot)
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:http";
-import { writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { WebDriver, sleep, waitFor } from "./wd.mjs";
 
@@ -45,6 +45,28 @@ async function rowStatus(id) {
 
 async function waitStatus(id, status, timeout = 30000) {
   await waitFor(`${id} to be ${status}`, async () => (await rowStatus(id)) === status, { timeout });
+}
+
+/** A local page that answers after 25 s: keeps one item Processing. */
+async function slowServer() {
+  const server = createServer((req, res) => {
+    if (req.url === "/robots.txt") return res.writeHead(404).end();
+    const t = setTimeout(() => res.writeHead(200, { "content-type": "text/html" }).end("<title>Slow</title>slow"), 25000);
+    res.on("close", () => clearTimeout(t));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return server;
+}
+
+/** The app's process: the one started with our throw-away --db. */
+function appPid() {
+  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+      if (cmd[0] === APP && cmd.includes(DB)) return Number(p);
+    } catch {}
+  }
+  return null;
 }
 
 const steps = [];
@@ -162,12 +184,7 @@ async function main() {
 
   if (process.env.DOCS_SCREENSHOT) {
     await step("screenshot with items in every state", async () => {
-      // A page that takes long to answer keeps one item Processing.
-      const server = createServer((req, res) => {
-        if (req.url === "/robots.txt") return res.writeHead(404).end();
-        setTimeout(() => res.writeHead(200, { "content-type": "text/html" }).end("<title>Slow</title>slow"), 25000);
-      });
-      await new Promise((r) => server.listen(0, "127.0.0.1", r));
+      const server = await slowServer();
       try {
         const { port } = server.address();
         await invoke("add_urls", { urls: [`http://127.0.0.1:${port}/handbook/getting-started`] });
@@ -192,6 +209,7 @@ async function main() {
         await sleep(300);
         await wd.screenshot(process.env.DOCS_SCREENSHOT);
         await screenshot("all-states");
+        await invoke("delete_item", { id: slow });
       } finally {
         server.closeAllConnections?.();
         server.close();
@@ -199,6 +217,33 @@ async function main() {
       }
     });
   }
+
+  await step("SIGTERM: graceful exit releases the in-flight job (not lost, attempt not counted)", async () => {
+    const server = await slowServer();
+    try {
+      const { port } = server.address();
+      const added = (await invoke("add_urls", { urls: [`http://127.0.0.1:${port}/slow-${Date.now()}`] })).added[0].id;
+      await waitStatus(added, "processing", 30000);
+      const pid = appPid();
+      if (!pid) throw new Error("app process not found");
+      const t0 = Date.now();
+      process.kill(pid, "SIGTERM");
+      await waitFor("the app to exit", async () => {
+        try {
+          process.kill(pid, 0);
+          return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z");
+        } catch {
+          return true;
+        }
+      }, { timeout: 20000 });
+      const row = JSON.parse(cli("list")).find((i) => i.id === added);
+      console.log(`\n    exited after ${Date.now() - t0} ms; ${added} is ${row.status} (attempts ${row.attempts})`);
+      if (row.status !== "pending" || row.attempts !== 0) throw new Error(`after exit: ${JSON.stringify(row)}`);
+    } finally {
+      server.closeAllConnections?.();
+      server.close();
+    }
+  });
 }
 
 let code = 0;

@@ -105,10 +105,10 @@ fn stop_worker(app: &AppHandle) {
         .unwrap_or_else(|p| p.into_inner())
         .take();
     if let Some(h) = handle {
-        let r = tauri::async_runtime::block_on(tokio::time::timeout(
-            SHUTDOWN_GRACE + Duration::from_secs(5),
-            h.shutdown(),
-        ));
+        // The timer must be created inside the runtime.
+        let r = tauri::async_runtime::block_on(async move {
+            tokio::time::timeout(SHUTDOWN_GRACE + Duration::from_secs(5), h.shutdown()).await
+        });
         match r {
             Ok(Ok(s)) => tracing::info!(
                 completed = s.completed,
