@@ -4,7 +4,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trove-target}"
-PROFILE_DIR="$CARGO_TARGET_DIR/debug"
+# TROVE_PROFILE=release measures/tests the optimised build (what the .deb ships).
+PROFILE="${TROVE_PROFILE:-debug}"
+PROFILE_DIR="$CARGO_TARGET_DIR/$PROFILE"
 APP="$PROFILE_DIR/trove"
 PIDS=()
 
@@ -40,8 +42,12 @@ build_all() {
     log "building ui/dist"
     (cd "$ROOT/ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build) >&2
   fi
-  log "cargo build -p trove (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-  (cd "$ROOT" && cargo build -p trove) >&2
+  log "cargo build -p trove ($PROFILE, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+  if [ "$PROFILE" = release ]; then
+    (cd "$ROOT" && cargo build --release -p trove) >&2
+  else
+    (cd "$ROOT" && cargo build -p trove) >&2
+  fi
   if ! command -v tauri-driver >/dev/null 2>&1; then
     log "cargo install tauri-driver --locked"
     cargo install tauri-driver --locked >&2
