@@ -48,3 +48,7 @@ bench: deps
 	scripts/fetch-model.sh "$(TEST_MODEL_DIR)"
 	cargo build --release -p trove --no-default-features
 	TROVE_MODEL_DIR="$(TEST_MODEL_DIR)" "$(CARGO_TARGET_DIR)/release/trove" bench
+
+# An installable Debian package (target/release/bundle/deb); not part of the tests.
+deb: deps ui
+	cd tests/e2e && npm ci --no-audit --no-fund && npm run deb

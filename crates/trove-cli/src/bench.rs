@@ -219,26 +219,6 @@ fn drain(engine: Arc<Engine>, concurrency: u32) -> Result<Duration> {
     Ok(t.elapsed())
 }
 
-fn markdown(seed: usize, bytes: usize) -> String {
-    const WORDS: &[&str] = &[
-        "harbour", "lantern", "quarry", "meadow", "cipher", "glacier", "orchard", "falcon",
-        "ledger", "compass", "thistle", "ember", "saffron", "basalt", "willow", "tundra",
-    ];
-    let mut s = format!("# Document {seed}\n\n");
-    let mut i = seed;
-    while s.len() < bytes {
-        for _ in 0..60 {
-            i = i
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            s.push_str(WORDS[(i >> 33) as usize % WORDS.len()]);
-            s.push(' ');
-        }
-        s.push_str(".\n\n");
-    }
-    s
-}
-
 /// (c) Markdown ingestion end to end (read, detect, decode, chunk, index, commit), next to
 /// reading the same bytes from disk.
 fn bench_text(dir: &Path, mb: usize, out: &Out) -> Result<serde_json::Value> {
@@ -247,8 +227,9 @@ fn bench_text(dir: &Path, mb: usize, out: &Out) -> Result<serde_json::Value> {
     let per_file = 256 * 1024;
     let count = (mb * 1024 * 1024).div_ceil(per_file);
     let mut bytes = 0usize;
+    let mut zipf = Zipf::new(20_000, 1);
     for i in 0..count {
-        let text = markdown(i, per_file);
+        let text = format!("# Document {i}\n\n{}", zipf.text(per_file));
         bytes += text.len();
         std::fs::write(files.join(format!("doc-{i:04}.md")), text)?;
     }
@@ -411,14 +392,8 @@ fn bench_search(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
         let mut conn = trove_core::db::open(engine.db_path())?;
         let tx = conn.transaction()?;
         let per_doc = 20;
-        let mut rng = 0x9E3779B97F4A7C15u64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
         let mut item = 0i64;
+        let mut zipf = Zipf::new(20_000, 7);
         for i in 0..n {
             if i % per_doc == 0 {
                 tx.execute(
@@ -427,16 +402,14 @@ fn bench_search(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
                 )?;
                 item = tx.last_insert_rowid();
             }
-            let text = markdown(i, 600);
+            let text = zipf.text(600);
             let hash = format!("bench-{i}");
             tx.execute(
                 "INSERT INTO chunks (item, seq, start, end, text, text_hash) VALUES (?1, ?2, 0, ?3, ?4, ?5)",
                 params![format!("f{item}"), (i % per_doc) as i64, text.len() as i64, text, hash],
             )?;
             if dims > 0 {
-                let mut v: Vec<f32> = (0..dims)
-                    .map(|_| (next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5)
-                    .collect();
+                let mut v: Vec<f32> = (0..dims).map(|_| (zipf.unit() - 0.5) as f32).collect();
                 let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
                 v.iter_mut().for_each(|x| *x /= norm);
                 let blob: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
@@ -446,6 +419,7 @@ fn bench_search(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
                 )?;
             }
         }
+        tx.execute_batch("INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')")?;
         tx.commit()?;
     }
     let mode = if dims > 0 {
@@ -458,20 +432,36 @@ fn bench_search(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
     engine.search("harbour lantern", Some(mode), 10)?;
     let load = t.elapsed();
     let rss_after = rss_kib();
-    let words = [
-        "harbour", "lantern", "quarry", "meadow", "cipher", "glacier", "orchard", "falcon",
-    ];
-    let mut lat = Vec::new();
-    for q in 0..200 {
-        // Distinct queries: the query-embedding cache does not help.
-        let query = format!("{} {} notes {q}", words[q % 8], words[(q / 8) % 8]);
-        let t = Instant::now();
-        let r = engine.search(&query, Some(mode), 10)?;
-        lat.push(t.elapsed());
-        if r.hits.is_empty() {
-            bail!("no hits for {query}");
+    let mut pick = Zipf::new(20_000, 99);
+    // Distinct two-word queries from the middle of the vocabulary (ranks 50–2,000: words
+    // found in hundreds to thousands of chunks).
+    let queries: Vec<String> = (0..200)
+        .map(|_| {
+            let (a, b) = (pick.rank_between(50, 2000), pick.rank_between(50, 2000));
+            format!("{} {}", word(a), word(b))
+        })
+        .collect();
+    let run = |mode: SearchMode| -> Result<Vec<Duration>> {
+        let mut lat = Vec::new();
+        for query in &queries {
+            let t = Instant::now();
+            let r = engine.search(query, Some(mode), 10)?;
+            lat.push(t.elapsed());
+            if r.hits.is_empty() {
+                bail!("no hits for {query}");
+            }
         }
-    }
+        Ok(lat)
+    };
+    // Keyword alone; then the real thing (hybrid, every query embedded afresh); then
+    // semantic alone with the query vectors cached (the vector scan by itself).
+    let mut kw_lat = run(SearchMode::Keyword)?;
+    let mut lat = run(mode)?;
+    let mut sem_lat = if dims > 0 {
+        run(SearchMode::Semantic)?
+    } else {
+        Vec::new()
+    };
     // Reference in the same run: the query embedding alone (what the model costs).
     let mut emb_lat = Vec::new();
     if let Some(e) = &embedder {
@@ -492,12 +482,15 @@ fn bench_search(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
         v[i].as_secs_f64() * 1e3
     };
     let (p50, p99) = (pct(&mut lat, 0.5), pct(&mut lat, 0.99));
+    let (kw50, kw99) = (pct(&mut kw_lat, 0.5), pct(&mut kw_lat, 0.99));
+    let (sem50, sem99) = (pct(&mut sem_lat, 0.5), pct(&mut sem_lat, 0.99));
     let emb_p50 = pct(&mut emb_lat, 0.5);
     let grew_mib = (rss_after.saturating_sub(rss_before)) as f64 / 1024.0;
     say(
         out,
         format!(
-            "(e) {} search over {n} chunks: p50 {p50:.1} ms, p99 {p99:.1} ms (query embedding alone p50 {emb_p50:.1} ms); \
+            "(e) {} search over {n} chunks: p50 {p50:.1} ms, p99 {p99:.1} ms (query embedding alone p50 {emb_p50:.1} ms; \
+             keyword only p50 {kw50:.1} / p99 {kw99:.1} ms; vector scan with cached query p50 {sem50:.1} / p99 {sem99:.1} ms); \
              index load {:.0} ms; RSS grew {grew_mib:.0} MiB to {:.0} MiB",
             if dims > 0 { "hybrid" } else { "keyword" },
             load.as_secs_f64() * 1e3,
@@ -507,6 +500,8 @@ fn bench_search(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
     Ok(json!({
         "chunks": n, "mode": if dims > 0 { "hybrid" } else { "keyword" },
         "p50_ms": p50, "p99_ms": p99, "embed_query_p50_ms": emb_p50,
+        "keyword_p50_ms": kw50, "keyword_p99_ms": kw99,
+        "semantic_cached_p50_ms": sem50, "semantic_cached_p99_ms": sem99,
         "index_load_ms": load.as_secs_f64() * 1e3,
         "rss_mib": rss_after as f64 / 1024.0, "rss_growth_mib": grew_mib,
     }))
@@ -522,4 +517,70 @@ fn rss_kib() -> u64 {
         })
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+const SYLLABLES: [&str; 20] = [
+    "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "pe", "da", "gu", "ho", "ji", "be", "fa", "zo",
+    "wi", "ye", "cu", "xa",
+];
+
+/// The made-up word of frequency rank `i` (unique: base-20 digits as syllables).
+fn word(i: usize) -> String {
+    let mut x = i + 20;
+    let mut s = String::new();
+    while x > 0 {
+        s.push_str(SYLLABLES[x % 20]);
+        x /= 20;
+    }
+    s
+}
+
+/// Prose-like text: words drawn with Zipf frequencies (a few very common, a long tail).
+struct Zipf {
+    cdf: Vec<f64>,
+    words: Vec<String>,
+    state: u64,
+}
+
+impl Zipf {
+    fn new(n: usize, seed: u64) -> Self {
+        let mut acc = 0.0;
+        let mut cdf: Vec<f64> = (1..=n)
+            .map(|r| {
+                acc += 1.0 / r as f64;
+                acc
+            })
+            .collect();
+        cdf.iter_mut().for_each(|c| *c /= acc);
+        Self {
+            cdf,
+            words: (0..n).map(word).collect(),
+            state: seed.wrapping_mul(0x9E3779B97F4A7C15) | 1,
+        }
+    }
+
+    fn unit(&mut self) -> f64 {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        (self.state >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn rank_between(&mut self, lo: usize, hi: usize) -> usize {
+        lo + ((hi - lo) as f64 * self.unit()) as usize
+    }
+
+    fn text(&mut self, bytes: usize) -> String {
+        let mut s = String::with_capacity(bytes + 16);
+        while s.len() < bytes {
+            let u = self.unit();
+            let i = self
+                .cdf
+                .partition_point(|&c| c < u)
+                .min(self.words.len() - 1);
+            s.push_str(&self.words[i]);
+            s.push(' ');
+        }
+        s
+    }
 }

@@ -194,7 +194,7 @@ impl Fetcher for WebFetcher {
                         }
                         trove_scrape::Body::Text => (None, p.text.len() as u64),
                     };
-                    Ok(Fetched::Page(FetchedPage {
+                    Ok(Fetched::Page(Box::new(FetchedPage {
                         final_url: p.final_url.to_string(),
                         http_status: p.http_status,
                         content_type: p.content_type,
@@ -214,7 +214,7 @@ impl Fetcher for WebFetcher {
                             None => Vec::new(),
                         },
                         pdf,
-                    }))
+                    })))
                 }
             }
         })

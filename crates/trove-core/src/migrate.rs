@@ -33,6 +33,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_jobs"),
     migration!(4, "0004_content"),
     migration!(5, "0005_embeddings"),
+    migration!(6, "0006_fts_bulk"),
 ];
 
 /// The newest schema version this build knows.

@@ -58,7 +58,7 @@ pub struct FetchedPage {
 #[derive(Debug, Clone)]
 pub enum Fetched {
     NotModified { final_url: String },
-    Page(FetchedPage),
+    Page(Box<FetchedPage>),
 }
 
 pub type FetchFuture<'a> =
@@ -109,12 +109,15 @@ struct Outcome {
     page: Option<PageMeta>,
 }
 
+/// (model id, dimensions, (chunk text hash, vector) pairs) of newly computed vectors.
+type Vectors = (String, usize, Vec<(String, Vec<f32>)>);
+
 struct Content {
     text: String,
     ranges: Vec<Range<usize>>,
     hashes: Vec<String>,
     /// (model, dims, new vectors by text hash) to add to the cache.
-    vectors: Option<(String, usize, Vec<(String, Vec<f32>)>)>,
+    vectors: Option<Vectors>,
 }
 
 struct PageMeta {
@@ -420,7 +423,7 @@ impl<'a> Runner<'a> {
         text: &str,
         ranges: &[Range<usize>],
         hashes: &[String],
-    ) -> std::result::Result<(String, usize, Vec<(String, Vec<f32>)>), RunError> {
+    ) -> std::result::Result<Vectors, RunError> {
         let model = emb.model_id().to_owned();
         let cached: std::collections::HashSet<String> = self.engine.read(|c| {
             let mut stmt =
@@ -526,6 +529,11 @@ fn store(tx: &Transaction<'_>, item: ItemRef, o: Outcome, now: i64) -> Result<()
                 h
             ])?;
         }
+        // One statement for the whole document (see migrations/0006_fts_bulk.up.sql).
+        tx.execute(
+            "INSERT INTO chunks_fts (rowid, text) SELECT id, text FROM chunks WHERE item = ?1",
+            [&key],
+        )?;
         tx.execute(
             &format!("UPDATE {table} SET chunk_count = ?2 WHERE id = ?1"),
             params![item.id, c.ranges.len() as i64],

@@ -227,7 +227,7 @@ fn a_newer_schema_is_refused_with_a_clear_message() {
     let conn = Connection::open(&path).unwrap();
     conn.pragma_update(None, "user_version", 999).unwrap();
     drop(conn);
-    let err = db::open(&path).err().expect("must refuse a newer schema");
+    let err = db::open(&path).expect_err("must refuse a newer schema");
     let msg = err.to_string();
     assert!(
         msg.contains("newer version of Trove") && msg.contains("999"),

@@ -85,7 +85,7 @@ fn mixed_folder_ends_completed_or_failed_with_readable_errors() {
         "archive.zip",
         b"PK\x03\x04\x14\x00\x00\x00\x08\x00rest of a zip that is not a docx",
     );
-    let report = engine.add_paths(&[dir.clone()]).unwrap();
+    let report = engine.add_paths(std::slice::from_ref(&dir)).unwrap();
     assert_eq!(report.added.len(), 9);
     std::fs::remove_file(dir.join("gone.txt")).unwrap();
     let summary = work(&engine);
@@ -159,7 +159,7 @@ fn running_a_job_again_replaces_chunks_instead_of_duplicating_them() {
             .collect::<Vec<_>>()
             .join("\n\n"),
     );
-    engine.add_paths(&[dir.clone()]).unwrap();
+    engine.add_paths(std::slice::from_ref(&dir)).unwrap();
     work(&engine);
     let item = engine.list(None, None, 1).unwrap().remove(0);
     assert!(item.chunk_count > 5, "{}", item.chunk_count);
@@ -226,7 +226,7 @@ fn events_tell_every_status_change_in_order() {
     let (_d, engine, dir) = setup();
     write(&dir, "one.txt", "hello events");
     let start = engine.last_event_seq().unwrap();
-    engine.add_paths(&[dir.clone()]).unwrap();
+    engine.add_paths(std::slice::from_ref(&dir)).unwrap();
     work(&engine);
     let events = engine.events_since(start, 1000).unwrap();
     let statuses: Vec<_> = events
@@ -255,7 +255,7 @@ fn events_tell_every_status_change_in_order() {
 fn pause_stops_new_work_and_resume_continues() {
     let (_d, engine, dir) = setup();
     write(&dir, "p.txt", "paused text");
-    engine.add_paths(&[dir.clone()]).unwrap();
+    engine.add_paths(std::slice::from_ref(&dir)).unwrap();
     assert!(engine.set_paused(true).unwrap().paused);
     work(&engine);
     assert_eq!(

@@ -30,7 +30,7 @@ fn fixture(n: usize) -> Fixture {
     let engine =
         Engine::open_with_clock(&path, EngineConfig::default(), Arc::new(clock.clone())).unwrap();
     if n > 0 {
-        engine.add_paths(&[files.clone()]).unwrap();
+        engine.add_paths(std::slice::from_ref(&files)).unwrap();
     }
     Fixture {
         _dir: dir,
@@ -370,12 +370,12 @@ fn adding_ten_thousand_files_is_one_transaction_of_pending_rows() {
     for i in 0..10_000 {
         std::fs::write(f.files.join(format!("{i:05}.md")), "x").unwrap();
     }
-    let report = f.engine.add_paths(&[f.files.clone()]).unwrap();
+    let report = f.engine.add_paths(std::slice::from_ref(&f.files)).unwrap();
     assert_eq!(report.added.len(), 10_000);
     let c = f.engine.counts(None).unwrap();
     assert_eq!((c.pending, c.total), (10_000, 10_000));
     // Adding the same folder again adds nothing and says why.
-    let again = f.engine.add_paths(&[f.files.clone()]).unwrap();
+    let again = f.engine.add_paths(std::slice::from_ref(&f.files)).unwrap();
     assert!(again.added.is_empty());
     assert!(again.skipped[0]
         .reason
