@@ -181,14 +181,7 @@ fn links_end_completed_or_failed_with_readable_errors() {
     let skipped = refused["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 2, "{refused}");
 
-    let mut work = sb.cmd(&["work", "--until-idle"]);
-    work.env("TROVE_RATE_LIMIT", "0");
-    let out = work.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    work(&sb);
 
     let items: Vec<Value> = sb
         .json(&["list", "--kind", "url"])
@@ -263,9 +256,7 @@ fn links_end_completed_or_failed_with_readable_errors() {
     assert!(!before.is_empty());
     sb.json(&["refresh", id]);
     assert_eq!(sb.json(&["show", id])["item"]["status"], "pending");
-    let mut work = sb.cmd(&["work", "--until-idle"]);
-    work.env("TROVE_RATE_LIMIT", "0");
-    assert!(work.output().unwrap().status.success());
+    work(&sb);
     let show = sb.json(&["show", id]);
     assert_eq!(show["item"]["status"], "completed", "{show}");
     assert_eq!(
@@ -290,18 +281,25 @@ fn links_end_completed_or_failed_with_readable_errors() {
     assert_db_consistent(&sb);
 }
 
-fn crawl(sb: &Sandbox, start: &str, extra: &[&str]) -> Vec<Value> {
-    let mut args = vec!["add", "--crawl", start];
-    args.extend_from_slice(extra);
-    sb.json(&args);
-    let mut work = sb.cmd(&["work", "--until-idle"]);
-    work.env("TROVE_RATE_LIMIT", "0");
-    let out = work.output().unwrap();
+/// Run the worker until idle, no per-host rate limit (everything is on 127.0.0.1).
+fn work(sb: &Sandbox) {
+    let out = sb
+        .cmd(&["work", "--until-idle"])
+        .env("TROVE_RATE_LIMIT", "0")
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn crawl(sb: &Sandbox, start: &str, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["add", "--crawl", start];
+    args.extend_from_slice(extra);
+    sb.json(&args);
+    work(sb);
     sb.json(&["list", "--kind", "url"])
         .as_array()
         .unwrap()

@@ -23,7 +23,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 struct Worker(Mutex<Option<WorkerHandle>>);
 
 pub fn run(db: PathBuf) -> ExitCode {
-    init_logging();
+    trove_cli::init_logging();
     let engine = match trove_cli::wire::open_engine(&db) {
         Ok(e) => e,
         Err(e) => {
@@ -193,14 +193,4 @@ pub(crate) fn notify_batch(app: &AppHandle, completed: u32, failed: u32) {
             tracing::debug!("notification not shown: {e}");
         }
     });
-}
-
-fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TROVE_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
 }
