@@ -275,6 +275,12 @@ fn links_end_completed_or_failed_with_readable_errors() {
     assert_eq!(article_requests.len(), 2, "{article_requests:?}");
     assert_eq!(article_requests[1].1.as_deref(), Some("\"v1\""));
 
+    // Periodic refresh is a setting the worker acts on; absurd intervals are refused.
+    let set = sb.json(&["refresh", "--every", "24h"]);
+    assert_eq!(set["refreshEveryMs"], 86_400_000, "{set}");
+    assert!(!sb.run(&["refresh", "--every", "5s"]).status.success());
+    assert!(sb.json(&["refresh", "--every", "off"])["refreshEveryMs"].is_null());
+
     // Files cannot be "refreshed"; that is `retry`.
     let o = sb.run(&["refresh", "f1"]);
     assert!(!o.status.success());

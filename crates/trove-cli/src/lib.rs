@@ -104,10 +104,13 @@ pub enum Command {
     /// Fetch links again (one, or --all). Unchanged pages (304 Not Modified, or the same
     /// content) are not re-chunked or re-embedded
     Refresh {
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        #[arg(required_unless_present_any = ["all", "every"], conflicts_with_all = ["all", "every"])]
         id: Option<String>,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "every")]
         all: bool,
+        /// Let the worker refresh links by itself this often ("24h", "7d"; "off" to stop)
+        #[arg(long, value_name = "INTERVAL")]
+        every: Option<String>,
     },
     /// Delete an item, its text and index entries; cancels its job
     Delete { id: String },
@@ -298,8 +301,28 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
         }
-        Command::Refresh { id, all } => {
-            if *all {
+        Command::Refresh { id, all, every } => {
+            if let Some(every) = every {
+                let d =
+                    match every.trim() {
+                        "off" | "never" | "0" => None,
+                        v => Some(humantime::parse_duration(v).with_context(|| {
+                            format!("not an interval: {v:?} (try 24h, 7d or off)")
+                        })?),
+                    };
+                engine.set_refresh_every(d)?;
+                let text = match d {
+                    Some(d) => format!(
+                        "links will be refreshed every {} while a worker runs",
+                        humantime::format_duration(d)
+                    ),
+                    None => "periodic refresh is off".to_owned(),
+                };
+                out.message(
+                    &text,
+                    serde_json::json!({ "refreshEveryMs": d.map(|d| d.as_millis() as u64) }),
+                );
+            } else if *all {
                 let n = engine.refresh_all_urls()?;
                 out.message(
                     &format!("{n} link(s) queued for refresh"),

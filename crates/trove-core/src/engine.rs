@@ -64,6 +64,7 @@ pub struct Engine {
 
 const SETTING_PAUSED: &str = "queue.paused";
 const SETTING_CONCURRENCY: &str = "queue.concurrency";
+const SETTING_REFRESH_EVERY: &str = "scrape.refresh_every_ms";
 
 impl Engine {
     pub fn open(path: &Path, config: EngineConfig) -> Result<Arc<Self>> {
@@ -524,6 +525,49 @@ impl Engine {
             .unwrap_or(self.config.default_concurrency)
             .clamp(1, 16))
     }
+    /// How often completed links are fetched again by the worker (None: never).
+    pub fn refresh_every(&self) -> Result<Option<std::time::Duration>> {
+        Ok(self
+            .setting(SETTING_REFRESH_EVERY)?
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|ms| *ms > 0)
+            .map(std::time::Duration::from_millis))
+    }
+
+    pub fn set_refresh_every(&self, every: Option<std::time::Duration>) -> Result<()> {
+        let ms = every.map_or(0, |d| d.as_millis() as u64);
+        if ms != 0 && ms < 60_000 {
+            return Err(Error::Invalid(
+                "refreshing links more often than once a minute is not allowed".into(),
+            ));
+        }
+        self.set_setting(SETTING_REFRESH_EVERY, &ms.to_string())
+    }
+
+    /// Queue a refresh of every completed link last fetched longer ago than the refresh
+    /// setting (the worker calls this on its periodic sweep). Returns how many.
+    pub fn refresh_due(&self) -> Result<usize> {
+        let Some(every) = self.refresh_every()? else {
+            return Ok(0);
+        };
+        let max = self.config.queue.max_attempts;
+        self.write(|tx, now| {
+            let before = db_ts(now - every.as_millis() as i64);
+            let ids = tx
+                .prepare(
+                    "SELECT id FROM scraped_contents
+                      WHERE COALESCE(status, 'completed') = 'completed'
+                        AND COALESCE(scraped_at, created_at) < ?1",
+                )?
+                .query_map([before], |r| r.get::<_, i64>(0))?
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            for id in &ids {
+                queue::retry_item(tx, ItemRef::url(*id), max, now)?;
+            }
+            Ok(ids.len())
+        })
+    }
+
     pub fn set_concurrency(&self, n: u32) -> Result<QueueState> {
         if !(1..=16).contains(&n) {
             return Err(Error::Invalid(format!(

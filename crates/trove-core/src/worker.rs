@@ -171,6 +171,11 @@ async fn run(
             let (requeued, failed) = recover(engine.clone(), me.clone()).await?;
             summary.recovered += requeued as u64;
             summary.failed += failed as u64;
+            let e = engine.clone();
+            let refreshed = blocking(move || e.refresh_due()).await?;
+            if refreshed > 0 {
+                tracing::info!(refreshed, "links queued for their periodic refresh");
+            }
         }
         let (paused, conc) = {
             let e = engine.clone();

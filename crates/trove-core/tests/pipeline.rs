@@ -317,3 +317,64 @@ fn concurrency_setting_is_validated_and_persisted() {
     let again = Engine::open(engine.db_path(), EngineConfig::default()).unwrap();
     assert_eq!(again.concurrency().unwrap(), 4);
 }
+
+/// A web page that never changes (the same bytes each time).
+struct StaticPage;
+
+impl Fetcher for StaticPage {
+    fn fetch(&self, req: FetchRequest) -> trove_core::pipeline::FetchFuture<'_> {
+        Box::pin(async move {
+            Ok(Fetched::Page(Box::new(trove_core::FetchedPage {
+                final_url: req.url,
+                http_status: 200,
+                content_type: "text/plain".into(),
+                title: Some("Static".into()),
+                text: "A page about lighthouses that never changes.".into(),
+                etag: None,
+                last_modified: None,
+                sha256: "0".repeat(64),
+                size: 44,
+                links: Vec::new(),
+                pdf: None,
+            })))
+        })
+    }
+}
+
+#[test]
+fn periodic_refresh_queues_links_fetched_longer_ago_than_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = trove_core::clock::ManualClock::new(1_800_000_000_000);
+    let engine = Engine::open_with_clock(
+        &dir.path().join("t.db"),
+        EngineConfig::default(),
+        Arc::new(clock.clone()),
+    )
+    .unwrap();
+    engine.set_fetcher(Arc::new(StaticPage));
+    engine
+        .add_urls(&["http://example.test/page".into()], false)
+        .unwrap();
+    work(&engine);
+    let id = engine.list(None, None, 1).unwrap()[0].id;
+    assert_eq!(engine.item(id).unwrap().status, Status::Completed);
+
+    // Off by default: nothing is refreshed however old.
+    clock.advance_ms(30 * 86_400_000);
+    assert_eq!(engine.refresh_due().unwrap(), 0);
+
+    engine
+        .set_refresh_every(Some(Duration::from_secs(86_400)))
+        .unwrap();
+    assert!(engine
+        .set_refresh_every(Some(Duration::from_secs(5)))
+        .is_err());
+    assert_eq!(engine.refresh_due().unwrap(), 1);
+    assert_eq!(engine.item(id).unwrap().status, Status::Pending);
+    work(&engine);
+    assert_eq!(engine.item(id).unwrap().status, Status::Completed);
+    // Just fetched: not due again until a day has passed.
+    assert_eq!(engine.refresh_due().unwrap(), 0);
+    clock.advance_ms(86_400_000 + 1);
+    assert_eq!(engine.refresh_due().unwrap(), 1);
+}
