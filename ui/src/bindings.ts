@@ -51,7 +51,12 @@ snippet: string, score: number, };
 
 export type SearchMode = "keyword" | "semantic" | "hybrid";
 
-export type SearchResponse = { hits: Array<SearchHit>, mode: SearchMode, notice: string | null, };
+export type SearchResponse = { hits: Array<SearchHit>, mode: SearchMode, notice: string | null, 
+/**
+ * A model is installed but has no vectors yet for what is here: offer
+ * "Build semantic index" (`build_semantic_index`, `trove reindex`).
+ */
+canBuildIndex: boolean, };
 
 export type ChunkView = { itemId: string, name: string, location: string, text: string, 
 /**
@@ -94,6 +99,8 @@ export const COMMANDS = [
   "set_concurrency",
   "search",
   "open_chunk",
+  "refresh_links",
+  "build_semantic_index",
 ] as const;
 
 export type CommandName = (typeof COMMANDS)[number];
@@ -121,5 +128,10 @@ export function commands(invoke: Invoke) {
     /** Hybrid when an embedding model is installed, else keyword. */
     search: (query: string, limit: number) => invoke<SearchResponse>("search", { query, limit }),
     openChunk: (chunkId: number) => invoke<ChunkView>("open_chunk", { chunkId }),
+    /** Fetches every link again (unchanged pages are not reprocessed). Returns how many. */
+    refreshLinks: () => invoke<number>("refresh_links"),
+    /** Embeds every chunk the installed model has no vector for yet. Returns how many */
+    /** vectors were computed. */
+    buildSemanticIndex: () => invoke<number>("build_semantic_index"),
   };
 }

@@ -309,10 +309,14 @@ pub enum SearchMode {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
 pub struct SearchResponse {
     pub hits: Vec<SearchHit>,
     pub mode: SearchMode,
     pub notice: Option<String>,
+    /// A model is installed but has no vectors yet for what is here: offer
+    /// "Build semantic index" (`build_semantic_index`, `trove reindex`).
+    pub can_build_index: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

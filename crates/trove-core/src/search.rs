@@ -344,6 +344,7 @@ impl Engine {
             }
         };
         let pool = (limit * 5).max(50);
+        let mut can_build_index = false;
         // The keyword leg runs on its own thread (and connection) while this one embeds the
         // query and scans the vectors.
         let (kw, sem) = std::thread::scope(|s| -> Result<_> {
@@ -361,7 +362,8 @@ impl Engine {
                             })?)
                         })? > 0
                     {
-                        notice = Some("The semantic index is empty for this model: run `trove reindex` (or “Build semantic index”).".into());
+                        notice = Some("The semantic index is empty for this model: build it to search by meaning (`trove reindex`, or “Build semantic index”).".into());
+                        can_build_index = true;
                     }
                     let q = self.query_vector(e.as_ref(), query)?;
                     ix.top_k(&q, pool as usize)
@@ -426,7 +428,12 @@ impl Engine {
             }
             Ok(hits)
         })?;
-        Ok(SearchResponse { hits, mode, notice })
+        Ok(SearchResponse {
+            hits,
+            mode,
+            notice,
+            can_build_index,
+        })
     }
 
     /// Embed every chunk the active model has no vector for (after a model appears or

@@ -152,6 +152,15 @@ trove_commands! {
     fn open_chunk(ctx, chunk_id: i64) -> ChunkView {
         Ok(ctx.engine.open_chunk(chunk_id)?)
     }
+    /// Fetches every link again (unchanged pages are not reprocessed). Returns how many.
+    fn refresh_links(ctx) -> usize {
+        Ok(ctx.engine.refresh_all_urls()?)
+    }
+    /// Embeds every chunk the installed model has no vector for yet. Returns how many
+    /// vectors were computed.
+    fn build_semantic_index(ctx) -> usize {
+        Ok(ctx.engine.reindex(|_, _| {})?)
+    }
 }
 
 /// Shows a native picker and waits (on this blocking thread) for the choice.

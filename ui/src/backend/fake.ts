@@ -38,6 +38,8 @@ export interface FakeOptions {
   concurrency: number;
   /** PRNG seed, for reproducible runs */
   randomSeed: number;
+  /** embedding model: none installed, installed but nothing embedded yet, or in use */
+  model: "none" | "unindexed" | "indexed";
 }
 
 export const DEFAULT_FAKE_OPTIONS: FakeOptions = {
@@ -47,6 +49,7 @@ export const DEFAULT_FAKE_OPTIONS: FakeOptions = {
   paused: false,
   concurrency: 3,
   randomSeed: 42,
+  model: "none",
 };
 
 export function fakeOptionsFromQuery(search: string): FakeOptions {
@@ -63,6 +66,8 @@ export function fakeOptionsFromQuery(search: string): FakeOptions {
   if (q.get("paused") === "1") o.paused = true;
   const conc = Number(q.get("concurrency"));
   if (Number.isInteger(conc) && conc >= 1 && conc <= 8) o.concurrency = conc;
+  const model = q.get("model");
+  if (model === "none" || model === "unindexed" || model === "indexed") o.model = model;
   return o;
 }
 
@@ -190,6 +195,7 @@ export function createFakeBackend(opts: Partial<FakeOptions> = {}): FakeBackend 
   let seq = 0;
   const queue: QueueState = { paused: o.paused, concurrency: o.concurrency, running: 0 };
   let speed = o.speed;
+  let model = o.model;
   let tickMs = 100;
   let concurrencyOverride: number | null = null;
   let failRate = o.failRate;
@@ -648,10 +654,37 @@ export function createFakeBackend(opts: Partial<FakeOptions> = {}): FakeBackend 
         }
       }
       hits.sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
-      return delay(
-        { hits: hits.slice(0, limitN), mode: "keyword", notice: "Semantic search is off: no embedding model installed" },
-        40,
-      );
+      const top = hits.slice(0, limitN);
+      if (model === "none") {
+        return delay({ hits: top, mode: "keyword", notice: "Semantic search is off: no embedding model installed", canBuildIndex: false }, 40);
+      }
+      if (model === "unindexed") {
+        return delay(
+          { hits: top, mode: "hybrid", notice: "The semantic index is empty for this model: build it to search by meaning.", canBuildIndex: true },
+          40,
+        );
+      }
+      return delay({ hits: top, mode: "hybrid", notice: null, canBuildIndex: false }, 40);
+    },
+
+    async buildSemanticIndex(): Promise<number> {
+      if (model === "none") throw err("invalid", "no embedding model is installed");
+      model = "indexed";
+      let n = 0;
+      for (const it of items.values()) if (it.status === "completed") n += it.chunkCount;
+      return delay(n, 120);
+    },
+
+    async refreshLinks(): Promise<number> {
+      let n = 0;
+      for (const it of items.values()) {
+        if (it.kind === "url" && (it.status === "completed" || it.status === "failed")) {
+          update(it.id, { status: "pending", progress: 0, stage: null, error: null, jobId: null });
+          enqueue(it.id);
+          n += 1;
+        }
+      }
+      return delay(n);
     },
 
     async openChunk(chunkId: number): Promise<ChunkView> {

@@ -52,6 +52,10 @@ export interface Backend {
   setConcurrency(n: number): Promise<QueueState>;
   search(query: string, limit: number): Promise<SearchResponse>;
   openChunk(chunkId: number): Promise<ChunkView>;
+  /** fetch every link again; returns how many were queued */
+  refreshLinks(): Promise<number>;
+  /** embed what the installed model has no vectors for; returns how many were computed */
+  buildSemanticIndex(): Promise<number>;
   /** events arrive BATCHED (arrays); returns unsubscribe */
   onEvents(cb: (batch: EngineEvent[]) => void): () => void;
   /** from Tauri's drag-drop window events; the drop itself is handled in Rust */

@@ -34,6 +34,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     actions: {
       retry,
       retryAll,
+      refreshLinks,
       remove,
       removeMany,
       retryMany,
@@ -159,6 +160,15 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
       toast.show(n > 0 ? `Retrying ${plural(n, "item")}.` : "Nothing to retry.");
     } catch (e) {
       toast.show(`Could not retry: ${errorMessage(e)}`, { kind: "error" });
+    }
+  }
+
+  async function refreshLinks() {
+    try {
+      const n = await backend.refreshLinks();
+      toast.show(n > 0 ? `Refreshing ${plural(n, "link")}; unchanged pages are kept as they are.` : "No links to refresh.");
+    } catch (e) {
+      toast.show(`Could not refresh: ${errorMessage(e)}`, { kind: "error" });
     }
   }
 

@@ -12,6 +12,7 @@ export interface Ctx {
   actions: {
     retry(id: string): void;
     retryAll(): void;
+    refreshLinks(): void;
     remove(id: string): void;
     removeMany(ids: string[]): void;
     retryMany(ids: string[]): void;

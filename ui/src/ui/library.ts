@@ -58,6 +58,7 @@ export function createLibrary(ctx: Ctx): LibraryView {
     button("Add URLs…", { icon: "link", testid: "add-urls", onClick: () => ctx.actions.addUrls() }),
     h("span", { class: "toolbar-sep", attrs: { "aria-hidden": "true" } }),
     retryAllBtn,
+    button("Refresh links", { icon: "retry", testid: "refresh-links", onClick: () => ctx.actions.refreshLinks() }),
   );
 
   const chips = new Map<Status | null, { btn: HTMLButtonElement; count: HTMLSpanElement }>();

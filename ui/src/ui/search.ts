@@ -20,7 +20,23 @@ export function createSearch(ctx: Ctx): SearchView {
     attrs: { type: "search", placeholder: "Search your library…", "aria-label": "Search your library", autocomplete: "off", spellcheck: "false", "aria-controls": "search-results" },
     data: { testid: "search-input" },
   });
-  const notice = h("p", { class: "notice", attrs: { hidden: true }, data: { testid: "search-notice" } });
+  const noticeText = h("span", { data: { testid: "search-notice-text" } });
+  const buildBtn = button("Build semantic index", { class: "btn btn-small", testid: "build-index" });
+  buildBtn.hidden = true;
+  const notice = h("p", { class: "notice", attrs: { hidden: true }, data: { testid: "search-notice" } }, noticeText, " ", buildBtn);
+  buildBtn.addEventListener("click", async () => {
+    buildBtn.disabled = true;
+    setText(status, "Building the semantic index…");
+    try {
+      const n = await ctx.backend.buildSemanticIndex();
+      ctx.toast.show(`Semantic index built (${n.toLocaleString("en-US")} passages embedded).`);
+      await run();
+    } catch (e) {
+      setText(status, `Could not build the semantic index: ${errorMessage(e)}`);
+    } finally {
+      buildBtn.disabled = false;
+    }
+  });
   const status = h("p", { class: "search-status muted small", attrs: { role: "status", "aria-live": "polite" }, data: { testid: "search-status" } });
   const results = h("ol", { class: "results", attrs: { id: "search-results", "aria-label": "Search results" }, data: { testid: "search-results" } });
 
@@ -127,7 +143,8 @@ export function createSearch(ctx: Ctx): SearchView {
     el.classList.remove("loading");
     hits = res.hits;
     notice.hidden = !res.notice;
-    setText(notice, res.notice ?? "");
+    setText(noticeText, res.notice ?? "");
+    buildBtn.hidden = !res.canBuildIndex;
     const modeLabel = res.mode === "keyword" ? "keyword" : res.mode === "semantic" ? "semantic" : "hybrid";
     setText(status, hits.length === 0 ? `No results for “${q}”.` : `${hits.length === LIMIT ? `Top ${LIMIT}` : hits.length} result${hits.length === 1 ? "" : "s"} · ${modeLabel} search`);
     results.replaceChildren(...hits.map(renderHit));

@@ -382,3 +382,40 @@ describe("10,000 items", () => {
     await page.close();
   });
 });
+
+describe("semantic index and link refresh", () => {
+  let page;
+  let errors;
+  before(async () => {
+    ({ page, errors } = await openApp(browser.context, srv.url, "fake=states&speed=0&model=unindexed"));
+  });
+  after(async () => page.close());
+
+  test("a model without vectors offers Build semantic index; building switches to hybrid without a notice", async () => {
+    await page.click(tid("tab-search"));
+    await page.fill(tid("search-input"), "probe");
+    await page.waitForSelector(tid("search-hit-0"));
+    assert.match(await page.locator(tid("search-notice-text")).innerText(), /semantic index is empty/);
+    assert.ok(await page.locator(tid("build-index")).isVisible());
+    await page.click(tid("build-index"));
+    await page.locator(tid("search-notice")).waitFor({ state: "hidden" });
+    assert.match(await page.locator(tid("search-status")).innerText(), /hybrid search/);
+    assert.deepEqual(errors, []);
+  });
+
+  test("Refresh links queues every finished link again", async () => {
+    await page.click(tid("tab-library"));
+    const urlRows = await page.evaluate(() =>
+      window.__trove.store.view().filter((id) => {
+        const it = window.__trove.store.get(id);
+        return it.kind === "url" && (it.status === "completed" || it.status === "failed");
+      }),
+    );
+    assert.ok(urlRows.length > 0, "the seeded library has finished links");
+    await page.click(tid("refresh-links"));
+    await page.waitForFunction(
+      (ids) => ids.every((id) => window.__trove.store.get(id).status === "pending"),
+      urlRows,
+    );
+  });
+});
