@@ -6,9 +6,9 @@
 //      DOCS_SCREENSHOT (optional: where to save the all-states screenshot)
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:http";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { WebDriver, sleep, waitFor } from "./wd.mjs";
+import { WebDriver, appPid, sleep, waitFor } from "./wd.mjs";
 
 const APP = process.env.TROVE_APP;
 const DB = process.env.TROVE_DB;
@@ -58,16 +58,6 @@ async function slowServer() {
   return server;
 }
 
-/** The app's process: the one started with our throw-away --db. */
-function appPid() {
-  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
-      if (cmd[0] === APP && cmd.includes(DB)) return Number(p);
-    } catch {}
-  }
-  return null;
-}
 
 const steps = [];
 async function step(name, fn) {
@@ -224,7 +214,7 @@ async function main() {
       const { port } = server.address();
       const added = (await invoke("add_urls", { urls: [`http://127.0.0.1:${port}/slow-${Date.now()}`] })).added[0].id;
       await waitStatus(added, "processing", 30000);
-      const pid = appPid();
+      const pid = appPid(APP, DB);
       if (!pid) throw new Error("app process not found");
       const t0 = Date.now();
       process.kill(pid, "SIGTERM");

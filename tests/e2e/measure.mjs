@@ -3,23 +3,13 @@ import { execFile } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { promisify } from "node:util";
 import { join } from "node:path";
-import { WebDriver, sleep, waitFor } from "./wd.mjs";
+import { WebDriver, appPid, sleep, waitFor } from "./wd.mjs";
 
 const run = promisify(execFile);
 const APP = process.env.TROVE_APP;
 const DB = process.env.TROVE_DB;
 const wd = new WebDriver(process.env.WD_URL);
 
-/** The app's main process: the one started with our throw-away --db. */
-function appPid() {
-  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
-      if (cmd[0] === APP && cmd.includes(DB)) return Number(p);
-    } catch {}
-  }
-  return null;
-}
 
 function children(pid) {
   const out = [];
@@ -41,7 +31,7 @@ function pss(pid) {
 }
 
 function memory() {
-  const main = appPid();
+  const main = appPid(APP, DB);
   if (!main) throw new Error("app process not found");
   const procs = [main, ...children(main)].map(pss);
   return { total: procs.reduce((a, p) => a + p.mb, 0), procs };

@@ -1,6 +1,6 @@
 // A minimal W3C WebDriver client over fetch (Node 20): enough to drive the real app through
 // tauri-driver without any npm dependency.
-import { writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -127,4 +127,15 @@ export async function waitFor(what, fn, { timeout = 20000, every = 100 } = {}) {
     }
     await sleep(every);
   }
+}
+
+/** The pid of the app process started as `app … --db db` (our throw-away database). */
+export function appPid(app, db) {
+  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+      if (cmd[0] === app && cmd.includes(db)) return Number(p);
+    } catch {}
+  }
+  return null;
 }
