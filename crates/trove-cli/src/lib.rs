@@ -60,10 +60,10 @@ pub enum Command {
         #[arg(long)]
         crawl: bool,
         /// Crawl: clicks away from the start page
-        #[arg(long, default_value_t = 2, requires = "crawl")]
+        #[arg(long, default_value_t = trove_core::crawl::CrawlOptions::default().max_depth, requires = "crawl")]
         depth: u32,
         /// Crawl: at most this many pages, the start page included
-        #[arg(long, default_value_t = 50, requires = "crawl")]
+        #[arg(long, default_value_t = trove_core::crawl::CrawlOptions::default().max_pages, requires = "crawl")]
         max_pages: u32,
         /// Crawl: stay under the start page's folder
         #[arg(long, requires = "crawl")]

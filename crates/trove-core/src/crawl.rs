@@ -120,6 +120,7 @@ pub(crate) fn discover(
         |r| r.get(0),
     )?;
     let mut added = 0;
+    let ts = crate::clock::db_ts(now);
     for link in links {
         if pages >= i64::from(opts.max_pages) {
             break;
@@ -135,7 +136,6 @@ pub(crate) fn discover(
         if exists {
             continue;
         }
-        let ts = crate::clock::db_ts(now);
         tx.prepare_cached(
             "INSERT INTO scraped_contents (url, status, ignore_robots, crawl_root, crawl_depth, created_at, updated_at)
              VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?5)",
