@@ -22,17 +22,11 @@ fn print_json<T: Serialize + ?Sized>(v: &T) {
     }
 }
 
+/// An item's size for the list and `show`: `trove_common::size::human_size`, "-" if unknown.
 pub fn human_size(n: Option<i64>) -> String {
-    let Some(n) = n else { return "-".into() };
-    let n = n as f64;
-    if n < 1024.0 {
-        format!("{n} B")
-    } else if n < 1024.0 * 1024.0 {
-        format!("{:.1} KB", n / 1024.0)
-    } else if n < 1024.0 * 1024.0 * 1024.0 {
-        format!("{:.1} MB", n / 1024.0 / 1024.0)
-    } else {
-        format!("{:.1} GB", n / 1024.0 / 1024.0 / 1024.0)
+    match n.and_then(|n| u64::try_from(n).ok()) {
+        Some(n) => trove_common::size::human_size(n),
+        None => "-".into(),
     }
 }
 
@@ -214,7 +208,7 @@ impl Out {
         if rows.is_empty() {
             println!(
                 "nothing pending for longer than {}",
-                humantime::format_duration(older)
+                trove_common::duration::human_duration(older)
             );
         }
         for r in rows {

@@ -255,9 +255,11 @@ impl FusedBert {
                 1.0,
                 par,
             );
-            // Attention, one task per (sequence, head).
-            let ctx = SyncPtr(s.ctx.as_mut_ptr());
-            let ctx_len = t * h;
+            // Attention, one task per (sequence, head). Each task writes the context of
+            // its head for its sequence: rows o..o+len, columns hh·hd..(hh+1)·hd of `ctx`.
+            // The heads of one sequence interleave within the same rows, so the tasks
+            // cannot be handed disjoint `&mut` slices; they share a raw pointer instead.
+            let ctx = SharedOut::new(&mut s.ctx[..t * h]);
             let qkv: &[f32] = qkv;
             let tasks: Vec<(usize, usize, usize)> = seqs
                 .iter()
@@ -277,9 +279,29 @@ impl FusedBert {
                     // scores = scale · Q Kᵀ
                     matmul_overwrite(scores, len, qb, 3 * h, 1, kb, 1, 3 * h, len, len, hd, scale);
                     softmax_rows(scores, len);
-                    // ctx[o.., hh·hd..] = P V  (disjoint column block of disjoint rows per task)
-                    let dst = ctx.slice_at(o * h + hh * hd, ctx_len);
-                    matmul_overwrite(dst, h, scores, len, 1, vb, 3 * h, 1, len, hd, len, 1.0);
+                    // ctx[o..o+len, hh·hd..(hh+1)·hd] = P V
+                    // SAFETY: this task is the only one writing this block: tasks differ
+                    // in sequence (disjoint row ranges o..o+len, as `offsets` are a prefix
+                    // sum of the lengths) or in head (disjoint column ranges of width hd),
+                    // and the matmul writes exactly the len × hd elements of the block.
+                    // Nothing reads `ctx` until `for_each_init` has returned.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        ctx.matmul_overwrite_block(
+                            o * h + hh * hd,
+                            h,
+                            scores,
+                            len,
+                            1,
+                            vb,
+                            3 * h,
+                            1,
+                            len,
+                            hd,
+                            len,
+                            1.0,
+                        )
+                    };
                 });
             // h = x + b_o + ctx · W_o ; LayerNorm
             let hbuf = &mut s.h[..t * h];
@@ -521,26 +543,76 @@ multiversion!(gelu_in_place, gelu_in_place_body);
 multiversion!(softmax_rows(n: usize), softmax_rows_body);
 multiversion!(layer_norm_block(g: &[f32], b: &[f32], eps: f32), layer_norm_block_body);
 
-/// Raw pointer to a buffer whose disjoint parts are written by parallel tasks.
-#[derive(Clone, Copy)]
-struct SyncPtr(*mut f32);
-#[allow(unsafe_code)]
-// SAFETY: only used for disjoint writes (see `slice_at` callers).
-unsafe impl Sync for SyncPtr {}
-#[allow(unsafe_code)]
-// SAFETY: as above.
-unsafe impl Send for SyncPtr {}
+/// An output buffer whose disjoint blocks are written by parallel tasks through a raw
+/// pointer (no `&mut` to the shared buffer is ever created while they run).
+struct SharedOut<'a> {
+    ptr: *mut f32,
+    len: usize,
+    /// Holds the exclusive borrow of the buffer for as long as the tasks may write.
+    _buf: std::marker::PhantomData<&'a mut [f32]>,
+}
 
-impl SyncPtr {
-    /// The tail of the buffer from `start` (of total length `len`). Callers write only
-    /// their own disjoint strided block into it.
-    #[allow(unsafe_code, clippy::mut_from_ref)]
-    fn slice_at(&self, start: usize, len: usize) -> &mut [f32] {
-        assert!(start <= len);
-        // SAFETY: in bounds of the allocation of `len` floats; tasks touch disjoint
-        // elements (different rows or different column blocks), so no two tasks write
-        // the same element and nobody reads the buffer during the parallel section.
-        unsafe { std::slice::from_raw_parts_mut(self.0.add(start), len - start) }
+#[allow(unsafe_code)]
+// SAFETY: `SharedOut` only hands out writes through `matmul_overwrite_block`, whose
+// callers guarantee that concurrent calls write disjoint elements.
+unsafe impl Sync for SharedOut<'_> {}
+
+impl<'a> SharedOut<'a> {
+    fn new(buf: &'a mut [f32]) -> Self {
+        Self {
+            ptr: buf.as_mut_ptr(),
+            len: buf.len(),
+            _buf: std::marker::PhantomData,
+        }
+    }
+
+    /// Writes `alpha · lhs · rhs` (m × n) into the block of the buffer that starts at
+    /// element `start`, with row stride `dst_rs` (single-threaded). The block's bounds
+    /// are checked against the buffer.
+    ///
+    /// # Safety
+    /// No other thread may read or write any element of this block while the call runs
+    /// (concurrent calls must target disjoint blocks).
+    #[allow(unsafe_code, clippy::too_many_arguments)]
+    unsafe fn matmul_overwrite_block(
+        &self,
+        start: usize,
+        dst_rs: usize,
+        lhs: &[f32],
+        lhs_rs: usize,
+        lhs_cs: usize,
+        rhs: &[f32],
+        rhs_rs: usize,
+        rhs_cs: usize,
+        m: usize,
+        n: usize,
+        k: usize,
+        alpha: f32,
+    ) {
+        assert!(start <= self.len, "block start {start} > {}", self.len);
+        // SAFETY: `start` is within the buffer (checked just above) and the gemm call
+        // bounds-checks the block against the remaining `len - start` elements; the
+        // buffer is exclusively borrowed for 'a, so `lhs`/`rhs` (shared borrows) cannot
+        // alias it; exclusivity of the block among threads is the caller's promise.
+        unsafe {
+            gemm_raw(
+                self.ptr.add(start),
+                self.len - start,
+                dst_rs,
+                false,
+                lhs,
+                lhs_rs,
+                lhs_cs,
+                rhs,
+                rhs_rs,
+                rhs_cs,
+                m,
+                n,
+                k,
+                alpha,
+                gemm::Parallelism::None,
+            )
+        }
     }
 }
 
@@ -624,20 +696,67 @@ fn gemm_checked(
     alpha: f32,
     par: gemm::Parallelism,
 ) {
-    check(dst.len(), m, n, dst_rs, 1);
+    // SAFETY: `dst` is borrowed mutably (valid for its length, not aliased by
+    // `lhs`/`rhs` nor written by anyone else during the call).
+    unsafe {
+        gemm_raw(
+            dst.as_mut_ptr(),
+            dst.len(),
+            dst_rs,
+            accumulate,
+            lhs,
+            lhs_rs,
+            lhs_cs,
+            rhs,
+            rhs_rs,
+            rhs_cs,
+            m,
+            n,
+            k,
+            alpha,
+            par,
+        )
+    }
+}
+
+/// dst[m×n] (row stride dst_rs) = or += alpha · lhs[m×k] · rhs[k×n], every view bounds-checked.
+///
+/// # Safety
+/// `dst` must be valid for reads and writes of `dst_len` floats, must not overlap `lhs`
+/// or `rhs`, and no other thread may access the m × n elements written during the call.
+#[allow(clippy::too_many_arguments, unsafe_code)]
+unsafe fn gemm_raw(
+    dst: *mut f32,
+    dst_len: usize,
+    dst_rs: usize,
+    accumulate: bool,
+    lhs: &[f32],
+    lhs_rs: usize,
+    lhs_cs: usize,
+    rhs: &[f32],
+    rhs_rs: usize,
+    rhs_cs: usize,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    par: gemm::Parallelism,
+) {
+    check(dst_len, m, n, dst_rs, 1);
     check(lhs.len(), m, k, lhs_rs, lhs_cs);
     check(rhs.len(), k, n, rhs_rs, rhs_cs);
     if m == 0 || n == 0 {
         return;
     }
     // SAFETY: every element addressed by the three strided views was bounds-checked
-    // above; `dst` is borrowed mutably, so it cannot alias `lhs`/`rhs`.
+    // above (`dst` is valid for `dst_len` floats, by the caller's contract); `dst` does
+    // not overlap the inputs and nobody else touches the written elements (ditto).
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst,
             1,
             dst_rs as isize,
             accumulate,
@@ -689,6 +808,142 @@ mod tests {
                 "erf({x}) = {} vs {e}",
                 erf_f32(x)
             );
+        }
+    }
+
+    /// Deterministic uniform values in [-scale, scale] (xorshift).
+    fn random(n: usize, scale: f32, seed: &mut u64) -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                *seed ^= *seed << 13;
+                *seed ^= *seed >> 7;
+                *seed ^= *seed << 17;
+                ((*seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+            })
+            .collect()
+    }
+
+    /// The fused forward (packed sequences, attention heads in parallel writing
+    /// interleaved blocks of one buffer) against candle's `BertModel` run on each
+    /// sequence alone, on a small random BERT. No model files needed.
+    #[test]
+    fn fused_forward_matches_candle_reference() {
+        use candle_core::{DType, Device, Tensor};
+        let (vocab, max_pos, layers, heads, inter) = (97, 80, 2, 12, 160);
+        let config: candle_transformers::models::bert::Config =
+            serde_json::from_value(serde_json::json!({
+                "vocab_size": vocab,
+                "hidden_size": HIDDEN,
+                "num_hidden_layers": layers,
+                "num_attention_heads": heads,
+                "intermediate_size": inter,
+                "hidden_act": "gelu",
+                "hidden_dropout_prob": 0.0,
+                "max_position_embeddings": max_pos,
+                "type_vocab_size": 2,
+                "initializer_range": 0.02,
+                "layer_norm_eps": 1e-12,
+                "pad_token_id": 0,
+                "classifier_dropout": null,
+                "model_type": "bert"
+            }))
+            .unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut map = HashMap::new();
+        let mut put = |name: String, dims: &[usize], scale: f32, offset: f32| {
+            let n = dims.iter().product();
+            let v: Vec<f32> = random(n, scale, &mut seed)
+                .into_iter()
+                .map(|x| x + offset)
+                .collect();
+            map.insert(name, Tensor::from_vec(v, dims, &Device::Cpu).unwrap());
+        };
+        let h = HIDDEN;
+        put(
+            "embeddings.word_embeddings.weight".into(),
+            &[vocab, h],
+            1.0,
+            0.0,
+        );
+        put(
+            "embeddings.position_embeddings.weight".into(),
+            &[max_pos, h],
+            0.5,
+            0.0,
+        );
+        put(
+            "embeddings.token_type_embeddings.weight".into(),
+            &[2, h],
+            0.5,
+            0.0,
+        );
+        put("embeddings.LayerNorm.weight".into(), &[h], 0.1, 1.0);
+        put("embeddings.LayerNorm.bias".into(), &[h], 0.1, 0.0);
+        for i in 0..layers {
+            let l = |s: &str| format!("encoder.layer.{i}.{s}");
+            for (name, out, inp) in [
+                ("attention.self.query", h, h),
+                ("attention.self.key", h, h),
+                ("attention.self.value", h, h),
+                ("attention.output.dense", h, h),
+                ("intermediate.dense", inter, h),
+                ("output.dense", h, inter),
+            ] {
+                put(l(&format!("{name}.weight")), &[out, inp], 0.08, 0.0);
+                put(l(&format!("{name}.bias")), &[out], 0.1, 0.0);
+            }
+            for name in ["attention.output.LayerNorm", "output.LayerNorm"] {
+                put(l(&format!("{name}.weight")), &[h], 0.1, 1.0);
+                put(l(&format!("{name}.bias")), &[h], 0.1, 0.0);
+            }
+        }
+        let fused = FusedBert::load(&map, &config).unwrap();
+        let vb = candle_nn::VarBuilder::from_tensors(map, DType::F32, &Device::Cpu);
+        let reference = candle_transformers::models::bert::BertModel::load(vb, &config).unwrap();
+
+        let mut ids_seed = 7u64;
+        let seqs: Vec<Vec<u32>> = [1usize, 5, 17, 33, 64, 2, 80]
+            .iter()
+            .map(|&len| {
+                random(len, 1.0, &mut ids_seed)
+                    .iter()
+                    .map(|x| ((x + 1.0) / 2.0 * (vocab - 1) as f32) as u32)
+                    .collect()
+            })
+            .collect();
+        let expected: Vec<Vec<f32>> = seqs
+            .iter()
+            .map(|q| {
+                let ids = Tensor::new(q.as_slice(), &Device::Cpu)
+                    .unwrap()
+                    .unsqueeze(0)
+                    .unwrap();
+                let types = ids.zeros_like().unwrap();
+                let out = reference.forward(&ids, &types, None).unwrap();
+                out.mean(1).unwrap().squeeze(0).unwrap().to_vec1().unwrap()
+            })
+            .collect();
+
+        let mut scratch = Scratch::default();
+        let all: Vec<&[u32]> = seqs.iter().map(|q| q.as_slice()).collect();
+        // Twice with other batches in between: the scratch buffers are reused.
+        let some: Vec<&[u32]> = all.iter().rev().step_by(2).copied().collect();
+        for (batch, threads) in [(&all, 1), (&some, 4), (&all, 4)] {
+            let got = fused.forward(batch, threads, &mut scratch).unwrap();
+            assert_eq!(got.len(), batch.len());
+            for (q, v) in batch.iter().zip(&got) {
+                let i = seqs.iter().position(|s| s.as_slice() == *q).unwrap();
+                let worst = v
+                    .iter()
+                    .zip(&expected[i])
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(
+                    worst < 2e-3,
+                    "sequence {i} ({} tokens): max abs difference {worst}",
+                    q.len()
+                );
+            }
         }
     }
 

@@ -26,7 +26,7 @@ mod text;
 pub use detect::detect;
 pub use error::ExtractError;
 pub use html::extract_html;
-pub use text::decode_text;
+pub use text::{decode_declared, decode_text, markdown_title};
 
 use serde::{Deserialize, Serialize};
 
@@ -190,44 +190,12 @@ fn extract_kind(kind: DocKind, bytes: &[u8], limits: &Limits) -> Result<Extracte
     }
 }
 
-/// Format a byte count for people: "300 MB", "1.5 MB", "12 KB", "17 bytes".
-/// (Binary units, written the way people read them.)
-pub(crate) fn human_size(bytes: u64) -> String {
-    const KIB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b >= KIB * KIB * KIB {
-        trim_num(b / (KIB * KIB * KIB), "GB")
-    } else if b >= KIB * KIB {
-        trim_num(b / (KIB * KIB), "MB")
-    } else if b >= KIB {
-        trim_num(b / KIB, "KB")
-    } else if bytes == 1 {
-        "1 byte".to_string()
-    } else {
-        format!("{bytes} bytes")
-    }
-}
-
-fn trim_num(v: f64, unit: &str) -> String {
-    if v >= 10.0 || (v - v.round()).abs() < 0.05 {
-        format!("{:.0} {unit}", v)
-    } else {
-        format!("{:.1} {unit}", v)
-    }
-}
+/// Byte counts in messages: the one convention shared by all of Trove.
+pub(crate) use trove_common::size::human_size;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human_size(300 * MIB), "300 MB");
-        assert_eq!(human_size(256 * MIB), "256 MB");
-        assert_eq!(human_size(3 * MIB / 2), "1.5 MB");
-        assert_eq!(human_size(17), "17 bytes");
-        assert_eq!(human_size(2048), "2 KB");
-    }
 
     #[test]
     fn kinds_have_mime_and_label() {

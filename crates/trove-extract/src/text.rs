@@ -19,10 +19,8 @@ pub fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), ExtractError>
     if bytes.is_empty() {
         return Err(ExtractError::Empty);
     }
-    if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
-        let body = &bytes[bom_len..];
-        let (text, _) = enc.decode_without_bom_handling(body);
-        return Ok((text.into_owned(), enc.name()));
+    if let Some((text, enc)) = decode_bom(bytes) {
+        return Ok((text, enc.name()));
     }
     if let Some(enc) = bomless_utf16(bytes) {
         let (text, _) = enc.decode_without_bom_handling(bytes);
@@ -31,15 +29,50 @@ pub fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), ExtractError>
     if looks_binary(bytes) {
         return Err(ExtractError::Binary { name: None });
     }
+    let (text, enc) = decode_guessed(bytes);
+    Ok((text, enc.name()))
+}
+
+/// Decode text that came with a declared character set, e.g. a web page's
+/// `Content-Type: …; charset=…` header or its `<meta charset>`.
+///
+/// Order: BOM, then the declared `label` (a WHATWG encoding label such as
+/// `"ISO-8859-1"` or `"utf-8"`; unknown labels are ignored), then the same
+/// fallback as [`decode_text`]: valid UTF-8, otherwise the encoding `chardetng`
+/// guesses (so a Latin-1 page that declares nothing still reads "café").
+/// Never fails: invalid sequences become U+FFFD and empty input gives "".
+/// Returns the text and the encoding used.
+pub fn decode_declared(bytes: &[u8], label: Option<&str>) -> (String, &'static Encoding) {
+    if let Some((text, enc)) = decode_bom(bytes) {
+        return (text, enc);
+    }
+    let declared = label
+        .and_then(|l| Encoding::for_label(l.trim().trim_matches(['"', '\'']).trim().as_bytes()));
+    if let Some(enc) = declared {
+        let (text, _) = enc.decode_without_bom_handling(bytes);
+        return (text.into_owned(), enc);
+    }
+    decode_guessed(bytes)
+}
+
+/// Text after a byte-order mark, when there is one.
+fn decode_bom(bytes: &[u8]) -> Option<(String, &'static Encoding)> {
+    let (enc, bom_len) = Encoding::for_bom(bytes)?;
+    let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
+    Some((text.into_owned(), enc))
+}
+
+/// UTF-8 when the bytes are valid UTF-8, otherwise the legacy encoding `chardetng` guesses.
+fn decode_guessed(bytes: &[u8]) -> (String, &'static Encoding) {
     if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok((s.to_owned(), UTF_8.name()));
+        return (s.to_owned(), UTF_8);
     }
     // chardetng runs at ~16 MB/s; a prefix is plenty to recognise the encoding.
     let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Allow);
     det.feed(&bytes[..bytes.len().min(DETECT_LEN)], true);
     let enc = det.guess(None, chardetng::Utf8Detection::Allow);
-    let (text, _, _) = enc.decode(bytes);
-    Ok((text.into_owned(), enc.name()))
+    let (text, _) = enc.decode_without_bom_handling(bytes);
+    (text.into_owned(), enc)
 }
 
 /// True when the bytes are (very likely) not text in any 8-bit or UTF-8 encoding:
@@ -106,9 +139,9 @@ pub(crate) fn normalize_newlines(s: String) -> String {
     out
 }
 
-/// The first level-1 ATX heading (`# Title`) among the first 100 lines, or a
-/// `title:` in YAML front matter.
-pub(crate) fn markdown_title(text: &str) -> Option<String> {
+/// The title of a Markdown document: a `title:` in YAML front matter, else the first
+/// level-1 ATX heading (`# Title`, closing `#`s removed) among the first 100 lines.
+pub fn markdown_title(text: &str) -> Option<String> {
     let mut lines = text.lines().take(100).peekable();
     if lines.peek().map(|l| l.trim_end()) == Some("---") {
         lines.next();
@@ -181,5 +214,29 @@ mod tests {
         assert_eq!(bomless_utf16(&be), Some(UTF_16BE));
         assert_eq!(bomless_utf16(b"hello world"), None);
         assert_eq!(decode_text(&le).unwrap().0, "hello world");
+    }
+
+    #[test]
+    fn declared_charset_then_fallback() {
+        let latin1 = b"<p>caf\xe9 cr\xe8me br\xfbl\xe9e</p>";
+        // Declared: used as is (labels are case-insensitive, quotes tolerated).
+        let (text, enc) = decode_declared(latin1, Some("\"ISO-8859-1\""));
+        assert_eq!(text, "<p>café crème brûlée</p>");
+        assert_eq!(enc, encoding_rs::WINDOWS_1252);
+        // Nothing (or nonsense) declared: chardetng, not U+FFFD.
+        for label in [None, Some("no-such-charset")] {
+            let (text, _) = decode_declared(latin1, label);
+            assert_eq!(text, "<p>café crème brûlée</p>", "{label:?}");
+        }
+        // A BOM beats the declaration; valid UTF-8 stays UTF-8.
+        let (text, enc) = decode_declared(b"\xef\xbb\xbfcaf\xc3\xa9", Some("latin1"));
+        assert_eq!((text.as_str(), enc), ("café", UTF_8));
+        assert_eq!(decode_declared("café".as_bytes(), None).0, "café");
+        assert_eq!(decode_declared(b"", None).0, "");
+        // A declaration is believed even when the bytes say otherwise.
+        assert_eq!(
+            decode_declared(b"caf\xc3\xa9", Some("windows-1252")).0,
+            "cafÃ©"
+        );
     }
 }

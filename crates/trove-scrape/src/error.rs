@@ -47,50 +47,9 @@ impl ScrapeError {
     }
 }
 
-/// "30 s", "1.5 s", "250 ms".
-// `is_multiple_of` needs Rust 1.87; the workspace MSRV is 1.85.
-#[allow(clippy::manual_is_multiple_of)]
-pub(crate) fn human_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms % 1000 == 0 {
-        format!("{} s", ms / 1000)
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
-    }
-}
-
-/// "20 MB", "512 KB", "900 bytes" (binary units, as people read them).
-// `is_multiple_of` needs Rust 1.87; the workspace MSRV is 1.85.
-#[allow(clippy::manual_is_multiple_of)]
-pub(crate) fn human_bytes(n: u64) -> String {
-    const KIB: u64 = 1024;
-    const MIB: u64 = 1024 * 1024;
-    if n >= MIB && n % MIB == 0 {
-        format!("{} MB", n / MIB)
-    } else if n >= MIB {
-        format!("{:.1} MB", n as f64 / MIB as f64)
-    } else if n >= KIB && n % KIB == 0 {
-        format!("{} KB", n / KIB)
-    } else {
-        format!("{n} bytes")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_and_sizes_read_naturally() {
-        assert_eq!(human_duration(Duration::from_secs(30)), "30 s");
-        assert_eq!(human_duration(Duration::from_millis(1500)), "1.5 s");
-        assert_eq!(human_duration(Duration::from_millis(250)), "250 ms");
-        assert_eq!(human_bytes(20 * 1024 * 1024), "20 MB");
-        assert_eq!(human_bytes(512 * 1024), "512 KB");
-        assert_eq!(human_bytes(900), "900 bytes");
-    }
 
     #[test]
     fn display_is_the_message() {

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use encoding_rs::Encoding;
-use scraper::{Html, Node, Selector};
+use scraper::{Html, Selector};
 use url::Url;
 
 /// Result of [`extract_html`].
@@ -25,54 +25,10 @@ const BOILERPLATE_SELECTOR: &str = "[class~=ad], [class~=ads], [class~=advert], 
     [id~=advertisement], [class~=cookie-banner], [class~=cookie-consent], [id~=cookie-banner], \
     [aria-label=advertisement]";
 
-/// Elements whose text is never visible content.
-const INVISIBLE: &[&str] = &[
-    "script", "style", "noscript", "template", "svg", "head", "iframe", "object", "canvas",
-];
-
-const BLOCKS: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "br",
-    "dd",
-    "details",
-    "div",
-    "dl",
-    "dt",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "form",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hr",
-    "li",
-    "main",
-    "nav",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "summary",
-    "table",
-    "td",
-    "th",
-    "tr",
-    "ul",
-];
-
 /// Extracts title, main content and links from an HTML document fetched
 /// from `base`. Main content comes from `dom_smoothie` (a port of Mozilla's
 /// Readability.js); when that finds nothing, all visible text of the page is
-/// used instead.
+/// used instead (trove-extract's HTML text, the same as for HTML files).
 pub fn extract_html(html: &str, base: &Url) -> Extracted {
     let doc = Html::parse_document(html);
     let links = collect_links(&doc, base);
@@ -80,7 +36,7 @@ pub fn extract_html(html: &str, base: &Url) -> Extracted {
 
     let (title, text) = match readable(html, base) {
         Some((title, text)) => (title.or(fallback_title), text),
-        None => (fallback_title, tidy_text(&visible_text(&doc))),
+        None => (fallback_title, visible_text(html)),
     };
     Extracted { title, text, links }
 }
@@ -143,42 +99,11 @@ fn collect_links(doc: &Html, page: &Url) -> Vec<Url> {
     out
 }
 
-/// All text a reader would see, with line breaks at block elements.
-fn visible_text(doc: &Html) -> String {
-    let mut out = String::new();
-    let mut stack = vec![(doc.tree.root(), false)];
-    while let Some((node, closing)) = stack.pop() {
-        match node.value() {
-            Node::Element(e) => {
-                let name = e.name();
-                let block = BLOCKS.contains(&name);
-                if closing {
-                    if block {
-                        out.push('\n');
-                    }
-                    continue;
-                }
-                if INVISIBLE.contains(&name) {
-                    continue;
-                }
-                if block {
-                    out.push('\n');
-                }
-                stack.push((node, true));
-                for c in node.children().rev() {
-                    stack.push((c, false));
-                }
-            }
-            Node::Text(t) => out.push_str(t),
-            Node::Document | Node::Fragment => {
-                for c in node.children().rev() {
-                    stack.push((c, false));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
+/// All text a reader would see: trove-extract's HTML text (the same as for HTML
+/// files: invisible elements dropped, blocks on their own lines), tidied like the
+/// readable text.
+fn visible_text(html: &str) -> String {
+    tidy_text(&trove_extract::extract_html(html).text)
 }
 
 fn collapse_ws(s: &str) -> String {
@@ -276,19 +201,13 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Decodes `body`: a byte-order mark wins, then the header charset, then (for
-/// HTML) a `<meta>` charset, then UTF-8. Invalid sequences become U+FFFD.
+/// HTML) a `<meta>` charset, then UTF-8 if the bytes are valid UTF-8, else the
+/// encoding `chardetng` guesses (the same fallback files get, see
+/// [`trove_extract::decode_declared`]). Invalid sequences become U+FFFD.
 pub(crate) fn decode(body: &[u8], header_ct: &str, is_html: bool) -> String {
-    let enc = charset_from_content_type(header_ct)
-        .or_else(|| {
-            if is_html {
-                charset_from_meta(body)
-            } else {
-                None
-            }
-        })
-        .unwrap_or(encoding_rs::UTF_8);
-    let (text, _, _) = enc.decode(body);
-    text.into_owned()
+    let declared = charset_from_content_type(header_ct)
+        .or_else(|| is_html.then(|| charset_from_meta(body)).flatten());
+    trove_extract::decode_declared(body, declared.map(Encoding::name)).0
 }
 
 #[cfg(test)]
@@ -318,6 +237,16 @@ mod tests {
             "café"
         );
         assert_eq!(decode("café".as_bytes(), "text/plain", false), "café");
+        // Nothing declared and not UTF-8: guessed (Windows-1252), not U+FFFD.
+        assert_eq!(
+            decode(b"<p>caf\xe9 cr\xe8me br\xfbl\xe9e</p>", "text/html", true),
+            "<p>café crème brûlée</p>"
+        );
+        // A meta charset is honoured when the header has none.
+        assert_eq!(
+            decode(b"<meta charset=koi8-r><p>\xf0\xd2\xc9", "text/html", true),
+            "<meta charset=koi8-r><p>При"
+        );
     }
 
     #[test]
@@ -330,8 +259,7 @@ mod tests {
     fn fallback_is_visible_text() {
         let html = "<html><head><title>T</title><script>var x=1</script></head>\
                     <body><p>Hello <b>there</b></p><div>Bye</div></body></html>";
-        let doc = Html::parse_document(html);
-        assert_eq!(tidy_text(&visible_text(&doc)), "Hello there\n\nBye");
+        assert_eq!(visible_text(html), "Hello there\n\nBye");
     }
 
     #[test]

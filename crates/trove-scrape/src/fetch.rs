@@ -13,10 +13,14 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
-use crate::error::{human_bytes, human_duration};
+use trove_common::duration::human_duration;
+use trove_common::size::human_size;
+use trove_common::url::normalized;
+use trove_extract::markdown_title;
+
 use crate::extract::{decode, extract_html, tidy_text};
 use crate::robots::{RobotsCache, RobotsRules};
-use crate::{normalize_url, Body, FetchRequest, Fetched, Page, ScrapeConfig, ScrapeError};
+use crate::{Body, FetchRequest, Fetched, Page, ScrapeConfig, ScrapeError};
 
 const ACCEPT: &str =
     "text/html,application/xhtml+xml,application/pdf;q=0.9,text/plain;q=0.8,text/markdown;q=0.8,*/*;q=0.1";
@@ -113,7 +117,7 @@ impl Scraper {
             }
         }
         let mut url = crate::validate_url(req.url.as_str())?;
-        let mut visited = HashSet::from([normalize_url(&url)]);
+        let mut visited = HashSet::from([normalized(&url)]);
         let mut hops = 0usize;
         loop {
             if inner.cfg.respect_robots && !req.ignore_robots && !self.robots_allow(&url).await? {
@@ -151,7 +155,7 @@ impl Scraper {
                         next.scheme()
                     )));
                 }
-                if !visited.insert(normalize_url(&next)) {
+                if !visited.insert(normalized(&next)) {
                     return Err(ScrapeError::permanent(format!("redirect loop at {next}")));
                 }
                 hops += 1;
@@ -261,7 +265,7 @@ impl Scraper {
             .ok_or_else(|| {
                 ScrapeError::permanent(format!(
                     "page is larger than {}; stopped reading",
-                    human_bytes(limit)
+                    human_size(limit)
                 ))
             })
     }
@@ -428,15 +432,6 @@ fn sniff(body: &[u8], mime: &str) -> Result<(Kind, String), ScrapeError> {
     } else {
         format!("unsupported content type: {mime}")
     }))
-}
-
-fn markdown_title(text: &str) -> Option<String> {
-    text.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .and_then(|l| l.strip_prefix("# "))
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {

@@ -21,7 +21,7 @@ use std::time::Duration;
 pub use error::{ErrorKind, ScrapeError};
 pub use extract::{extract_html, Extracted};
 pub use fetch::Scraper;
-pub use urls::{normalize_url, validate_url, CrawlScope};
+pub use urls::{validate_url, CrawlScope};
 
 /// Settings for a [`Scraper`].
 #[derive(Debug, Clone, PartialEq)]

@@ -4,64 +4,25 @@ use crate::ScrapeError;
 
 /// Checks a link a person wants to add. Only `http:` and `https:` links with a
 /// host are accepted; `file:`, `data:`, `ftp:`, `javascript:` and the rest are
-/// refused with a message that names the scheme. Surrounding whitespace is
-/// ignored, and a bare `example.com/page` (no scheme at all) is read as
-/// `https://example.com/page`.
+/// refused with a message that names the scheme (the messages of
+/// [`trove_common::url::normalize_url`]). Surrounding whitespace is ignored, and a
+/// bare `example.com/page` (no scheme at all) is read as `https://example.com/page`.
+/// The link is returned as given otherwise (its fragment is kept).
 pub fn validate_url(input: &str) -> Result<Url, ScrapeError> {
     let input = input.trim();
     if input.is_empty() {
         return Err(ScrapeError::permanent("the link is empty"));
     }
+    let not_a_link = |e: url::ParseError| ScrapeError::permanent(format!("not a valid link ({e})"));
     let url = match Url::parse(input) {
         Ok(u) => u,
         Err(url::ParseError::RelativeUrlWithoutBase) => {
-            Url::parse(&format!("https://{input}")).map_err(|e| not_a_link(input, e))?
+            Url::parse(&format!("https://{input}")).map_err(not_a_link)?
         }
-        Err(e) => return Err(not_a_link(input, e)),
+        Err(e) => return Err(not_a_link(e)),
     };
-    match url.scheme() {
-        "http" | "https" => {}
-        other => {
-            return Err(ScrapeError::permanent(format!(
-                "only http and https links can be added (got {other}:)"
-            )))
-        }
-    }
-    match url.host_str() {
-        Some(h) if !h.is_empty() => Ok(url),
-        _ => Err(ScrapeError::permanent(format!(
-            "\"{input}\" is not a valid link: it has no host name"
-        ))),
-    }
-}
-
-fn not_a_link(input: &str, e: url::ParseError) -> ScrapeError {
-    ScrapeError::permanent(format!("\"{input}\" is not a valid link: {e}"))
-}
-
-/// Canonical string for de-duplication: lower-case host, no fragment, no
-/// default port. Nothing else is touched (query order, trailing slashes and
-/// path case are kept, since servers may treat them differently).
-pub fn normalize_url(url: &Url) -> String {
-    let mut u = url.clone();
-    u.set_fragment(None);
-    // `Url` already lower-cases and IDNA-normalises hosts of special schemes
-    // and drops their default port; do it explicitly for anything else.
-    if let Some(host) = u.host_str().map(str::to_ascii_lowercase) {
-        let _ = u.set_host(Some(&host));
-    }
-    if u.port().is_some() && u.port() == default_port(u.scheme()) {
-        let _ = u.set_port(None);
-    }
-    u.to_string()
-}
-
-fn default_port(scheme: &str) -> Option<u16> {
-    match scheme {
-        "http" => Some(80),
-        "https" => Some(443),
-        _ => None,
-    }
+    trove_common::url::check_http(&url).map_err(ScrapeError::permanent)?;
+    Ok(url)
 }
 
 /// Limits of a crawl started from a link. `max_depth` / `max_pages` are
@@ -154,15 +115,5 @@ mod tests {
         );
         assert!(validate_url("").is_err());
         assert!(validate_url("http://").is_err());
-    }
-
-    #[test]
-    fn normalize_drops_fragment_and_default_port_only() {
-        let u = Url::parse("HTTP://WWW.Example.COM:80/Path/?b=2&a=1#frag").unwrap();
-        assert_eq!(normalize_url(&u), "http://www.example.com/Path/?b=2&a=1");
-        let u = Url::parse("https://example.com:443").unwrap();
-        assert_eq!(normalize_url(&u), "https://example.com/");
-        let u = Url::parse("https://example.com:8443/x#y").unwrap();
-        assert_eq!(normalize_url(&u), "https://example.com:8443/x");
     }
 }

@@ -533,6 +533,44 @@ async fn charsets_from_header_meta_and_default() {
     assert_eq!(p.text, "Grüße, 日本語.");
 }
 
+/// A Latin-1 page that declares no charset anywhere (header or meta) is guessed
+/// like a file would be (chardetng), not read as UTF-8 full of U+FFFD.
+#[tokio::test]
+async fn latin1_without_any_charset_is_detected() {
+    let body: &[u8] = b"<html><head><title>Desserts</title></head><body>\
+        <p>caf\xe9 cr\xe8me br\xfbl\xe9e</p></body></html>";
+    let app = Router::new()
+        .route(
+            "/page",
+            get(move || async move { ([(header::CONTENT_TYPE, "text/html")], body) }),
+        )
+        .route(
+            "/sniffed",
+            get(move || async move {
+                let mut b = b"<!DOCTYPE html>".to_vec();
+                b.extend_from_slice(body);
+                ([(header::CONTENT_TYPE, "application/octet-stream")], b)
+            }),
+        )
+        .route(
+            "/plain",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/plain")],
+                    &b"caf\xe9 cr\xe8me br\xfbl\xe9e"[..],
+                )
+            }),
+        );
+    let addr = serve(app).await;
+    let s = Scraper::new(cfg()).unwrap();
+    for path in ["/page", "/sniffed", "/plain"] {
+        let p = page(&s, req(addr, path)).await;
+        assert!(p.text.contains("café"), "{path}: {:?}", p.text);
+        assert!(!p.text.contains('\u{fffd}'), "{path}: {:?}", p.text);
+        assert_eq!(p.text, "café crème brûlée", "{path}");
+    }
+}
+
 #[tokio::test]
 async fn validate_url_refuses_local_files() {
     let e = trove_scrape::validate_url("file:///etc/passwd").unwrap_err();
