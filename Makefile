@@ -46,8 +46,8 @@ test: test-rust test-ui test-e2e
 
 bench: deps
 	scripts/fetch-model.sh "$(TEST_MODEL_DIR)"
-	cargo build --release -p trove --no-default-features
-	TROVE_MODEL_DIR="$(TEST_MODEL_DIR)" "$(CARGO_TARGET_DIR)/release/trove" bench
+	cargo build --release -p trove-bench
+	TROVE_MODEL_DIR="$(TEST_MODEL_DIR)" "$(CARGO_TARGET_DIR)/release/trove-bench"
 
 # An installable Debian package (target/release/bundle/deb); not part of the tests.
 deb: deps ui

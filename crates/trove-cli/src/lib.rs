@@ -2,9 +2,7 @@
 //! opens the window (see `src-tauri`), otherwise it runs one of these commands against the
 //! database, headless.
 
-mod bench;
 mod output;
-pub mod wire;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use trove_core::worker::{self, WorkerOptions};
+use trove_core::worker::WorkerOptions;
 use trove_core::{Engine, ItemKind, ItemRef, SearchMode, Status};
 
 #[derive(Debug, Parser)]
@@ -60,10 +58,10 @@ pub enum Command {
         #[arg(long)]
         crawl: bool,
         /// Crawl: clicks away from the start page
-        #[arg(long, default_value_t = trove_core::crawl::CrawlOptions::default().max_depth, requires = "crawl")]
+        #[arg(long, default_value_t = trove_core::CrawlOptions::default().max_depth, requires = "crawl")]
         depth: u32,
         /// Crawl: at most this many pages, the start page included
-        #[arg(long, default_value_t = trove_core::crawl::CrawlOptions::default().max_pages, requires = "crawl")]
+        #[arg(long, default_value_t = trove_core::CrawlOptions::default().max_pages, requires = "crawl")]
         max_pages: u32,
         /// Crawl: stay under the start page's folder
         #[arg(long, requires = "crawl")]
@@ -157,8 +155,6 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateCmd,
     },
-    /// Measure ingestion and queue speed (see BENCHMARKS.md)
-    Bench(bench::BenchArgs),
     /// Internal: extract one file in a sandboxed child process
     #[command(name = "__extract", hide = true)]
     Extract { path: PathBuf },
@@ -191,7 +187,7 @@ fn parse_ref(s: &str) -> Result<ItemRef> {
 pub fn db_path(cli: &Cli) -> Result<PathBuf> {
     match &cli.db {
         Some(p) => Ok(p.clone()),
-        None => Ok(trove_core::db::default_db_path()?),
+        None => trove_runtime::default_db_path(),
     }
 }
 
@@ -205,26 +201,22 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
     let path = db_path(&cli)?;
     let out = output::Out { json: cli.json };
-    match command {
-        Command::Migrate { action } => {
-            let mut conn = trove_core::db::open_raw(&path)?;
-            match action {
-                MigrateCmd::Status => out.migrate_status(&trove_core::migrate::status(&conn)?),
-                MigrateCmd::Up(t) => {
-                    let v = trove_core::migrate::up(&mut conn, t.to)?;
-                    out.migrated("applied", &v, trove_core::migrate::current(&conn)?);
-                }
-                MigrateCmd::Down(t) => {
-                    let v = trove_core::migrate::down(&mut conn, t.to)?;
-                    out.migrated("rolled back", &v, trove_core::migrate::current(&conn)?);
-                }
+    if let Command::Migrate { action } = command {
+        let mut conn = trove_core::db::open_raw(&path)?;
+        match action {
+            MigrateCmd::Status => out.migrate_status(&trove_core::migrate::status(&conn)?),
+            MigrateCmd::Up(t) => {
+                let v = trove_core::migrate::up(&mut conn, t.to)?;
+                out.migrated("applied", &v, trove_core::migrate::current(&conn)?);
             }
-            return Ok(ExitCode::SUCCESS);
+            MigrateCmd::Down(t) => {
+                let v = trove_core::migrate::down(&mut conn, t.to)?;
+                out.migrated("rolled back", &v, trove_core::migrate::current(&conn)?);
+            }
         }
-        Command::Bench(args) => return bench::run(args, &out),
-        _ => {}
+        return Ok(ExitCode::SUCCESS);
     }
-    let engine = wire::open_engine(&path)?;
+    let engine = trove_runtime::open_engine(&path)?;
     match command {
         Command::Add {
             inputs,
@@ -240,7 +232,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 engine.add_paths(&paths.iter().map(PathBuf::from).collect::<Vec<_>>())?;
             if !urls.is_empty() {
                 let r = if *crawl {
-                    let opts = trove_core::crawl::CrawlOptions {
+                    let opts = trove_core::CrawlOptions {
                         max_depth: *depth,
                         max_pages: *max_pages,
                         same_prefix: *same_prefix,
@@ -314,7 +306,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 let text = match d {
                     Some(d) => format!(
                         "links will be refreshed every {} while a worker runs",
-                        humantime::format_duration(d)
+                        trove_common::duration::human_duration(d)
                     ),
                     None => "periodic refresh is off".to_owned(),
                 };
@@ -357,9 +349,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             concurrency,
         } => {
             let summary = work(engine.clone(), *until_idle, *concurrency)?;
-            let embedded = engine
-                .embeddings_computed
-                .load(std::sync::atomic::Ordering::Relaxed);
+            let embedded = engine.embeddings_computed();
             out.work_summary(&summary, embedded);
         }
         Command::Watch {
@@ -387,7 +377,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 serde_json::json!({ "embedded": n }),
             );
         }
-        Command::Migrate { .. } | Command::Bench(_) | Command::Extract { .. } => unreachable!(),
+        Command::Migrate { .. } | Command::Extract { .. } => unreachable!(),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -423,7 +413,7 @@ pub(crate) fn work(
     let rt = runtime()?;
     let summary = rt.block_on(async move {
         let opts = WorkerOptions { until_idle, concurrency, ..Default::default() };
-        let handle = worker::spawn(engine, opts);
+        let handle = engine.start_worker(opts);
         let token = handle.cancel_token();
         tokio::spawn(async move {
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -477,17 +467,6 @@ fn watch(
     })
 }
 
-/// Logs to stderr, filtered by `TROVE_LOG` (default: warnings). Used by the CLI and the app.
-pub fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TROVE_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// The entry point of the `trove` binary for command-line use.
 pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {
@@ -501,7 +480,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
             };
         }
     };
-    init_logging();
+    trove_runtime::init_logging();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

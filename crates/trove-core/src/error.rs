@@ -26,6 +26,12 @@ pub enum Error {
     Conflict(String),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// The embedding model or service failed (not the user's input).
+    #[error("{0}")]
+    Embed(String),
+    /// A bug in Trove: a crashed task, a broken invariant. Never bad input.
+    #[error("Trove hit an internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -39,8 +45,23 @@ impl Error {
             Error::Invalid(_) => "invalid",
             Error::Conflict(_) => "conflict",
             Error::Io(_) => "io",
+            Error::Embed(_) => "embed",
+            Error::Internal(_) => "internal",
         }
     }
+
+    /// Every code [`Error::code`] can return (the UI's bindings are generated from this).
+    pub const CODES: &'static [&'static str] = &[
+        "database",
+        "newer_schema",
+        "migration",
+        "not_found",
+        "invalid",
+        "conflict",
+        "io",
+        "embed",
+        "internal",
+    ];
 }
 
 /// How a job attempt ended badly. `message` is a sentence for a person; it becomes the
@@ -94,7 +115,7 @@ impl From<Error> for JobError {
             {
                 JobError::transient("the database was busy; will retry")
             }
-            Error::Io(_) => JobError::transient(e.to_string()),
+            Error::Io(_) | Error::Embed(_) => JobError::transient(e.to_string()),
             _ => JobError::permanent(e.to_string()),
         }
     }

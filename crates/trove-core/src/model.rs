@@ -248,12 +248,20 @@ pub struct DurationBucket {
     pub count: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Worker concurrency the engine accepts: the one source of truth for the CLI, the engine
+/// and the UI (its bindings are generated from these).
+pub const CONCURRENCY_MIN: u32 = 1;
+pub const CONCURRENCY_MAX: u32 = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct QueueState {
     pub paused: bool,
     pub concurrency: u32,
     pub running: u32,
+    /// Why this process's worker pool cannot process right now (locked, full or read-only
+    /// database), a sentence for a banner; null when all is well.
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -330,4 +338,25 @@ pub struct ChunkView {
     /// The chunk's range inside `text`, in UTF-16 code units (what JavaScript indexes by).
     pub start: u32,
     pub end: u32,
+}
+
+/// A same-site crawl from one start link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrawlOptions {
+    /// Follow links this many clicks away from the start page (0 = the start page only).
+    pub max_depth: u32,
+    /// At most this many pages in the crawl, the start page included.
+    pub max_pages: u32,
+    /// Stay under the start page's folder (`/docs/intro` → `/docs/…`), not just the host.
+    pub same_prefix: bool,
+}
+
+impl Default for CrawlOptions {
+    fn default() -> Self {
+        Self {
+            max_depth: 2,
+            max_pages: 50,
+            same_prefix: false,
+        }
+    }
 }

@@ -4,18 +4,30 @@
 //! rest are released back to the queue (not lost, and the attempt does not count).
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::Engine;
-use crate::error::{JobError, Result};
-use crate::events::{self, EventKind, NewEvent};
-use crate::pipeline::{RunError, Runner};
-use crate::queue::{self, Claimed, FailOutcome};
+use crate::config::EngineConfig;
+use crate::error::{Error, JobError, Result};
+use crate::ingest::{JobCtx, RunError};
+use crate::library::{changes, settings};
+use crate::ports::Ports;
+use crate::stats::Stats;
+use crate::store::events::{self, EventKind, NewEvent};
+use crate::store::jobs::{self as queue, Claimed, FailOutcome};
+use crate::store::Store;
+
+/// What the pool works with (shared with the engine that started it).
+#[derive(Clone)]
+pub struct Deps {
+    pub store: Arc<Store>,
+    pub ports: Arc<Ports>,
+    pub config: Arc<EngineConfig>,
+    pub stats: Arc<Stats>,
+}
 
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
@@ -68,9 +80,7 @@ impl WorkerHandle {
     pub async fn wait(self) -> Result<WorkerSummary> {
         match self.join.await {
             Ok(r) => r,
-            Err(e) => Err(crate::error::Error::Invalid(format!(
-                "worker pool crashed: {e}"
-            ))),
+            Err(e) => Err(Error::Internal(format!("worker pool crashed: {e}"))),
         }
     }
 
@@ -107,7 +117,8 @@ fn owner_is_dead(worker: &str, me: &str) -> bool {
     r == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
 }
 
-pub fn spawn(engine: Arc<Engine>, opts: WorkerOptions) -> WorkerHandle {
+/// Start the pool on the current tokio runtime (see `Engine::start_worker`).
+pub fn spawn(engine: Deps, opts: WorkerOptions) -> WorkerHandle {
     let cancel = CancellationToken::new();
     let join = tokio::spawn(run(engine, opts, cancel.clone()));
     WorkerHandle { cancel, join }
@@ -116,7 +127,7 @@ pub fn spawn(engine: Arc<Engine>, opts: WorkerOptions) -> WorkerHandle {
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .unwrap_or_else(|e| Err(crate::error::Error::Invalid(format!("internal error: {e}"))))
+        .unwrap_or_else(|e| Err(Error::Internal(format!("a database task crashed: {e}"))))
 }
 
 enum Done {
@@ -127,38 +138,33 @@ enum Done {
 }
 
 async fn run(
-    engine: Arc<Engine>,
+    engine: Deps,
     opts: WorkerOptions,
     cancel: CancellationToken,
 ) -> Result<WorkerSummary> {
     let me = worker_id();
     let mut summary = WorkerSummary::default();
-    let recover = |engine: Arc<Engine>, me: String| {
+    let recover = |engine: Deps, me: String| {
         blocking(move || {
-            let now = engine.now_ms();
+            let now = engine.store.now_ms();
             let cfg = engine.config.queue.clone();
             let r = engine
-                .with_conn(|c| queue::recover_stalled(c, &cfg, now, |w| owner_is_dead(w, &me)))?;
-            engine.read(|c| events::prune(c, now, 24 * 3600 * 1000))?;
+                .store
+                .write_conn(|c| queue::recover_stalled(c, &cfg, now, |w| owner_is_dead(w, &me)))?;
+            engine
+                .store
+                .write_quiet(|c| events::prune(c, now, 24 * 3600 * 1000))?;
             Ok(r)
         })
     };
-    let (requeued, failed) = recover(engine.clone(), me.clone()).await?;
-    summary.recovered += requeued as u64;
-    summary.failed += failed as u64;
-    if requeued + failed > 0 {
-        tracing::info!(
-            requeued,
-            failed,
-            "recovered jobs left active by a previous run"
-        );
-    }
 
     let mut tasks: JoinSet<Done> = JoinSet::new();
     let mut running: HashMap<tokio::task::Id, Claimed> = HashMap::new();
-    let mut waker = engine.bus.waker();
-    let mut last_sweep = Instant::now();
+    let mut waker = engine.store.bus().waker();
+    // None: sweep now (the first sweep recovers what a previous run left active).
+    let mut last_sweep: Option<Instant> = None;
     let mut batch = (0u64, 0u64);
+    let mut trouble = Trouble::default();
     // Cancelled when in-flight jobs must stop (after the shutdown grace period).
     let stop_jobs = CancellationToken::new();
 
@@ -166,69 +172,108 @@ async fn run(
         if cancel.is_cancelled() {
             break;
         }
-        if last_sweep.elapsed() >= opts.sweep_every {
-            last_sweep = Instant::now();
-            let (requeued, failed) = recover(engine.clone(), me.clone()).await?;
-            summary.recovered += requeued as u64;
-            summary.failed += failed as u64;
-            let e = engine.clone();
-            let refreshed = blocking(move || e.refresh_due()).await?;
-            if refreshed > 0 {
-                tracing::info!(refreshed, "links queued for their periodic refresh");
-            }
-        }
-        let (paused, conc) = {
-            let e = engine.clone();
-            let fixed = opts.concurrency;
-            blocking(move || Ok((e.paused()?, fixed.map_or_else(|| e.concurrency(), Ok)?))).await?
-        };
-        if !paused {
-            while (tasks.len() as u32) < conc {
-                let e = engine.clone();
-                let me2 = me.clone();
-                let claimed = blocking(move || {
-                    let now = e.now_ms();
-                    let cfg = e.config.queue.clone();
-                    e.with_conn(|c| queue::claim(c, &me2, &cfg, now))
-                })
-                .await?;
-                let Some(job) = claimed else { break };
-                let handle = tasks.spawn(run_job(
-                    engine.clone(),
-                    job.clone(),
-                    stop_jobs.child_token(),
-                ));
-                running.insert(handle.id(), job);
-            }
-        }
-        engine.running.store(tasks.len() as u32, Ordering::Relaxed);
-
-        if tasks.is_empty() {
-            if batch != (0, 0) {
-                let (c, f) = std::mem::take(&mut batch);
-                let e = engine.clone();
-                blocking(move || {
-                    let msg = format!("{c} completed, {f} failed");
-                    e.record_event(
-                        EventKind::BatchFinished,
-                        NewEvent {
-                            message: Some(&msg),
-                            ..Default::default()
-                        },
-                    )
-                })
-                .await?;
-            }
-            if opts.until_idle {
-                let e = engine.clone();
-                let (due, later, active) = blocking(move || {
-                    let now = e.now_ms();
-                    e.read(|c| queue::backlog(c, now))
-                })
-                .await?;
-                if due + later + active == 0 || (paused && active == 0) {
-                    break;
+        // One round of database work. No error ends the pool: it is reported, processing
+        // pauses with backoff, and resumes by itself when the condition clears.
+        let round = async {
+            if last_sweep.is_none_or(|t| t.elapsed() >= opts.sweep_every) {
+                let first = last_sweep.is_none();
+                let (requeued, failed) = recover(engine.clone(), me.clone()).await?;
+                last_sweep = Some(Instant::now());
+                summary.recovered += requeued as u64;
+                summary.failed += failed as u64;
+                if first && requeued + failed > 0 {
+                    tracing::info!(
+                        requeued,
+                        failed,
+                        "recovered jobs left active by a previous run"
+                    );
                 }
+                let e = engine.clone();
+                let refreshed =
+                    blocking(move || changes::refresh_due(&e.store, e.config.queue.max_attempts))
+                        .await?;
+                if refreshed > 0 {
+                    tracing::info!(refreshed, "links queued for their periodic refresh");
+                }
+            }
+            let (paused, conc) = {
+                let e = engine.clone();
+                let fixed = opts.concurrency;
+                blocking(move || {
+                    let conc = match fixed {
+                        Some(n) => n,
+                        None => settings::concurrency(&e.store, e.config.default_concurrency())?,
+                    };
+                    Ok((settings::paused(&e.store)?, conc))
+                })
+                .await?
+            };
+            if !paused {
+                while (tasks.len() as u32) < conc {
+                    let e = engine.clone();
+                    let me2 = me.clone();
+                    let claimed = blocking(move || {
+                        let now = e.store.now_ms();
+                        let cfg = e.config.queue.clone();
+                        e.store.write_conn(|c| queue::claim(c, &me2, &cfg, now))
+                    })
+                    .await?;
+                    let Some(job) = claimed else { break };
+                    let handle = tasks.spawn(run_job(
+                        engine.clone(),
+                        job.clone(),
+                        stop_jobs.child_token(),
+                    ));
+                    running.insert(handle.id(), job);
+                }
+            }
+            engine.stats.set_running(tasks.len() as u32);
+
+            if tasks.is_empty() {
+                if batch != (0, 0) {
+                    let (c, f) = batch;
+                    let e = engine.clone();
+                    blocking(move || {
+                        let msg = format!("{c} completed, {f} failed");
+                        e.store.write(|tx, now| {
+                            events::record(
+                                tx,
+                                now,
+                                EventKind::BatchFinished,
+                                NewEvent {
+                                    message: Some(&msg),
+                                    ..Default::default()
+                                },
+                            )
+                        })
+                    })
+                    .await?;
+                    batch = (0, 0);
+                }
+                if opts.until_idle {
+                    let e = engine.clone();
+                    let (due, later, active) = blocking(move || {
+                        let now = e.store.now_ms();
+                        e.store.read(|c| queue::backlog(c, now))
+                    })
+                    .await?;
+                    if due + later + active == 0 || (paused && active == 0) {
+                        return Ok(true);
+                    }
+                }
+            }
+            Ok::<bool, Error>(false)
+        };
+        match round.await {
+            Ok(true) => break,
+            Ok(false) => trouble.clear(&engine.stats),
+            Err(e) => {
+                let wait = trouble.record(&engine.stats, &e);
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                continue;
             }
         }
 
@@ -264,18 +309,68 @@ async fn run(
     stop_jobs.cancel();
     for (_, job) in running.drain() {
         let e = engine.clone();
+        let job_id = job.job_id.clone();
         let released = blocking(move || {
-            let now = e.now_ms();
-            e.with_conn(|c| queue::release(c, &job, now))
+            let now = e.store.now_ms();
+            e.store.write_conn(|c| queue::release(c, &job, now))
         })
-        .await?;
-        if released {
-            summary.released += 1;
+        .await;
+        match released {
+            Ok(true) => summary.released += 1,
+            Ok(false) => {}
+            // Not lost: this process's pid is gone after exit, so the next start requeues it.
+            Err(e) => tracing::warn!(job = %job_id, "could not release the job on shutdown: {e}"),
         }
     }
     tasks.abort_all();
-    engine.running.store(0, Ordering::Relaxed);
+    engine.stats.set_running(0);
+    trouble.clear(&engine.stats);
     Ok(summary)
+}
+
+/// The pool's trouble with the database: what the status shows, and how long to wait
+/// before trying again (1 s doubling to 30 s).
+#[derive(Default)]
+struct Trouble {
+    failures: u32,
+}
+
+impl Trouble {
+    fn record(&mut self, stats: &Stats, e: &Error) -> Duration {
+        self.failures += 1;
+        let message = database_problem(e);
+        tracing::warn!(failures = self.failures, "{message} ({e})");
+        stats.set_problem(Some(message));
+        Duration::from_secs(1u64 << self.failures.min(5).saturating_sub(1))
+            .min(Duration::from_secs(30))
+    }
+
+    fn clear(&mut self, stats: &Stats) {
+        if self.failures > 0 {
+            tracing::info!("the database is usable again; processing resumes");
+            self.failures = 0;
+            stats.set_problem(None);
+        }
+    }
+}
+
+/// A sentence for the status banner.
+fn database_problem(e: &Error) -> String {
+    use rusqlite::ErrorCode as C;
+    let reason = match e {
+        Error::Sql(rusqlite::Error::SqliteFailure(f, _)) => match f.code {
+            C::DatabaseBusy | C::DatabaseLocked => "another program is holding it locked".into(),
+            C::DiskFull => "disk full".into(),
+            C::ReadOnly => "the database file is read-only".into(),
+            C::CannotOpen | C::PermissionDenied => "the database file cannot be opened".into(),
+            C::SystemIoFailure => "an I/O error".into(),
+            C::DatabaseCorrupt | C::NotADatabase => "the database file is damaged".into(),
+            _ => e.to_string(),
+        },
+        Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    };
+    format!("Trove can't write to its database: {reason} — processing paused, retrying")
 }
 
 fn tally(summary: &mut WorkerSummary, batch: &mut (u64, u64), done: Done) {
@@ -293,29 +388,42 @@ fn tally(summary: &mut WorkerSummary, batch: &mut (u64, u64), done: Done) {
     }
 }
 
-async fn run_job(engine: Arc<Engine>, job: Claimed, cancel: CancellationToken) -> Done {
+async fn run_job(engine: Deps, job: Claimed, cancel: CancellationToken) -> Done {
     // Renew the lease while the job runs; a lost lease stops the job.
     let hb = {
         let engine = engine.clone();
         let job = job.clone();
         let cancel = cancel.clone();
         let every = Duration::from_millis((engine.config.queue.lease_ms / 3).max(50) as u64);
+        let lease = Duration::from_millis(engine.config.queue.lease_ms.max(0) as u64);
         tokio::spawn(async move {
+            let mut last_ok = Instant::now();
             loop {
                 tokio::time::sleep(every).await;
                 let e = engine.clone();
                 let j = job.clone();
                 let alive = blocking(move || {
-                    let now = e.now_ms();
+                    let now = e.store.now_ms();
                     let cfg = e.config.queue.clone();
-                    e.read(|c| queue::heartbeat(c, &j, &cfg, now))
+                    e.store.write_quiet(|c| queue::heartbeat(c, &j, &cfg, now))
                 })
                 .await;
-                if !matches!(alive, Ok(true)) {
-                    if matches!(alive, Ok(false)) {
+                match alive {
+                    Ok(true) => last_ok = Instant::now(),
+                    // The lease was taken away (item deleted, lease expired): stop the run.
+                    Ok(false) => {
                         cancel.cancel();
+                        break;
                     }
-                    break;
+                    Err(e) => {
+                        tracing::warn!(job = %job.job_id, "could not renew the job's lease: {e}");
+                        if last_ok.elapsed() >= lease {
+                            // Another worker may take the job now: stop this run rather
+                            // than let the same job run twice.
+                            cancel.cancel();
+                            break;
+                        }
+                    }
                 }
             }
         })
@@ -323,7 +431,18 @@ async fn run_job(engine: Arc<Engine>, job: Claimed, cancel: CancellationToken) -
     let result = {
         let engine = engine.clone();
         let job = job.clone();
-        tokio::task::spawn_blocking(move || Runner::new(&engine, &job, cancel).run()).await
+        tokio::task::spawn_blocking(move || {
+            JobCtx::new(
+                &engine.store,
+                &engine.ports,
+                &engine.config,
+                &engine.stats,
+                &job,
+                cancel,
+            )
+            .run()
+        })
+        .await
     };
     hb.abort();
     let err = match result {
@@ -346,16 +465,33 @@ async fn run_job(engine: Arc<Engine>, job: Claimed, cancel: CancellationToken) -
             ))
         }
     };
-    let e = engine.clone();
-    let outcome = blocking(move || {
-        let now = e.now_ms();
-        let cfg = e.config.queue.clone();
-        e.with_conn(|c| queue::fail(c, &job, &err, &cfg, now, &mut rand::rng()))
-    })
-    .await;
+    // Recording the failure may meet a locked or full database: try a few times before
+    // leaving the job to lapse (a sweep then requeues it).
+    let mut outcome = None;
+    for attempt in 0..5u32 {
+        let e = engine.clone();
+        let (j, er) = (job.clone(), err.clone());
+        match blocking(move || {
+            let now = e.store.now_ms();
+            let cfg = e.config.queue.clone();
+            e.store
+                .write_conn(|c| queue::fail(c, &j, &er, &cfg, now, &mut rand::rng()))
+        })
+        .await
+        {
+            Ok(o) => {
+                outcome = Some(o);
+                break;
+            }
+            Err(e) => {
+                tracing::warn!(job = %job.job_id, attempt, "could not record the job's failure: {e}");
+                tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
+            }
+        }
+    }
     match outcome {
-        Ok(FailOutcome::Failed) => Done::Failed,
-        Ok(FailOutcome::Retrying { .. }) => Done::Retrying,
-        Ok(FailOutcome::LeaseLost) | Err(_) => Done::Lost,
+        Some(FailOutcome::Failed) => Done::Failed,
+        Some(FailOutcome::Retrying { .. }) => Done::Retrying,
+        Some(FailOutcome::LeaseLost) | None => Done::Lost,
     }
 }

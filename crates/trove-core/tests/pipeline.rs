@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use trove_core::events::EventKind;
-use trove_core::worker::{self, WorkerOptions};
+use trove_core::worker::WorkerOptions;
 use trove_core::{
     Engine, EngineConfig, FetchRequest, Fetched, Fetcher, Item, ItemKind, JobError, Status,
 };
@@ -30,14 +30,11 @@ fn rt() -> tokio::runtime::Runtime {
 fn work(engine: &Arc<Engine>) -> trove_core::worker::WorkerSummary {
     let e = engine.clone();
     rt().block_on(async move {
-        worker::spawn(
-            e,
-            WorkerOptions {
-                until_idle: true,
-                poll: Duration::from_millis(20),
-                ..Default::default()
-            },
-        )
+        e.start_worker(WorkerOptions {
+            until_idle: true,
+            poll: Duration::from_millis(20),
+            ..Default::default()
+        })
         .wait()
         .await
         .unwrap()
@@ -272,7 +269,7 @@ fn pause_stops_new_work_and_resume_continues() {
 struct Hanging(Arc<tokio::sync::Notify>);
 
 impl Fetcher for Hanging {
-    fn fetch(&self, _req: FetchRequest) -> trove_core::pipeline::FetchFuture<'_> {
+    fn fetch(&self, _req: FetchRequest) -> trove_core::FetchFuture<'_> {
         let n = self.0.clone();
         Box::pin(async move {
             n.notify_one();
@@ -292,14 +289,11 @@ fn shutdown_releases_in_flight_jobs_back_to_pending() {
         .unwrap();
     let e = engine.clone();
     let summary = rt().block_on(async move {
-        let h = worker::spawn(
-            e,
-            WorkerOptions {
-                shutdown_grace: Duration::from_millis(200),
-                poll: Duration::from_millis(20),
-                ..Default::default()
-            },
-        );
+        let h = e.start_worker(WorkerOptions {
+            shutdown_grace: Duration::from_millis(200),
+            poll: Duration::from_millis(20),
+            ..Default::default()
+        });
         started.notified().await;
         h.shutdown().await.unwrap()
     });
@@ -322,7 +316,7 @@ fn concurrency_setting_is_validated_and_persisted() {
 struct StaticPage;
 
 impl Fetcher for StaticPage {
-    fn fetch(&self, req: FetchRequest) -> trove_core::pipeline::FetchFuture<'_> {
+    fn fetch(&self, req: FetchRequest) -> trove_core::FetchFuture<'_> {
         Box::pin(async move {
             Ok(Fetched::Page(Box::new(trove_core::FetchedPage {
                 final_url: req.url,

@@ -11,9 +11,10 @@ use clap::Args;
 use rusqlite::params;
 use serde_json::json;
 use trove_core::queue::{self, QueueConfig};
-use trove_core::{Engine, ItemKind, ItemRef, SearchMode};
+use trove_core::store::{content, items};
+use trove_core::{Engine, ItemKind, SearchMode};
 
-use crate::output::Out;
+use crate::Out;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -76,7 +77,7 @@ fn say(out: &Out, line: String) {
 
 fn fresh_engine(dir: &Path, name: &str) -> Result<Arc<Engine>> {
     let db = dir.join(format!("{name}.db"));
-    let engine = Engine::open(&db, crate::wire::engine_config())?;
+    let engine = Engine::open(&db, trove_runtime::engine_config())?;
     Ok(engine)
 }
 
@@ -152,20 +153,9 @@ fn bench_queue(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
     {
         let tx = conn.transaction()?;
         for i in 0..n {
-            tx.execute(
-                "INSERT INTO knowledge_files (filename, path, size) VALUES (?1, ?2, 1)",
-                params![format!("j{i}"), format!("/nowhere/j{i}")],
-            )?;
-            let id = tx.last_insert_rowid();
-            queue::enqueue(
-                &tx,
-                ItemRef {
-                    kind: ItemKind::File,
-                    id,
-                },
-                3,
-                0,
-            )?;
+            let item =
+                items::insert_file(&tx, &format!("j{i}"), &format!("/nowhere/j{i}"), None, 1, 0)?;
+            queue::enqueue(&tx, item, 3, 0)?;
         }
         tx.commit()?;
     }
@@ -212,7 +202,21 @@ fn bench_queue(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
 /// Run the worker until the queue is empty (keyword index only: no embedder).
 fn drain(engine: Arc<Engine>, concurrency: u32) -> Result<Duration> {
     let t = Instant::now();
-    let summary = crate::work(engine, true, Some(concurrency))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let summary = rt.block_on(async move {
+        engine
+            .start_worker(trove_core::worker::WorkerOptions {
+                until_idle: true,
+                concurrency: Some(concurrency),
+                ..Default::default()
+            })
+            .wait()
+            .await
+    })?;
+    rt.shutdown_timeout(Duration::from_secs(1));
     if summary.failed > 0 {
         bail!("{} job(s) failed during the benchmark", summary.failed);
     }
@@ -375,7 +379,7 @@ fn pdftotext_time(paths: &[PathBuf]) -> Result<Duration> {
 /// an hour and does not change search cost). Queries are embedded by the real model.
 fn bench_search(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
     let engine = fresh_engine(dir, "search")?;
-    let embedder = crate::wire::embedder_from_env()?;
+    let embedder = trove_runtime::embedder_from_env()?;
     let (model_id, dims) = match &embedder {
         Some(e) => (e.model_id().to_owned(), e.dims()),
         None => {
@@ -389,38 +393,66 @@ fn bench_search(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
     engine.set_embedder(embedder.clone());
     let rss_before = rss_kib();
     {
+        // Written the way the product writes: rows and jobs through the store, each
+        // document's chunks, FTS rows and vectors in its job's completing transaction.
         let mut conn = trove_core::db::open(engine.db_path())?;
-        let tx = conn.transaction()?;
         let per_doc = 20;
-        let mut item = 0i64;
         let mut zipf = Zipf::new(20_000, 7);
-        for i in 0..n {
-            if i % per_doc == 0 {
-                tx.execute(
-                    "INSERT INTO knowledge_files (filename, path, size, status, chunk_count) VALUES (?1, ?2, 1, 'completed', ?3)",
-                    params![format!("doc-{}.md", i / per_doc), format!("/bench/doc-{}.md", i / per_doc), per_doc as i64],
-                )?;
-                item = tx.last_insert_rowid();
-            }
-            let text = zipf.text(600);
-            let hash = format!("bench-{i}");
-            tx.execute(
-                "INSERT INTO chunks (item, seq, start, end, text, text_hash) VALUES (?1, ?2, 0, ?3, ?4, ?5)",
-                params![format!("f{item}"), (i % per_doc) as i64, text.len() as i64, text, hash],
+        let tx = conn.transaction()?;
+        for d in 0..n.div_ceil(per_doc) {
+            let item = items::insert_file(
+                &tx,
+                &format!("doc-{d}.md"),
+                &format!("/bench/doc-{d}.md"),
+                None,
+                1,
+                0,
             )?;
-            if dims > 0 {
-                let mut v: Vec<f32> = (0..dims).map(|_| (zipf.unit() - 0.5) as f32).collect();
-                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-                v.iter_mut().for_each(|x| *x /= norm);
-                let blob: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-                tx.execute(
-                    "INSERT INTO embeddings (model, text_hash, dims, vector, created_at) VALUES (?1, ?2, ?3, ?4, 0)",
-                    params![model_id, hash, dims as i64, blob],
-                )?;
+            queue::enqueue(&tx, item, 3, 0)?;
+        }
+        tx.commit()?;
+        let cfg = QueueConfig::default();
+        let mut i = 0usize;
+        while let Some(job) = queue::claim(&mut conn, "bench", &cfg, 1)? {
+            let mut text = String::new();
+            let mut ranges = Vec::new();
+            let mut hashes = Vec::new();
+            let mut vecs = Vec::new();
+            while i < n && ranges.len() < per_doc {
+                let start = text.len();
+                text.push_str(&zipf.text(600));
+                ranges.push(start..text.len());
+                let hash = format!("bench-{i}");
+                if dims > 0 {
+                    let mut v: Vec<f32> = (0..dims).map(|_| (zipf.unit() - 0.5) as f32).collect();
+                    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    v.iter_mut().for_each(|x| *x /= norm);
+                    vecs.push((hash.clone(), v));
+                }
+                hashes.push(hash);
+                text.push_str("\n\n");
+                i += 1;
+            }
+            let outcome = content::Outcome {
+                content: Some(content::Content {
+                    text,
+                    ranges,
+                    hashes,
+                    vectors: (dims > 0).then(|| content::Vectors {
+                        model: model_id.clone(),
+                        dims,
+                        vectors: vecs,
+                    }),
+                }),
+                ..Default::default()
+            };
+            let item = job.item;
+            if !queue::complete(&mut conn, &job, 2, |tx| {
+                content::store_outcome(tx, item, outcome, 2)
+            })? {
+                bail!("lost a lease while building the search index");
             }
         }
-        tx.execute_batch("INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')")?;
-        tx.commit()?;
     }
     let mode = if dims > 0 {
         SearchMode::Hybrid

@@ -5,37 +5,18 @@
 //! budget — in the same transaction that stores the page, so a crash never half-adds them.
 
 use rusqlite::{params, OptionalExtension, Transaction};
-use serde::{Deserialize, Serialize};
 
-use crate::events::{self, EventKind, NewEvent};
-use crate::{normalize_url, queue, ItemRef, Result, Status};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CrawlOptions {
-    /// Follow links this many clicks away from the start page (0 = the start page only).
-    pub max_depth: u32,
-    /// At most this many pages in the crawl, the start page included.
-    pub max_pages: u32,
-    /// Stay under the start page's folder (`/docs/intro` → `/docs/…`), not just the host.
-    pub same_prefix: bool,
-}
-
-impl Default for CrawlOptions {
-    fn default() -> Self {
-        Self {
-            max_depth: 2,
-            max_pages: 50,
-            same_prefix: false,
-        }
-    }
-}
+use super::events::{self, EventKind, NewEvent};
+use super::jobs as queue;
+use crate::url::normalize_url;
+use crate::{CrawlOptions, ItemRef, Result, Status};
 
 fn key(root: i64) -> String {
     format!("crawl:{root}")
 }
 
 /// Mark `root` (just inserted) as the start of a crawl.
-pub(crate) fn start(tx: &Transaction<'_>, root: i64, opts: &CrawlOptions) -> Result<()> {
+pub fn start(tx: &Transaction<'_>, root: i64, opts: &CrawlOptions) -> Result<()> {
     tx.execute(
         "UPDATE scraped_contents SET crawl_root = ?1, crawl_depth = 0 WHERE id = ?1",
         [root],
@@ -54,7 +35,7 @@ pub(crate) fn start(tx: &Transaction<'_>, root: i64, opts: &CrawlOptions) -> Res
 /// The crawl a page belongs to, if its links should be followed: (start URL, stay under
 /// the start's folder). None when the page is not part of a crawl or is at the depth limit.
 /// Which links are on the same site is the fetcher's call (`FetchRequest::crawl_scope`).
-pub(crate) fn scope_for(conn: &rusqlite::Connection, item: i64) -> Result<Option<(String, bool)>> {
+pub fn scope_for(conn: &rusqlite::Connection, item: i64) -> Result<Option<(String, bool)>> {
     let Some((root, depth, opts)) = crawl_of(conn, item)? else {
         return Ok(None);
     };
@@ -97,12 +78,7 @@ fn crawl_of(conn: &rusqlite::Connection, item: i64) -> Result<Option<(i64, i64, 
 
 /// Add the links of page `item` (part of a crawl; the fetcher kept only those in scope) as
 /// new pages, within the depth and page budget. Returns how many.
-pub(crate) fn discover(
-    tx: &Transaction<'_>,
-    item: i64,
-    links: &[String],
-    now: i64,
-) -> Result<usize> {
+pub fn discover(tx: &Transaction<'_>, item: i64, links: &[String], now: i64) -> Result<usize> {
     let Some((root, depth, opts)) = crawl_of(tx, item)? else {
         return Ok(0);
     };

@@ -1,14 +1,41 @@
-//! Builds an engine for this binary: sandboxed PDF extraction through this very executable,
-//! the web fetcher (trove-scrape) and the embedding model (trove-embed) when available.
+//! The composition root, shared by the CLI and the desktop app (neither depends on the
+//! other for this): where the database lives, logging, and an engine wired to its ports —
+//! sandboxed PDF extraction through this very executable, the web fetcher (trove-scrape)
+//! and the embedding model (trove-embed) when available.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Result;
-use trove_core::pipeline::{Embedder, FetchFuture, FetchRequest, Fetched, FetchedPage, Fetcher};
+use trove_core::ports::{Embedder, FetchFuture, FetchRequest, Fetched, FetchedPage, Fetcher};
 use trove_core::{Engine, EngineConfig, ExtractMode, JobError};
 
+/// Where Trove keeps its database when neither `--db` nor `TROVE_DB` says otherwise:
+/// `$XDG_DATA_HOME/trove/trove.db` (usually `~/.local/share/trove/trove.db`).
+pub fn default_db_path() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("TROVE_DB") {
+        return Ok(PathBuf::from(p));
+    }
+    let dirs = directories::BaseDirs::new().ok_or_else(|| {
+        trove_core::Error::Invalid("cannot find the home directory to store the database".into())
+    })?;
+    Ok(dirs.data_dir().join("trove").join("trove.db"))
+}
+
+/// Logs to stderr, filtered by `TROVE_LOG` (default: warnings). Used by the CLI and the app.
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TROVE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The engine's configuration for this executable: PDFs are extracted in a child process
+/// of it (`<exe> __extract <path>`), killed after a minute.
 pub fn engine_config() -> EngineConfig {
     let mut cfg = EngineConfig::default();
     if let Ok(exe) = std::env::current_exe() {

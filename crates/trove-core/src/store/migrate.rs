@@ -21,8 +21,8 @@ macro_rules! migration {
         Migration {
             version: $v,
             name: $name,
-            up: include_str!(concat!("../../../migrations/", $name, ".up.sql")),
-            down: include_str!(concat!("../../../migrations/", $name, ".down.sql")),
+            up: include_str!(concat!("../../../../migrations/", $name, ".up.sql")),
+            down: include_str!(concat!("../../../../migrations/", $name, ".down.sql")),
         }
     };
 }

@@ -6,29 +6,17 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+use super::migrate;
 use crate::error::{Error, Result};
-use crate::migrate;
-
-/// Where Trove keeps its database when neither `--db` nor `TROVE_DB` says otherwise:
-/// `$XDG_DATA_HOME/trove/trove.db` (usually `~/.local/share/trove/trove.db`).
-pub fn default_db_path() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("TROVE_DB") {
-        return Ok(PathBuf::from(p));
-    }
-    let dirs = directories::BaseDirs::new().ok_or_else(|| {
-        Error::Invalid("cannot find the home directory to store the database".into())
-    })?;
-    Ok(dirs.data_dir().join("trove").join("trove.db"))
-}
 
 /// Open (creating if needed) a connection with Trove's pragmas, without migrating.
 pub fn open_raw(path: &Path) -> Result<Connection> {
     if let Some(parent) = path.parent() {
         if !parent.as_os_str().is_empty() {
             std::fs::create_dir_all(parent).map_err(|e| {
-                Error::Invalid(format!(
-                    "cannot create the data directory {}: {e}",
-                    parent.display()
+                Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("cannot create the data directory {}: {e}", parent.display()),
                 ))
             })?;
         }

@@ -12,34 +12,14 @@
 use rand::Rng;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
+use super::events::{self, EventKind, NewEvent};
 use crate::clock::db_ts;
+pub use crate::config::QueueConfig;
 use crate::error::{Error, JobError, Result, Retry};
-use crate::events::{self, EventKind, NewEvent};
 use crate::model::{ItemKind, ItemRef, JobInfo, Status};
 
 pub const KIND_FILE: &str = "ingest_file";
 pub const KIND_URL: &str = "scrape_url";
-
-#[derive(Debug, Clone)]
-pub struct QueueConfig {
-    pub max_attempts: u32,
-    pub lease_ms: i64,
-    pub backoff_base_ms: i64,
-    pub backoff_cap_ms: i64,
-    pub max_stalls: u32,
-}
-
-impl Default for QueueConfig {
-    fn default() -> Self {
-        Self {
-            max_attempts: 3,
-            lease_ms: 30_000,
-            backoff_base_ms: 2_000,
-            backoff_cap_ms: 5 * 60_000,
-            max_stalls: 2,
-        }
-    }
-}
 
 /// A job this worker holds.
 #[derive(Debug, Clone)]
@@ -150,7 +130,7 @@ pub fn claim(
         return Ok(None);
     };
     let item_kind = ItemKind::from_table(&table)
-        .ok_or_else(|| Error::Invalid(format!("bad item table {table}")))?;
+        .ok_or_else(|| Error::Internal(format!("a job names an unknown item table {table}")))?;
     let item = ItemRef {
         kind: item_kind,
         id: item_id,
@@ -460,14 +440,5 @@ pub fn backlog(conn: &Connection, now_ms: i64) -> Result<(i64, i64, i64)> {
          FROM jobs WHERE state IN ('waiting', 'delayed', 'active')",
         [now_ms],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?)
-}
-
-/// When the next delayed job becomes due.
-pub fn next_due(conn: &Connection) -> Result<Option<i64>> {
-    Ok(conn.query_row(
-        "SELECT MIN(run_after) FROM jobs WHERE state IN ('waiting', 'delayed')",
-        [],
-        |r| r.get(0),
     )?)
 }

@@ -193,3 +193,179 @@ pub fn distribution(conn: &Connection) -> Result<Vec<DurationBucket>> {
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
+
+// ----- writing ----------------------------------------------------------------------------
+
+/// The id of the file item at `path`, if any.
+pub fn file_by_path(conn: &Connection, path: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM knowledge_files WHERE path = ?1 LIMIT 1")?
+        .query_row([path], |r| r.get(0))
+        .optional()?)
+}
+
+/// The id of the link item for `url` (normalised), if any.
+pub fn url_by_address(conn: &Connection, url: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM scraped_contents WHERE url = ?1 LIMIT 1")?
+        .query_row([url], |r| r.get(0))
+        .optional()?)
+}
+
+/// A new pending file row; its job is enqueued by the caller in the same transaction.
+pub fn insert_file(
+    conn: &Connection,
+    name: &str,
+    path: &str,
+    mime: Option<&str>,
+    size: i64,
+    now_ms: i64,
+) -> Result<ItemRef> {
+    conn.prepare_cached(
+        "INSERT INTO knowledge_files (filename, path, mime, size, status, uploaded_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
+    )?
+    .execute(params![name, path, mime, size, db_ts(now_ms)])?;
+    Ok(ItemRef::file(conn.last_insert_rowid()))
+}
+
+/// A new pending link row.
+pub fn insert_url(
+    conn: &Connection,
+    url: &str,
+    ignore_robots: bool,
+    now_ms: i64,
+) -> Result<ItemRef> {
+    conn.prepare_cached(
+        "INSERT INTO scraped_contents (url, status, ignore_robots, created_at, updated_at)
+         VALUES (?1, 'pending', ?2, ?3, ?3)",
+    )?
+    .execute(params![url, ignore_robots, db_ts(now_ms)])?;
+    Ok(ItemRef::url(conn.last_insert_rowid()))
+}
+
+fn ids(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Vec<i64>> {
+    Ok(conn
+        .prepare(sql)?
+        .query_map(p, |r| r.get::<_, i64>(0))?
+        .collect::<std::result::Result<Vec<_>, _>>()?)
+}
+
+/// Every failed item of both tables.
+pub fn failed_refs(conn: &Connection) -> Result<Vec<ItemRef>> {
+    let mut refs = Vec::new();
+    for kind in [ItemKind::File, ItemKind::Url] {
+        let sql = format!("SELECT id FROM {} WHERE status = 'failed'", kind.table());
+        refs.extend(
+            ids(conn, &sql, [])?
+                .into_iter()
+                .map(|id| ItemRef { kind, id }),
+        );
+    }
+    Ok(refs)
+}
+
+/// Links not being processed right now (completed or failed).
+pub fn settled_urls(conn: &Connection) -> Result<Vec<i64>> {
+    ids(
+        conn,
+        "SELECT id FROM scraped_contents WHERE COALESCE(status, 'completed') IN ('completed', 'failed')",
+        [],
+    )
+}
+
+/// Completed links last fetched before `before_ms`.
+pub fn urls_fetched_before(conn: &Connection, before_ms: i64) -> Result<Vec<i64>> {
+    ids(
+        conn,
+        "SELECT id FROM scraped_contents
+          WHERE COALESCE(status, 'completed') = 'completed'
+            AND COALESCE(scraped_at, created_at) < ?1",
+        [db_ts(before_ms)],
+    )
+}
+
+/// Delete an item's row with its text and chunks (vectors stay in the cache, keyed by text).
+pub fn delete(conn: &Connection, item: ItemRef) -> Result<()> {
+    let key = item.to_string();
+    conn.execute("DELETE FROM chunks WHERE item = ?1", [&key])?;
+    conn.execute("DELETE FROM documents WHERE item = ?1", [&key])?;
+    conn.execute(
+        &format!("DELETE FROM {} WHERE id = ?1", item.kind.table()),
+        [item.id],
+    )?;
+    Ok(())
+}
+
+/// Items recorded as duplicates of `original`, unmarked (they become originals again).
+pub fn take_duplicates_of(conn: &Connection, original: ItemRef) -> Result<Vec<ItemRef>> {
+    let key = original.to_string();
+    let mut out = Vec::new();
+    for kind in [ItemKind::File, ItemKind::Url] {
+        let sql = format!("SELECT id FROM {} WHERE duplicate_of = ?1", kind.table());
+        for id in ids(conn, &sql, [&key])? {
+            conn.execute(
+                &format!(
+                    "UPDATE {} SET duplicate_of = NULL WHERE id = ?1",
+                    kind.table()
+                ),
+                [id],
+            )?;
+            out.push(ItemRef { kind, id });
+        }
+    }
+    Ok(out)
+}
+
+/// Where a file item lives and its name.
+pub fn file_source(conn: &Connection, id: i64) -> Result<(String, String)> {
+    Ok(conn.query_row(
+        "SELECT path, filename FROM knowledge_files WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+/// What a link job needs to fetch conditionally.
+pub struct UrlSource {
+    pub url: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub ignore_robots: bool,
+    pub sha256: Option<String>,
+    pub chunk_count: i64,
+}
+
+pub fn url_source(conn: &Connection, id: i64) -> Result<UrlSource> {
+    Ok(conn.query_row(
+        "SELECT url, etag, last_modified, ignore_robots, sha256, chunk_count FROM scraped_contents WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(UrlSource {
+                url: r.get(0)?,
+                etag: r.get(1)?,
+                last_modified: r.get(2)?,
+                ignore_robots: r.get(3)?,
+                sha256: r.get(4)?,
+                chunk_count: r.get(5)?,
+            })
+        },
+    )?)
+}
+
+/// The oldest completed original (not itself a duplicate) with these bytes, other than `me`.
+pub fn find_duplicate(conn: &Connection, sha: &str, me: ItemRef) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT r FROM (
+                 SELECT 'f' || id AS r, uploaded_at AS t FROM knowledge_files
+                  WHERE sha256 = ?1 AND status = 'completed' AND duplicate_of IS NULL
+                 UNION ALL
+                 SELECT 'u' || id, created_at FROM scraped_contents
+                  WHERE sha256 = ?1 AND status = 'completed' AND duplicate_of IS NULL)
+             WHERE r != ?2 ORDER BY t LIMIT 1",
+            params![sha, me.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}

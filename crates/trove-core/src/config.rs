@@ -1,0 +1,73 @@
+//! The engine's configuration: queue timings, chunk sizes, extraction isolation and limits.
+//! Plain data, below every layer that reads it.
+
+use std::path::PathBuf;
+
+use crate::chunk::ChunkConfig;
+use crate::model::{CONCURRENCY_MAX, CONCURRENCY_MIN};
+
+#[derive(Debug, Clone)]
+/// Retry and lease timings of the durable queue.
+pub struct QueueConfig {
+    pub max_attempts: u32,
+    pub lease_ms: i64,
+    pub backoff_base_ms: i64,
+    pub backoff_cap_ms: i64,
+    pub max_stalls: u32,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            lease_ms: 30_000,
+            backoff_base_ms: 2_000,
+            backoff_cap_ms: 5 * 60_000,
+            max_stalls: 2,
+        }
+    }
+}
+
+/// How extraction of risky formats (PDF) is isolated.
+#[derive(Debug, Clone)]
+pub enum ExtractMode {
+    /// In this process, with panics caught. Hangs cannot be stopped.
+    InProcess,
+    /// In a child process (`exe __extract <path>`), killed after `timeout`.
+    Sandbox {
+        exe: PathBuf,
+        timeout: std::time::Duration,
+    },
+}
+
+/// Everything the engine is opened with (settings that can change while it runs live in
+/// the database: see `library::settings`).
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub queue: QueueConfig,
+    pub chunk: ChunkConfig,
+    pub extract: ExtractMode,
+    pub limits: trove_extract::Limits,
+    /// Worker concurrency when the database has no setting yet.
+    pub default_concurrency: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            queue: QueueConfig::default(),
+            chunk: ChunkConfig::default(),
+            extract: ExtractMode::InProcess,
+            limits: trove_extract::Limits::default(),
+            default_concurrency: 2,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The default concurrency, within the accepted range.
+    pub fn default_concurrency(&self) -> u32 {
+        self.default_concurrency
+            .clamp(CONCURRENCY_MIN, CONCURRENCY_MAX)
+    }
+}

@@ -1,0 +1,113 @@
+//! Acquiring a file: read it (bounded), recognise a duplicate by its bytes, sniff and
+//! extract its text (risky formats in the sandbox), then index it.
+
+use std::path::Path;
+
+use trove_common::size::human_size;
+
+use super::{extract_error, index, sha256_hex, JobCtx, RunResult};
+use crate::config::ExtractMode;
+use crate::error::JobError;
+use crate::store::content::Outcome;
+use crate::store::items;
+
+pub(super) fn ingest(ctx: &JobCtx<'_>) -> RunResult<Outcome> {
+    let (path, name) = ctx.store.read(|c| items::file_source(c, ctx.job.item.id))?;
+    ctx.progress(5, "reading", true)?;
+    let p = Path::new(&path);
+    let meta = match std::fs::metadata(p) {
+        Ok(m) => m,
+        Err(e) => return Err(read_error(&path, &e).into()),
+    };
+    if meta.is_dir() {
+        return Err(JobError::permanent(format!("{path} is a folder, not a file")).into());
+    }
+    let limits = &ctx.config.limits;
+    if meta.len() > limits.max_input_bytes {
+        return Err(JobError::permanent(format!(
+            "file is too large ({}; the limit is {})",
+            human_size(meta.len()),
+            human_size(limits.max_input_bytes)
+        ))
+        .into());
+    }
+    let bytes = std::fs::read(p).map_err(|e| read_error(&path, &e))?;
+    let sha = sha256_hex(&bytes);
+    let size = Some(bytes.len() as i64);
+    let duplicate = ctx
+        .store
+        .read(|c| items::find_duplicate(c, &sha, ctx.job.item))?;
+    if let Some(original) = duplicate {
+        return Ok(Outcome {
+            sha256: Some(sha),
+            size,
+            duplicate_of: Some(original),
+            ..Default::default()
+        });
+    }
+    ctx.progress(10, "extracting", true)?;
+    let kind = trove_extract::detect(&bytes, Some(&name)).map_err(extract_error)?;
+    let extracted = match (sandbox(ctx), kind) {
+        (Some(cfg), trove_extract::DocKind::Pdf) => {
+            drop(bytes);
+            trove_extract::sandbox::extract_file_sandboxed(&cfg, p)
+        }
+        _ => trove_extract::extract(&bytes, Some(&name), limits),
+    }
+    .map_err(extract_error)?;
+    let content = index::index_text(ctx, extracted.text)?;
+    Ok(Outcome {
+        mime: Some(extracted.kind.mime().to_owned()),
+        kind_label: Some(extracted.kind.label().to_owned()),
+        sha256: Some(sha),
+        size,
+        content: Some(content),
+        ..Default::default()
+    })
+}
+
+fn read_error(path: &str, e: &std::io::Error) -> JobError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            JobError::permanent(format!("file no longer exists at {path}"))
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            JobError::permanent(format!("permission denied reading {path}"))
+        }
+        _ => JobError::transient(format!("could not read {path}: {e}")),
+    }
+}
+
+/// The sandbox child's settings, when extraction is sandboxed.
+fn sandbox(ctx: &JobCtx<'_>) -> Option<trove_extract::sandbox::SandboxConfig> {
+    match &ctx.config.extract {
+        ExtractMode::Sandbox { exe, timeout } => Some(trove_extract::sandbox::SandboxConfig {
+            exe: exe.clone(),
+            timeout: *timeout,
+            limits: ctx.config.limits.clone(),
+        }),
+        ExtractMode::InProcess => None,
+    }
+}
+
+/// A PDF that came from the web: in the sandbox when extraction is sandboxed (the parser
+/// may panic or hang on hostile input), through a private temporary file.
+pub(super) fn pdf_bytes(ctx: &JobCtx<'_>, bytes: Vec<u8>) -> RunResult<String> {
+    let extracted = match sandbox(ctx) {
+        Some(cfg) => {
+            let tmp_err = |e: std::io::Error| {
+                JobError::transient(format!("cannot write a temporary file: {e}"))
+            };
+            let mut tmp = tempfile::Builder::new()
+                .prefix("trove-page-")
+                .suffix(".pdf")
+                .tempfile()
+                .map_err(tmp_err)?;
+            std::io::Write::write_all(&mut tmp, &bytes).map_err(tmp_err)?;
+            drop(bytes);
+            trove_extract::sandbox::extract_file_sandboxed(&cfg, tmp.path())
+        }
+        None => trove_extract::extract(&bytes, Some("page.pdf"), &ctx.config.limits),
+    };
+    Ok(extracted.map_err(extract_error)?.text)
+}

@@ -1,0 +1,169 @@
+//! Search: FTS5 BM25 keyword search ([`keyword`]), exact-rescored k-NN over the stored
+//! vectors of the active embedding model ([`vector`]), and both fused by reciprocal rank
+//! fusion ([`fusion`]). Results are grouped per document (its best chunk), with a
+//! highlighted snippet and the source.
+
+pub mod fusion;
+mod keyword;
+pub mod vector;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Result};
+use crate::model::{ItemRef, SearchHit, SearchMode, SearchResponse};
+use crate::ports::Embedder;
+use crate::store::{content, items, vectors, Store};
+pub use vector::VectorIndex;
+
+/// What search keeps between queries: the loaded vector index and recent query vectors.
+#[derive(Default)]
+pub struct SearchCache {
+    index: Mutex<Option<Arc<VectorIndex>>>,
+    queries: Mutex<HashMap<(String, String), Vec<f32>>>,
+}
+
+/// What a search may use.
+pub struct SearchCtx<'a> {
+    pub store: &'a Store,
+    pub embedder: Option<Arc<dyn Embedder>>,
+    pub cache: &'a SearchCache,
+}
+
+impl SearchCtx<'_> {
+    fn vector_index(&self, model: &str, dims: usize) -> Result<Arc<VectorIndex>> {
+        let current = self.store.read(vectors::stamp)?;
+        let mut guard = self.cache.index.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(ix) = guard.as_ref() {
+            if ix.model == model && ix.stamp == current && ix.dims == dims {
+                return Ok(ix.clone());
+            }
+        }
+        let (ids, data) = self.store.read(|c| vectors::load(c, model, dims))?;
+        let ix = Arc::new(VectorIndex::new(model.to_owned(), current, dims, ids, data));
+        *guard = Some(ix.clone());
+        Ok(ix)
+    }
+
+    fn query_vector(&self, emb: &dyn Embedder, query: &str) -> Result<Vec<f32>> {
+        let key = (emb.model_id().to_owned(), query.to_owned());
+        if let Some(v) = self
+            .cache
+            .queries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Ok(v.clone());
+        }
+        let v = emb
+            .embed(&[query])
+            .map_err(|e| Error::Embed(format!("could not embed the query: {e}")))?
+            .pop()
+            .unwrap_or_default();
+        let mut cache = self.cache.queries.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > 512 {
+            cache.clear();
+        }
+        cache.insert(key, v.clone());
+        Ok(v)
+    }
+}
+
+/// Search everything. `mode` None = hybrid when a model is available, else keyword.
+pub fn search(
+    ctx: &SearchCtx<'_>,
+    query: &str,
+    mode: Option<SearchMode>,
+    limit: u32,
+) -> Result<SearchResponse> {
+    let limit = limit.clamp(1, 200);
+    let emb = ctx.embedder.clone();
+    let mut notice = None;
+    let mode = match (mode, &emb) {
+        (Some(SearchMode::Keyword), _) => SearchMode::Keyword,
+        (Some(m), Some(_)) => m,
+        (None, Some(_)) => SearchMode::Hybrid,
+        (_, None) => {
+            notice = Some(
+                "Semantic search is off: no embedding model is installed (see the README: scripts/fetch-model.sh). \
+                 Showing keyword results."
+                    .to_owned(),
+            );
+            SearchMode::Keyword
+        }
+    };
+    let pool = (limit * 5).max(50);
+    let mut can_build_index = false;
+    // The keyword leg runs on its own thread (and connection) while this one embeds the
+    // query and scans the vectors.
+    let (kw, sem) = std::thread::scope(|s| -> Result<_> {
+        let kw = (mode != SearchMode::Semantic)
+            .then(|| s.spawn(|| ctx.store.read(|c| keyword::search(c, query, pool))));
+        let sem: Vec<(i64, f32)> = match (&emb, mode) {
+            (Some(e), SearchMode::Semantic | SearchMode::Hybrid) if !query.trim().is_empty() => {
+                let ix = ctx.vector_index(e.model_id(), e.dims())?;
+                if ix.is_empty() && ctx.store.read(content::chunk_count)? > 0 {
+                    notice = Some("The semantic index is empty for this model: build it to search by meaning (`trove reindex`, or “Build semantic index”).".into());
+                    can_build_index = true;
+                }
+                let q = ctx.query_vector(e.as_ref(), query)?;
+                ix.top_k(&q, pool as usize)
+            }
+            _ => Vec::new(),
+        };
+        let kw = match kw {
+            Some(h) => h
+                .join()
+                .map_err(|_| Error::Internal("keyword search crashed".into()))??,
+            None => Vec::new(),
+        };
+        Ok((kw, sem))
+    })?;
+    let kw_ids: Vec<i64> = kw.iter().map(|(id, _, _)| *id).collect();
+    let sem_ids: Vec<i64> = sem.iter().map(|(id, _)| *id).collect();
+    let ranked = fusion::rrf([&kw_ids[..], &sem_ids[..]]);
+    let mut snippets: HashMap<i64, String> =
+        kw.into_iter().map(|(id, snip, _)| (id, snip)).collect();
+    let words: Vec<String> = keyword::terms(query)
+        .iter()
+        .map(|t| t.trim_matches('"').to_lowercase())
+        .collect();
+    let hits = ctx.store.read(|c| {
+        let mut seen = HashSet::new();
+        let mut hits = Vec::new();
+        for (id, score) in ranked {
+            let Some((item, text)) = content::chunk_text(c, id)? else {
+                continue;
+            };
+            if !seen.insert(item.clone()) {
+                continue;
+            }
+            let Ok(r) = item.parse::<ItemRef>() else {
+                continue;
+            };
+            let Ok(it) = items::get(c, r) else { continue };
+            let snippet = snippets
+                .remove(&id)
+                .unwrap_or_else(|| keyword::highlight(&text, &words));
+            hits.push(SearchHit {
+                item_id: item,
+                name: it.name,
+                location: it.location,
+                chunk_id: id,
+                snippet,
+                score,
+            });
+            if hits.len() as u32 >= limit {
+                break;
+            }
+        }
+        Ok(hits)
+    })?;
+    Ok(SearchResponse {
+        hits,
+        mode,
+        notice,
+        can_build_index,
+    })
+}

@@ -1,0 +1,186 @@
+//! Documents, chunks and their FTS5 index: what a finished job writes (in its completing
+//! transaction, replacing an item's chunks all at once so a job that runs twice never
+//! duplicates them) and what keyword search and "open this passage" read.
+
+use std::ops::Range;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use crate::clock::db_ts;
+use crate::error::Result;
+use crate::model::{ItemKind, ItemRef};
+
+/// What a successful run writes.
+#[derive(Default)]
+pub struct Outcome {
+    pub mime: Option<String>,
+    pub kind_label: Option<String>,
+    pub sha256: Option<String>,
+    pub size: Option<i64>,
+    /// Replace the item's text and chunks (None: keep what is indexed).
+    pub content: Option<Content>,
+    /// The item has the same bytes as this (earlier) item: it keeps no chunks of its own.
+    pub duplicate_of: Option<String>,
+    pub page: Option<PageMeta>,
+}
+
+/// Newly computed vectors: model id, dimensions, (chunk text hash, vector) pairs.
+pub struct Vectors {
+    pub model: String,
+    pub dims: usize,
+    pub vectors: Vec<(String, Vec<f32>)>,
+}
+
+/// An item's extracted text cut into chunks.
+pub struct Content {
+    pub text: String,
+    pub ranges: Vec<Range<usize>>,
+    pub hashes: Vec<String>,
+    /// Vectors to add to the cache.
+    pub vectors: Option<Vectors>,
+}
+
+/// What a fetch learnt about a link.
+pub struct PageMeta {
+    pub final_url: String,
+    pub title: Option<String>,
+    pub http_status: Option<u16>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// Links found on the page (absolute http(s)), for crawls.
+    pub links: Vec<String>,
+}
+
+/// Write a run's outcome for `item` (inside the queue's completing transaction).
+pub fn store_outcome(tx: &Transaction<'_>, item: ItemRef, o: Outcome, now: i64) -> Result<()> {
+    let key = item.to_string();
+    let table = item.kind.table();
+    tx.execute(
+        &format!(
+            "UPDATE {table} SET mime = COALESCE(?2, mime), sha256 = COALESCE(?3, sha256), size = COALESCE(?4, size),
+                 duplicate_of = ?5 WHERE id = ?1"
+        ),
+        params![item.id, o.mime, o.sha256, o.size, o.duplicate_of],
+    )?;
+    if item.kind == ItemKind::File {
+        tx.execute(
+            "UPDATE knowledge_files SET kind = COALESCE(?2, kind) WHERE id = ?1",
+            params![item.id, o.kind_label],
+        )?;
+    }
+    if let Some(p) = &o.page {
+        tx.execute(
+            "UPDATE scraped_contents SET final_url = ?2, title = COALESCE(?3, title), http_status = ?4,
+                 etag = COALESCE(?5, etag), last_modified = COALESCE(?6, last_modified), scraped_at = ?7
+             WHERE id = ?1",
+            params![item.id, p.final_url, p.title, p.http_status, p.etag, p.last_modified, db_ts(now)],
+        )?;
+        if !p.links.is_empty() {
+            super::crawl::discover(tx, item.id, &p.links, now)?;
+        }
+    }
+    if o.duplicate_of.is_some() {
+        tx.execute("DELETE FROM chunks WHERE item = ?1", [&key])?;
+        tx.execute("DELETE FROM documents WHERE item = ?1", [&key])?;
+        tx.execute(
+            &format!("UPDATE {table} SET chunk_count = 0 WHERE id = ?1"),
+            [item.id],
+        )?;
+    }
+    if let Some(c) = o.content {
+        tx.execute("DELETE FROM chunks WHERE item = ?1", [&key])?;
+        tx.execute(
+            "INSERT INTO documents (item, text) VALUES (?1, ?2) ON CONFLICT (item) DO UPDATE SET text = excluded.text",
+            params![key, c.text],
+        )?;
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO chunks (item, seq, start, end, text, text_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (seq, (r, h)) in c.ranges.iter().zip(&c.hashes).enumerate() {
+            ins.execute(params![
+                key,
+                seq as i64,
+                r.start as i64,
+                r.end as i64,
+                &c.text[r.clone()],
+                h
+            ])?;
+        }
+        // One statement for the whole document (see migrations/0006_fts_bulk.up.sql).
+        tx.execute(
+            "INSERT INTO chunks_fts (rowid, text) SELECT id, text FROM chunks WHERE item = ?1",
+            [&key],
+        )?;
+        tx.execute(
+            &format!("UPDATE {table} SET chunk_count = ?2 WHERE id = ?1"),
+            params![item.id, c.ranges.len() as i64],
+        )?;
+        if let Some(v) = c.vectors {
+            super::vectors::insert(
+                tx,
+                &v.model,
+                v.dims,
+                v.vectors.iter().map(|(h, v)| (h.as_str(), v.as_slice())),
+                now,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Chunk ids matching an FTS5 expression with their BM25 score (higher is better), best
+/// first. No snippets here: a snippet in the ranking query would be computed for every match
+/// before the sort (100k matches → 100k snippets).
+pub fn fts_rank(conn: &Connection, expr: &str, limit: u32) -> Result<Vec<(i64, f64)>> {
+    let mut rank = conn.prepare_cached(
+        "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?1
+          ORDER BY bm25(chunks_fts) LIMIT ?2",
+    )?;
+    let rows = rank.query_map(params![expr, limit], |r| {
+        Ok((r.get(0)?, -r.get::<_, f64>(1)?))
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// The highlighted snippet (markers U+0002/U+0003) of one chunk for an FTS5 expression.
+pub fn fts_snippet(conn: &Connection, expr: &str, chunk: i64) -> Result<String> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT snippet(chunks_fts, 0, char(2), char(3), '…', 24) FROM chunks_fts
+              WHERE chunks_fts MATCH ?1 AND rowid = ?2",
+        )?
+        .query_row(params![expr, chunk], |r| r.get(0))?)
+}
+
+/// A chunk's item key and text.
+pub fn chunk_text(conn: &Connection, chunk: i64) -> Result<Option<(String, String)>> {
+    Ok(conn
+        .prepare_cached("SELECT item, text FROM chunks WHERE id = ?1")?
+        .query_row([chunk], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// A chunk's item key and byte range in its document.
+pub fn chunk_span(conn: &Connection, chunk: i64) -> Result<Option<(String, i64, i64)>> {
+    Ok(conn
+        .query_row(
+            "SELECT item, start, end FROM chunks WHERE id = ?1",
+            [chunk],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?)
+}
+
+/// An item's whole extracted text ("" when it has none).
+pub fn document_text(conn: &Connection, item: &str) -> Result<String> {
+    Ok(conn
+        .query_row("SELECT text FROM documents WHERE item = ?1", [item], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+pub fn chunk_count(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM chunks", [], |r| r.get(0))?)
+}
