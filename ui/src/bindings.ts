@@ -39,7 +39,12 @@ export type StuckRow = { id: string, name: string, addedAt: string, minutesPendi
  */
 export type DurationBucket = { seconds: number, count: number, };
 
-export type QueueState = { paused: boolean, concurrency: number, running: number, };
+export type QueueState = { paused: boolean, concurrency: number, running: number, 
+/**
+ * Why this process's worker pool cannot process right now (locked, full or read-only
+ * database), a sentence for a banner; null when all is well.
+ */
+problem: string | null, };
 
 export type Overview = { counts: Counts, failed: Array<FailedRow>, stuck: Array<StuckRow>, distribution: Array<DurationBucket>, queue: QueueState, };
 
@@ -82,8 +87,34 @@ message: string, };
  */
 export type EngineEvent = { "type": "itemAdded", item: Item, } | { "type": "itemUpdated", item: Item, } | { "type": "itemDeleted", id: string, } | { "type": "queue", queue: QueueState, } | { "type": "batchFinished", completed: number, failed: number, };
 
+/**
+ * What a window drop added (on `trove://dropped`): the same report as the "Add" dialogs.
+ */
+export type DropOutcome = { "type": "added", report: AddReport, } | { "type": "failed", error: AppError, };
+
 /** The event carrying `EngineEvent[]` batches. */
 export const EVENTS_CHANNEL = "trove://events";
+
+/** The event carrying one `DropOutcome` per window drop. */
+export const DROP_CHANNEL = "trove://dropped";
+
+/** Every `AppError.code` the app sends (`trove_core::Error::CODES`). */
+export const ERROR_CODES = [
+  "database",
+  "newer_schema",
+  "migration",
+  "not_found",
+  "invalid",
+  "conflict",
+  "io",
+  "embed",
+  "internal",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Limits the engine enforces (`set_concurrency` rejects values outside them). */
+export const LIMITS = { concurrencyMin: 1, concurrencyMax: 16 } as const;
 
 /** Every command the app registers, in registration order. */
 export const COMMANDS = [

@@ -33,7 +33,13 @@ async function dropTime(context, url, query) {
         const s = window.__trove.store;
         const row = document.querySelector(`[data-testid="row-${newest}"]`);
         const count = document.querySelector('[data-testid="count-all"]')?.textContent;
-        if (s.size === before + 1000 && row && !row.hidden && count === (before + 1000).toLocaleString("en-US") && ids.every((id) => s.get(id))) {
+        if (
+          s.size === before + 1000 &&
+          row &&
+          !row.hidden &&
+          count === (before + 1000).toLocaleString("en-US") &&
+          ids.every((id) => s.get(id))
+        ) {
           // wait for the frame that shows it to be produced
           requestAnimationFrame(() => resolve(performance.now() - t0));
         } else requestAnimationFrame(check);
@@ -73,7 +79,13 @@ async function churnFrames(context, url, query) {
     await new Promise((resolve) => {
       const check = () => {
         const s = window.__trove.store;
-        if (ids.every((id) => { const st = s.get(id)?.status; return st === "completed" || st === "failed"; })) resolve();
+        if (
+          ids.every((id) => {
+            const st = s.get(id)?.status;
+            return st === "completed" || st === "failed";
+          })
+        )
+          resolve();
         else setTimeout(check, 50);
       };
       check();
@@ -81,7 +93,12 @@ async function churnFrames(context, url, query) {
     running = false;
     const elapsed = performance.now() - t0;
     fake.configure({ concurrencyOverride: null });
-    return { deltas: deltas.slice(1), elapsed, events: window.__trove.applied - applied0, applies: window.__trove.frames - frames0 };
+    return {
+      deltas: deltas.slice(1),
+      elapsed,
+      events: window.__trove.applied - applied0,
+      applies: window.__trove.frames - frames0,
+    };
   });
   await page.close();
   return res;
@@ -100,7 +117,8 @@ async function scrollFrames(context, url, query) {
         deltas.push(t - last);
         last = t;
         vp.scrollTop += 600; // ~10 rows per frame: a fast fling
-        if (performance.now() - t0 < 4000 && vp.scrollTop + vp.clientHeight < vp.scrollHeight) requestAnimationFrame(step);
+        if (performance.now() - t0 < 4000 && vp.scrollTop + vp.clientHeight < vp.scrollHeight)
+          requestAnimationFrame(step);
         else resolve();
       };
       requestAnimationFrame((t) => {
@@ -132,7 +150,7 @@ async function heap(context, url, query) {
 async function loadTime(context, url, query) {
   const page = await context.newPage();
   const t0 = Date.now();
-  await page.goto(url + "?" + query);
+  await page.goto(`${url}?${query}`);
   await page.waitForFunction(() => document.documentElement.dataset.ready === "true");
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
   const ms = Date.now() - t0;
@@ -144,7 +162,8 @@ const srv = await serveDist();
 const browser = await launch({ viewport: { width: 1280, height: 800 } });
 const out = {};
 try {
-  const d0 = [], d10 = [];
+  const d0 = [],
+    d10 = [];
   for (let i = 0; i < RUNS; i++) {
     d0.push(await dropTime(browser.context, srv.url, "fake=empty&speed=0"));
     d10.push(await dropTime(browser.context, srv.url, "fake=seed-10000&speed=0"));
@@ -152,7 +171,10 @@ try {
   out.drop1000_empty_ms = { median: r1(median(d0)), runs: d0.map(r1) };
   out.drop1000_on10k_ms = { median: r1(median(d10)), runs: d10.map(r1) };
 
-  for (const [name, q] of [["churn1000_empty", "fake=empty&speed=0"], ["churn1000_on10k", "fake=seed-10000&speed=0"]]) {
+  for (const [name, q] of [
+    ["churn1000_empty", "fake=empty&speed=0"],
+    ["churn1000_on10k", "fake=seed-10000&speed=0"],
+  ]) {
     const c = await churnFrames(browser.context, srv.url, q);
     out[name] = {
       frames: c.deltas.length,
@@ -194,20 +216,35 @@ try {
 const chromiumVersion = await (async () => {
   try {
     const { execFileSync } = await import("node:child_process");
-    return execFileSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", ["--version"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return "unknown";
   }
 })();
 console.log(`Trove UI perf — ${chromiumVersion}, headless, 1280×800, ${RUNS} runs where noted, fake backend, built UI`);
-console.log(`drop 1,000 files → all rows in list (empty library):   median ${out.drop1000_empty_ms.median} ms  runs ${out.drop1000_empty_ms.runs.join(", ")}`);
-console.log(`drop 1,000 files → all rows in list (on 10,000 items): median ${out.drop1000_on10k_ms.median} ms  runs ${out.drop1000_on10k_ms.runs.join(", ")}`);
+console.log(
+  `drop 1,000 files → all rows in list (empty library):   median ${out.drop1000_empty_ms.median} ms  runs ${out.drop1000_empty_ms.runs.join(", ")}`,
+);
+console.log(
+  `drop 1,000 files → all rows in list (on 10,000 items): median ${out.drop1000_on10k_ms.median} ms  runs ${out.drop1000_on10k_ms.runs.join(", ")}`,
+);
 for (const k of ["churn1000_empty", "churn1000_on10k"]) {
   const c = out[k];
-  console.log(`${k}: ${c.frames} frames over ${c.duration_s} s; frame time p50 ${c.frame_ms_p50} ms, p95 ${c.frame_ms_p95} ms, p99 ${c.frame_ms_p99} ms, max ${c.frame_ms_max} ms, >50 ms: ${c.frames_over_50ms}; ${c.events_applied} events in ${c.store_applies} batched applies`);
+  console.log(
+    `${k}: ${c.frames} frames over ${c.duration_s} s; frame time p50 ${c.frame_ms_p50} ms, p95 ${c.frame_ms_p95} ms, p99 ${c.frame_ms_p99} ms, max ${c.frame_ms_max} ms, >50 ms: ${c.frames_over_50ms}; ${c.events_applied} events in ${c.store_applies} batched applies`,
+  );
 }
-console.log(`scroll 10,000 items at 600 px/frame: ${out.scroll10k.frames} frames; frame time p50 ${out.scroll10k.frame_ms_p50} ms, p95 ${out.scroll10k.frame_ms_p95} ms, max ${out.scroll10k.frame_ms_max} ms; ${out.scroll10k.rows_in_dom} rows in DOM`);
-console.log(`JS heap after GC: empty ${out.heap_empty_MB} MB, 10,000 items ${out.heap_10k_MB} MB (+${out.heap_10k_delta_MB} MB, includes the fake backend's own copy of state)`);
+console.log(
+  `scroll 10,000 items at 600 px/frame: ${out.scroll10k.frames} frames; frame time p50 ${out.scroll10k.frame_ms_p50} ms, p95 ${out.scroll10k.frame_ms_p95} ms, max ${out.scroll10k.frame_ms_max} ms; ${out.scroll10k.rows_in_dom} rows in DOM`,
+);
+console.log(
+  `JS heap after GC: empty ${out.heap_empty_MB} MB, 10,000 items ${out.heap_10k_MB} MB (+${out.heap_10k_delta_MB} MB, includes the fake backend's own copy of state)`,
+);
 console.log(`DOM with 10,000 items: ${out.dom_rows_10k} row elements, ${out.dom_elements_10k} elements in total`);
-console.log(`load 10,000 items to first render: median ${out.load_10k_ms.median} ms  runs ${out.load_10k_ms.runs.join(", ")}`);
-console.log("PERF_JSON=" + JSON.stringify(out));
+console.log(
+  `load 10,000 items to first render: median ${out.load_10k_ms.median} ms  runs ${out.load_10k_ms.runs.join(", ")}`,
+);
+console.log(`PERF_JSON=${JSON.stringify(out)}`);

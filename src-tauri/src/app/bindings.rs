@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use ts_rs::TS;
 
 use super::commands::AppError;
-use super::events::{EngineEvent, CHANNEL};
+use super::events::{DropOutcome, EngineEvent, CHANNEL, DROP_CHANNEL};
 
 /// One command as the bindings see it.
 pub struct CommandSpec {
@@ -74,10 +74,35 @@ pub fn generate() -> String {
     decl::<ChunkView>(&mut out);
     decl::<AppError>(&mut out);
     decl::<EngineEvent>(&mut out);
+    decl::<DropOutcome>(&mut out);
 
     let specs = super::commands::specs();
     let _ = writeln!(out, "/** The event carrying `EngineEvent[]` batches. */");
     let _ = writeln!(out, "export const EVENTS_CHANNEL = {CHANNEL:?};\n");
+    let _ = writeln!(
+        out,
+        "/** The event carrying one `DropOutcome` per window drop. */"
+    );
+    let _ = writeln!(out, "export const DROP_CHANNEL = {DROP_CHANNEL:?};\n");
+    let _ = writeln!(
+        out,
+        "/** Every `AppError.code` the app sends (`trove_core::Error::CODES`). */"
+    );
+    out.push_str("export const ERROR_CODES = [\n");
+    for code in trove_core::Error::CODES {
+        let _ = writeln!(out, "  {code:?},");
+    }
+    out.push_str("] as const;\n\nexport type ErrorCode = (typeof ERROR_CODES)[number];\n\n");
+    let _ = writeln!(
+        out,
+        "/** Limits the engine enforces (`set_concurrency` rejects values outside them). */"
+    );
+    let _ = writeln!(
+        out,
+        "export const LIMITS = {{ concurrencyMin: {}, concurrencyMax: {} }} as const;\n",
+        trove_core::CONCURRENCY_MIN,
+        trove_core::CONCURRENCY_MAX,
+    );
     let _ = writeln!(
         out,
         "/** Every command the app registers, in registration order. */"
@@ -152,6 +177,29 @@ mod tests {
     #[test]
     fn no_bigint_on_the_wire() {
         assert!(!generate().contains("bigint"));
+    }
+
+    #[test]
+    fn app_error_codes_are_all_listed() {
+        let internal = AppError::internal("x");
+        assert!(trove_core::Error::CODES.contains(&internal.code.as_str()));
+        assert!(generate().contains("  \"internal\",\n"));
+    }
+
+    #[test]
+    fn drop_outcome_wire_shape() {
+        let added = serde_json::to_value(DropOutcome::Added {
+            report: trove_core::AddReport::default(),
+        })
+        .unwrap();
+        assert_eq!(added["type"], "added");
+        assert!(added["report"]["skipped"].is_array());
+        let failed = serde_json::to_value(DropOutcome::Failed {
+            error: AppError::internal("boom"),
+        })
+        .unwrap();
+        assert_eq!(failed["type"], "failed");
+        assert_eq!(failed["error"]["code"], "internal");
     }
 
     #[test]

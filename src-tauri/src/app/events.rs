@@ -4,6 +4,9 @@
 //! one array on `trove://events`: at most every [`COALESCE`], at most [`MAX_BATCH`] log
 //! entries per emit. Changes written by other processes on the same database (`trove add`
 //! in a terminal) are picked up by polling every [`POLL`].
+//!
+//! A window drop is added in Rust (`mod.rs`); its outcome goes to the page on
+//! [`DROP_CHANNEL`] as one [`DropOutcome`], so skipped files are reported like the dialogs'.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -12,10 +15,14 @@ use std::time::Duration;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 use trove_core::events::{Event, EventKind};
-use trove_core::{Engine, Item, ItemRef, QueueState};
+use trove_core::{AddReport, Engine, Item, ItemRef, QueueState};
 use ts_rs::TS;
 
+use super::commands::AppError;
+
 pub const CHANNEL: &str = "trove://events";
+/// The event carrying one [`DropOutcome`] per window drop.
+pub const DROP_CHANNEL: &str = "trove://dropped";
 const COALESCE: Duration = Duration::from_millis(50);
 const POLL: Duration = Duration::from_millis(100);
 const MAX_BATCH: u32 = 500;
@@ -42,6 +49,14 @@ pub enum EngineEvent {
         completed: u32,
         failed: u32,
     },
+}
+
+/// What a window drop added (on `trove://dropped`): the same report as the "Add" dialogs.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum DropOutcome {
+    Added { report: AddReport },
+    Failed { error: AppError },
 }
 
 /// Turns a slice of the event log into UI events. Repeated updates of one item within the
@@ -98,13 +113,14 @@ pub fn convert(
             }
         }
     }
-    // The running count is not logged; refresh the queue state whenever jobs changed state.
-    if queue_changed || status_changed {
-        let q = engine.queue_state()?;
-        if queue_changed || last_queue.as_ref() != Some(&q) {
-            *last_queue = Some(q);
-            out.push(EngineEvent::Queue { queue: q });
-        }
+    // The running count and the worker's database problem are not logged: refresh the
+    // queue state whenever jobs changed state, and send it when the problem appears or
+    // clears (checked on every poll; two setting reads).
+    let q = engine.queue_state()?;
+    let problem_changed = last_queue.as_ref().map(|l| &l.problem) != Some(&q.problem);
+    if queue_changed || problem_changed || (status_changed && last_queue.as_ref() != Some(&q)) {
+        *last_queue = Some(q.clone());
+        out.push(EngineEvent::Queue { queue: q });
     }
     Ok(out)
 }
@@ -142,7 +158,7 @@ pub async fn pump(app: AppHandle, engine: Arc<Engine>) {
         trove_core::events::wait_for_change(&mut waker, POLL).await;
         loop {
             let e = engine.clone();
-            let mut lq = last_queue;
+            let mut lq = last_queue.clone();
             let res = tauri::async_runtime::spawn_blocking(move || {
                 let log = e.events_since(last, MAX_BATCH)?;
                 let ui = convert(&e, &log, &mut lq)?;

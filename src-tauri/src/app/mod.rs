@@ -1,6 +1,7 @@
 //! The desktop window (Tauri 2). The engine stays GUI-free; this module wires it up:
 //! commands (`commands.rs`), batched events (`events.rs`), the worker pool in the
-//! background, drops handled in Rust, desktop notifications, one instance per database.
+//! background, drops handled in Rust (their add report emitted to the page), desktop
+//! notifications, one instance per database.
 
 #[cfg(test)]
 pub mod bindings;
@@ -12,8 +13,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tauri::{AppHandle, DragDropEvent, Manager, RunEvent, WindowEvent};
-use trove_core::worker::{self, WorkerHandle, WorkerOptions};
+use tauri::{AppHandle, DragDropEvent, Emitter, Manager, RunEvent, WindowEvent};
+use trove_core::worker::{WorkerHandle, WorkerOptions};
 use trove_core::Engine;
 
 /// In-flight jobs get this long to finish on exit before they are released to the queue.
@@ -23,8 +24,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 struct Worker(Mutex<Option<WorkerHandle>>);
 
 pub fn run(db: PathBuf) -> ExitCode {
-    trove_cli::init_logging();
-    let engine = match trove_cli::wire::open_engine(&db) {
+    trove_runtime::init_logging();
+    let engine = match trove_runtime::open_engine(&db) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("trove: cannot open {}: {e:#}", db.display());
@@ -61,28 +62,34 @@ fn build(engine: Arc<Engine>, db: &Path) -> tauri::Result<tauri::App> {
         .manage(Worker(Mutex::new(None)))
         .invoke_handler(commands::handler())
         .on_window_event(|window, event| {
-            // The drop itself is handled here (the page only shows the drag state).
+            // The drop itself is handled here (the page shows the drag state, then the
+            // report: the same `AddReport` as the dialogs, on `events::DROP_CHANNEL`).
             if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                let app = window.app_handle().clone();
                 let engine = window.state::<Arc<Engine>>().inner().clone();
                 let paths = paths.clone();
                 tauri::async_runtime::spawn_blocking(move || {
-                    if let Err(e) = engine.add_paths(&paths) {
-                        tracing::warn!("adding dropped files: {e}");
+                    let outcome = match engine.add_paths(&paths) {
+                        Ok(report) => events::DropOutcome::Added { report },
+                        Err(e) => {
+                            tracing::warn!("adding dropped files: {e}");
+                            events::DropOutcome::Failed { error: e.into() }
+                        }
+                    };
+                    if let Err(e) = app.emit(events::DROP_CHANNEL, &outcome) {
+                        tracing::warn!("emitting the drop report: {e}");
                     }
                 });
             }
         })
         .setup(|app| {
             let engine = app.state::<Arc<Engine>>().inner().clone();
-            // `worker::spawn` needs to be inside the runtime; the pool keeps running on it.
+            // The pool must be started inside the runtime; it keeps running on it.
             let handle = tauri::async_runtime::block_on(async {
-                worker::spawn(
-                    engine.clone(),
-                    WorkerOptions {
-                        shutdown_grace: SHUTDOWN_GRACE,
-                        ..Default::default()
-                    },
-                )
+                engine.start_worker(WorkerOptions {
+                    shutdown_grace: SHUTDOWN_GRACE,
+                    ..Default::default()
+                })
             });
             *app.state::<Worker>()
                 .0

@@ -2,8 +2,8 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
-import { commands, EVENTS_CHANNEL, type CommandName } from "../bindings";
-import type { AppError, Backend, DragState, EngineEvent } from "./types";
+import { type CommandName, commands, DROP_CHANNEL, EVENTS_CHANNEL } from "../bindings";
+import type { AppError, Backend, DragState, DropOutcome, EngineEvent } from "./types";
 import { isAppError } from "./types";
 
 /** Normalise whatever a command rejected with into an AppError. */
@@ -52,9 +52,11 @@ export function createTauriBackend(): Backend {
     ...commands(call),
 
     onEvents(cb: (batch: EngineEvent[]) => void): () => void {
-      return syncUnlisten(
-        listen<EngineEvent[]>(EVENTS_CHANNEL, (e) => cb(e.payload as EngineEvent[])),
-      );
+      return syncUnlisten(listen<EngineEvent[]>(EVENTS_CHANNEL, (e) => cb(e.payload as EngineEvent[])));
+    },
+
+    onDropped(cb: (outcome: DropOutcome) => void): () => void {
+      return syncUnlisten(listen<DropOutcome>(DROP_CHANNEL, (e) => cb(e.payload)));
     },
 
     onDragState(cb: (s: DragState) => void): () => void {

@@ -6,6 +6,7 @@ import type {
   AddReport,
   AppError,
   ChunkView,
+  DropOutcome,
   EngineEvent,
   Item,
   Overview,
@@ -19,8 +20,10 @@ export type {
   AppError,
   ChunkView,
   Counts,
+  DropOutcome,
   DurationBucket,
   EngineEvent,
+  ErrorCode,
   FailedRow,
   Item,
   ItemKind,
@@ -33,6 +36,8 @@ export type {
   Status,
   StuckRow,
 } from "../bindings";
+/** The engine's limits and every error code it sends, generated from Rust. */
+export { ERROR_CODES, LIMITS } from "../bindings";
 
 export type DragState = { state: "enter" | "over" | "leave" | "drop"; count: number };
 
@@ -60,6 +65,8 @@ export interface Backend {
   onEvents(cb: (batch: EngineEvent[]) => void): () => void;
   /** from Tauri's drag-drop window events; the drop itself is handled in Rust */
   onDragState(cb: (s: DragState) => void): () => void;
+  /** what Rust added for each drop (the dialogs' AddReport) or why it could not; returns unsubscribe */
+  onDropped(cb: (outcome: DropOutcome) => void): () => void;
 }
 
 export function isAppError(e: unknown): e is AppError {

@@ -12,7 +12,10 @@ export interface FrameBatcher<T> {
   pending(): number;
 }
 
-export function createFrameBatcher<T>(apply: (events: T[]) => void, schedule: Scheduler = rafScheduler): FrameBatcher<T> {
+export function createFrameBatcher<T>(
+  apply: (events: T[]) => void,
+  schedule: Scheduler = rafScheduler,
+): FrameBatcher<T> {
   let queue: T[] = [];
   let scheduled = false;
   const flush = () => {

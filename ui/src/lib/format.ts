@@ -1,20 +1,29 @@
 // Pure formatting helpers (unit-tested).
 import type { Item, Status } from "../backend/types";
 
-const UNITS = ["B", "kB", "MB", "GB", "TB"];
+const UNITS = ["KB", "MB", "GB", "TB"];
+const STEP = 1024;
 
-/** 1234567 → "1.2 MB" (decimal units, like Finder/Files). null → "—" */
+/**
+ * Byte counts the way Trove writes them everywhere (trove_common::size::human_size):
+ * binary multiples written KB/MB/GB/TB; exact below 1 KB; one decimal below 10 (dropped
+ * when .0), whole numbers from 10. 1536 → "1.5 KB". null → "—"
+ */
 export function humanSize(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return "—";
-  if (bytes < 1000) return `${bytes} B`;
-  let v = bytes;
+  if (bytes === 1) return "1 byte";
+  if (bytes < STEP) return `${bytes} bytes`;
+  let v = bytes / STEP;
   let u = 0;
-  while (v >= 1000 && u < UNITS.length - 1) {
-    v /= 1000;
-    u += 1;
+  for (;;) {
+    const shown = v < 10 ? Math.round(v * 10) / 10 : Math.round(v);
+    if (shown >= STEP && u + 1 < UNITS.length) {
+      v /= STEP;
+      u += 1;
+      continue;
+    }
+    return `${Number.isInteger(shown) ? shown.toFixed(0) : shown.toFixed(1)} ${UNITS[u]}`;
   }
-  const s = v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(1);
-  return `${s.replace(/\.0$/, "")} ${UNITS[u]}`;
 }
 
 const MIN = 60_000;
@@ -80,7 +89,7 @@ export const STATUS_LABEL: Record<Status, string> = {
 };
 
 /** "1 chunk", "184 chunks" */
-export function plural(n: number, one: string, many = one + "s"): string {
+export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
 }
 

@@ -46,6 +46,7 @@ export function splitSnippet(snippet: string): SnippetPart[] {
 
 /** Plain text of a snippet, markers removed (for aria labels). */
 export function snippetPlainText(snippet: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0002/U+0003 are the snippet's match markers (from Rust)
   return snippet.replace(/[\u0002\u0003]/g, "");
 }
 

@@ -83,7 +83,9 @@ export class ItemStore {
   }
 
   private matchesQuery(it: Item): boolean {
-    return this.query === "" || it.name.toLowerCase().includes(this.query) || it.location.toLowerCase().includes(this.query);
+    return (
+      this.query === "" || it.name.toLowerCase().includes(this.query) || it.location.toLowerCase().includes(this.query)
+    );
   }
 
   /** Replace everything with a newest-first list (from listItems(null)). */
@@ -157,7 +159,8 @@ export class ItemStore {
             this.byId.set(it.id, it);
             this.counts[it.status] += 1;
             this.counts.total += 1;
-            (added ??= []).push(it);
+            if (!added) added = [];
+            added.push(it);
             res.changed.add(it.id);
             res.structural = true;
           }
@@ -185,7 +188,14 @@ export class ItemStore {
     }
     if (added) {
       const seen = new Set<string>();
-      this.insert(added.filter((it) => this.byId.has(it.id) && !seen.has(it.id) && (seen.add(it.id), true)));
+      const fresh: Item[] = [];
+      for (const it of added) {
+        if (this.byId.has(it.id) && !seen.has(it.id)) {
+          seen.add(it.id);
+          fresh.push(it);
+        }
+      }
+      this.insert(fresh);
     }
     if (res.structural) this.invalidate();
     return res;

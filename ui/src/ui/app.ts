@@ -59,30 +59,103 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   const details = createDetailsDialog(ctx);
 
   // ------------------------------------------------------------- layout
-  const tabLib = h("button", { class: "tab", attrs: { type: "button", role: "tab", id: "tab-library", "aria-controls": "panel-library", "aria-selected": "true" }, data: { testid: "tab-library" } }, icon("library"), h("span", { text: "Library" }));
-  const tabSearch = h("button", { class: "tab", attrs: { type: "button", role: "tab", id: "tab-search", "aria-controls": "panel-search", "aria-selected": "false", tabindex: "-1", title: "Search (Ctrl+K or /)" }, data: { testid: "tab-search" } }, icon("search"), h("span", { text: "Search" }));
+  const tabLib = h(
+    "button",
+    {
+      class: "tab",
+      attrs: {
+        type: "button",
+        role: "tab",
+        id: "tab-library",
+        "aria-controls": "panel-library",
+        "aria-selected": "true",
+      },
+      data: { testid: "tab-library" },
+    },
+    icon("library"),
+    h("span", { text: "Library" }),
+  );
+  const tabSearch = h(
+    "button",
+    {
+      class: "tab",
+      attrs: {
+        type: "button",
+        role: "tab",
+        id: "tab-search",
+        "aria-controls": "panel-search",
+        "aria-selected": "false",
+        tabindex: "-1",
+        title: "Search (Ctrl+K or /)",
+      },
+      data: { testid: "tab-search" },
+    },
+    icon("search"),
+    h("span", { text: "Search" }),
+  );
   const tabs = h("div", { class: "tabs", attrs: { role: "tablist", "aria-label": "Views" } }, tabLib, tabSearch);
   const runningPill = h("span", { class: "pill" });
   const runningSr = h("span", { class: "sr-only" });
   const queueToggle = button("Queue", { icon: "queue", class: "btn btn-ghost queue-toggle", testid: "queue-toggle" });
   queueToggle.append(runningPill, runningSr);
   queueToggle.setAttribute("aria-controls", "queue-panel");
-  const topbar = h("header", { class: "topbar" }, h("h1", { class: "brand" }, h("span", { class: "brand-mark", attrs: { "aria-hidden": "true" } }), h("span", { text: "Trove" })), tabs, h("span", { class: "grow" }), queueToggle);
+  const topbar = h(
+    "header",
+    { class: "topbar" },
+    h(
+      "h1",
+      { class: "brand" },
+      h("span", { class: "brand-mark", attrs: { "aria-hidden": "true" } }),
+      h("span", { text: "Trove" }),
+    ),
+    tabs,
+    h("span", { class: "grow" }),
+    queueToggle,
+  );
 
-  const panelLib = h("div", { class: "tabpanel", attrs: { role: "tabpanel", id: "panel-library", "aria-labelledby": "tab-library" } }, library.el);
-  const panelSearch = h("div", { class: "tabpanel", attrs: { role: "tabpanel", id: "panel-search", "aria-labelledby": "tab-search", hidden: true } }, search.el);
-  const loading = h("div", { class: "loading-veil", attrs: { role: "status" }, data: { testid: "loading" } }, h("span", { class: "spinner", attrs: { "aria-hidden": "true" } }), h("span", { text: "Loading your library…" }));
+  const panelLib = h(
+    "div",
+    { class: "tabpanel", attrs: { role: "tabpanel", id: "panel-library", "aria-labelledby": "tab-library" } },
+    library.el,
+  );
+  const panelSearch = h(
+    "div",
+    {
+      class: "tabpanel",
+      attrs: { role: "tabpanel", id: "panel-search", "aria-labelledby": "tab-search", hidden: true },
+    },
+    search.el,
+  );
+  const loading = h(
+    "div",
+    { class: "loading-veil", attrs: { role: "status" }, data: { testid: "loading" } },
+    h("span", { class: "spinner", attrs: { "aria-hidden": "true" } }),
+    h("span", { text: "Loading your library…" }),
+  );
   const main = h("main", { class: "main" }, panelLib, panelSearch, loading);
 
   const overlayCount = h("p", { class: "drop-count" });
   const overlay = h(
     "div",
     { class: "drop-overlay", attrs: { hidden: true, "aria-hidden": "true" }, data: { testid: "drop-overlay" } },
-    h("div", { class: "drop-card" }, icon("upload", "drop-icon"), h("p", { class: "drop-title", text: "Drop to add to Trove" }), overlayCount),
+    h(
+      "div",
+      { class: "drop-card" },
+      icon("upload", "drop-icon"),
+      h("p", { class: "drop-title", text: "Drop to add to Trove" }),
+      overlayCount,
+    ),
   );
   const dragAnnounce = h("p", { class: "sr-only", attrs: { role: "status", "aria-live": "assertive" } });
 
-  root.replaceChildren(h("div", { class: "shell" }, topbar, h("div", { class: "body" }, main, queue.el)), overlay, dragAnnounce, toast.el, urlDialog.el, details.el);
+  root.replaceChildren(
+    h("div", { class: "shell" }, topbar, queue.banner, h("div", { class: "body" }, main, queue.el)),
+    overlay,
+    dragAnnounce,
+    toast.el,
+    urlDialog.el,
+    details.el,
+  );
 
   // -------------------------------------------------------- queue toggle
   // remembered choice; by default open only where it does not cover the list
@@ -130,7 +203,10 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   document.addEventListener("keydown", (e) => {
     const t = e.target as HTMLElement;
     const typing = t.closest("input, textarea, select, [contenteditable]") !== null;
-    if (((e.ctrlKey || e.metaKey) && (e.key === "k" || e.key === "f")) || (e.key === "/" && !typing && !e.ctrlKey && !e.metaKey)) {
+    if (
+      ((e.ctrlKey || e.metaKey) && (e.key === "k" || e.key === "f")) ||
+      (e.key === "/" && !typing && !e.ctrlKey && !e.metaKey)
+    ) {
       if (document.querySelector("dialog[open]")) return;
       e.preventDefault();
       showView("search");
@@ -166,7 +242,9 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   async function refreshLinks() {
     try {
       const n = await backend.refreshLinks();
-      toast.show(n > 0 ? `Refreshing ${plural(n, "link")}; unchanged pages are kept as they are.` : "No links to refresh.");
+      toast.show(
+        n > 0 ? `Refreshing ${plural(n, "link")}; unchanged pages are kept as they are.` : "No links to refresh.",
+      );
     } catch (e) {
       toast.show(`Could not refresh: ${errorMessage(e)}`, { kind: "error" });
     }
@@ -206,7 +284,12 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
       }
       if (failed.length) {
         library.render();
-        toast.show(failed.length === 1 ? `Could not delete ${failed[0]}` : `Could not delete ${plural(failed.length, "item")} (${failed[0]})`, { kind: "error" });
+        toast.show(
+          failed.length === 1
+            ? `Could not delete ${failed[0]}`
+            : `Could not delete ${plural(failed.length, "item")} (${failed[0]})`,
+          { kind: "error" },
+        );
       }
     };
     for (const id of ids) pendingDeletes.set(id, commit);
@@ -239,7 +322,12 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
         /* reported below */
       }
     }
-    toast.show(ok === failed.length ? `Retrying ${plural(ok, "item")}.` : `Retrying ${ok} of ${plural(failed.length, "failed item")}; the others could not be retried.`, { kind: ok === failed.length ? "info" : "error" });
+    toast.show(
+      ok === failed.length
+        ? `Retrying ${plural(ok, "item")}.`
+        : `Retrying ${ok} of ${plural(failed.length, "failed item")}; the others could not be retried.`,
+      { kind: ok === failed.length ? "info" : "error" },
+    );
   }
 
   // never lose a delete the user meant when the window goes away
@@ -260,7 +348,9 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     if (r.skipped.length > 0) {
       const first = r.skipped[0]!;
       toast.show(
-        r.skipped.length === 1 ? `Skipped ${first.input}: ${first.reason}` : `Skipped ${plural(r.skipped.length, "item")} (e.g. ${first.input}: ${first.reason})`,
+        r.skipped.length === 1
+          ? `Skipped ${first.input}: ${first.reason}`
+          : `Skipped ${plural(r.skipped.length, "item")} (e.g. ${first.input}: ${first.reason})`,
         { kind: "info", timeout: 8000 },
       );
     }
@@ -280,7 +370,13 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     if (show && overlay.hidden) setText(dragAnnounce, "Drop files to add them to Trove.");
     overlay.hidden = !show;
     document.documentElement.classList.toggle("dragging", show);
-    if (show) setText(overlayCount, s.count > 0 ? `${plural(s.count, "item")} — files and folders are indexed in the background` : "Files and folders are indexed in the background");
+    if (show)
+      setText(
+        overlayCount,
+        s.count > 0
+          ? `${plural(s.count, "item")} — files and folders are indexed in the background`
+          : "Files and folders are indexed in the background",
+      );
     if (s.state === "drop") {
       setText(dragAnnounce, s.count ? `Adding ${plural(s.count, "item")}.` : "Adding.");
       if (store.getFilter() !== null && store.getFilter() !== "pending") setFilter(null);
@@ -288,6 +384,12 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
       showView("library");
       library.scrollToTop();
     }
+  });
+
+  // a drop is added by Rust; its report is shown like the dialogs' (skipped files with reasons)
+  backend.onDropped((o) => {
+    if (o.type === "added") reportAdded(o.report, "file");
+    else toast.show(`Could not add: ${errorMessage(o.error)}`, { kind: "error" });
   });
 
   // -------------------------------------------------------------- events
@@ -299,7 +401,8 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     const wait = Math.max(0, 1000 - (performance.now() - lastOverview));
     overviewTimer = setTimeout(async () => {
       overviewTimer = null;
-      if (overviewInFlight || queue.el.hidden) return;
+      // Also while the panel is hidden: the overview carries the database-problem banner.
+      if (overviewInFlight) return;
       overviewInFlight = true;
       lastOverview = performance.now();
       try {
@@ -337,11 +440,22 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
       // the OS notification is sent by Rust; the UI adds a toast
       const total = f.completed + f.failed;
       toast.show(
-        f.failed > 0 ? `Finished ${plural(total, "item")}: ${f.completed.toLocaleString("en-US")} ready, ${f.failed.toLocaleString("en-US")} failed.` : `Finished: ${plural(f.completed, "item")} ready to search.`,
+        f.failed > 0
+          ? `Finished ${plural(total, "item")}: ${f.completed.toLocaleString("en-US")} ready, ${f.failed.toLocaleString("en-US")} failed.`
+          : `Finished: ${plural(f.completed, "item")} ready to search.`,
         {
           kind: f.failed > 0 ? "info" : "success",
           testid: "batch-toast",
-          action: f.failed > 0 ? { label: "Show failed", run: () => { showView("library"); setFilter("failed"); } } : undefined,
+          action:
+            f.failed > 0
+              ? {
+                  label: "Show failed",
+                  run: () => {
+                    showView("library");
+                    setFilter("failed");
+                  },
+                }
+              : undefined,
         },
       );
     }

@@ -10,14 +10,21 @@ export interface Bin {
 
 /** Re-bin arbitrary (seconds → count) buckets into at most `maxBins` bars. */
 export function binDurations(buckets: readonly DurationBucket[], maxBins = 24): Bin[] {
-  const b = buckets.filter((x) => x.count > 0 && Number.isFinite(x.seconds)).slice().sort((a, c) => a.seconds - c.seconds);
+  const b = buckets
+    .filter((x) => x.count > 0 && Number.isFinite(x.seconds))
+    .slice()
+    .sort((a, c) => a.seconds - c.seconds);
   if (b.length === 0) return [];
   const min = Math.floor(b[0]!.seconds);
   const max = Math.ceil(b[b.length - 1]!.seconds);
   const span = Math.max(1, max - min + 1);
   const width = Math.max(1, Math.ceil(span / maxBins));
   const n = Math.ceil(span / width);
-  const bins: Bin[] = Array.from({ length: n }, (_, i) => ({ from: min + i * width, to: min + (i + 1) * width - 1, count: 0 }));
+  const bins: Bin[] = Array.from({ length: n }, (_, i) => ({
+    from: min + i * width,
+    to: min + (i + 1) * width - 1,
+    count: 0,
+  }));
   for (const x of b) {
     const i = Math.min(n - 1, Math.floor((x.seconds - min) / width));
     bins[i]!.count += x.count;
@@ -55,7 +62,14 @@ export function renderDistribution(buckets: readonly DurationBucket[]): SVGSVGEl
   title.textContent = `Processing time of ${total.toLocaleString("en-US")} completed items, from ${secondsLabel(bins[0]!.from)} to ${secondsLabel(bins[bins.length - 1]!.to)}; median ${secondsLabel(median)}.`;
   bins.forEach((bin, i) => {
     const bh = Math.max(bin.count > 0 ? 1.5 : 0, ((H - padB - padT) * bin.count) / maxC);
-    const rect = svg("rect", { x: (i * bw + 1).toFixed(1), y: (H - padB - bh).toFixed(1), width: Math.max(1, bw - 2).toFixed(1), height: bh.toFixed(1), rx: 1.5, class: "chart-bar" });
+    const rect = svg("rect", {
+      x: (i * bw + 1).toFixed(1),
+      y: (H - padB - bh).toFixed(1),
+      width: Math.max(1, bw - 2).toFixed(1),
+      height: bh.toFixed(1),
+      rx: 1.5,
+      class: "chart-bar",
+    });
     const tt = svg("title");
     tt.textContent = `${bin.from === bin.to ? secondsLabel(bin.from) : `${secondsLabel(bin.from)}–${secondsLabel(bin.to)}`}: ${bin.count.toLocaleString("en-US")}`;
     rect.append(tt);
@@ -74,7 +88,10 @@ export function renderDistribution(buckets: readonly DurationBucket[]): SVGSVGEl
 }
 
 export function medianSeconds(buckets: readonly DurationBucket[]): number {
-  const b = buckets.filter((x) => x.count > 0).slice().sort((a, c) => a.seconds - c.seconds);
+  const b = buckets
+    .filter((x) => x.count > 0)
+    .slice()
+    .sort((a, c) => a.seconds - c.seconds);
   const total = b.reduce((s, x) => s + x.count, 0);
   if (total === 0) return 0;
   let acc = 0;

@@ -8,12 +8,27 @@ import { button, h, setText } from "./dom";
 export function createUrlDialog(ctx: Ctx, onAdded: (r: AddReport) => void) {
   const textarea = h("textarea", {
     class: "url-input",
-    attrs: { rows: 7, id: "url-input", spellcheck: "false", autocomplete: "off", placeholder: "https://example.com/article\nhttps://en.wikipedia.org/wiki/Local-first_software", "aria-describedby": "url-hint" },
+    attrs: {
+      rows: 7,
+      id: "url-input",
+      spellcheck: "false",
+      autocomplete: "off",
+      placeholder: "https://example.com/article\nhttps://en.wikipedia.org/wiki/Local-first_software",
+      "aria-describedby": "url-hint",
+    },
     data: { testid: "url-input" },
   });
-  const hint = h("p", { class: "muted small", attrs: { id: "url-hint" }, text: "One per line, or separated by spaces. Pages are fetched and indexed in the background." });
+  const hint = h("p", {
+    class: "muted small",
+    attrs: { id: "url-hint" },
+    text: "One per line, or separated by spaces. Pages are fetched and indexed in the background.",
+  });
   const countEl = h("span", { class: "muted small", attrs: { "aria-live": "polite" } });
-  const skippedBox = h("div", { class: "skipped", attrs: { hidden: true, role: "alert" }, data: { testid: "url-skipped" } });
+  const skippedBox = h("div", {
+    class: "skipped",
+    attrs: { hidden: true, role: "alert" },
+    data: { testid: "url-skipped" },
+  });
   const submit = button("Add", { class: "btn btn-primary", testid: "url-submit" });
   submit.type = "submit";
   const cancel = button("Cancel", { testid: "url-cancel" });
@@ -27,7 +42,11 @@ export function createUrlDialog(ctx: Ctx, onAdded: (r: AddReport) => void) {
     skippedBox,
     h("div", { class: "dialog-actions" }, countEl, h("span", { class: "grow" }), cancel, submit),
   );
-  const dialog = h("dialog", { class: "dialog", attrs: { "aria-labelledby": "url-title" }, data: { testid: "url-dialog" } }, form);
+  const dialog = h(
+    "dialog",
+    { class: "dialog", attrs: { "aria-labelledby": "url-title" }, data: { testid: "url-dialog" } },
+    form,
+  );
 
   const update = () => {
     const n = parseUrlList(textarea.value).length;
@@ -56,7 +75,9 @@ export function createUrlDialog(ctx: Ctx, onAdded: (r: AddReport) => void) {
       } else {
         skippedBox.hidden = false;
         skippedBox.replaceChildren(
-          h("p", { text: `${r.added.length ? `Added ${plural(r.added.length, "page")}. ` : ""}${plural(r.skipped.length, "address", "addresses")} could not be added:` }),
+          h("p", {
+            text: `${r.added.length ? `Added ${plural(r.added.length, "page")}. ` : ""}${plural(r.skipped.length, "address", "addresses")} could not be added:`,
+          }),
           h("ul", {}, ...r.skipped.map((s) => h("li", {}, h("code", { text: s.input }), ` — ${s.reason}`))),
         );
         // leave only what was skipped, so it can be fixed and sent again
@@ -90,7 +111,13 @@ export function createDetailsDialog(ctx: Ctx) {
   const dialog = h(
     "dialog",
     { class: "dialog dialog-wide", attrs: { "aria-labelledby": "details-title" }, data: { testid: "details-dialog" } },
-    h("div", { class: "dialog-body" }, title, dl, h("div", { class: "dialog-actions" }, h("span", { class: "grow" }), del, retry, close)),
+    h(
+      "div",
+      { class: "dialog-body" },
+      title,
+      dl,
+      h("div", { class: "dialog-actions" }, h("span", { class: "grow" }), del, retry, close),
+    ),
   );
   let id: string | null = null;
   close.addEventListener("click", () => dialog.close());
@@ -118,7 +145,9 @@ export function createDetailsDialog(ctx: Ctx) {
     if (it.jobId) rows.push(["Job", it.jobId]);
     if (it.duplicateOf) rows.push(["Duplicate of", ctx.store.get(it.duplicateOf)?.name ?? it.duplicateOf]);
     if (it.error) rows.push(["Error", it.error, "error"]);
-    dl.replaceChildren(...rows.flatMap(([k, v, cls]) => [h("dt", { text: k }), h("dd", { class: cls ?? "", text: v })]));
+    dl.replaceChildren(
+      ...rows.flatMap(([k, v, cls]) => [h("dt", { text: k }), h("dd", { class: cls ?? "", text: v })]),
+    );
     retry.hidden = it.status !== "failed";
   }
 

@@ -11,14 +11,19 @@ export interface Props {
   on?: { [K in keyof HTMLElementEventMap]?: (ev: HTMLElementEventMap[K]) => void };
 }
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   if (props.class) el.className = props.class;
   if (props.attrs) setAttrs(el, props.attrs);
   if (props.data) for (const [k, v] of Object.entries(props.data)) el.dataset[k] = v;
   if (props.on) for (const [k, fn] of Object.entries(props.on)) el.addEventListener(k, fn as EventListener);
   if (props.text !== undefined) el.textContent = props.text;
-  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(typeof c === "number" ? String(c) : c);
+  for (const c of children)
+    if (c !== null && c !== undefined && c !== false) el.append(typeof c === "number" ? String(c) : c);
   return el;
 }
 
@@ -37,7 +42,11 @@ export function setText(el: Node, text: string): void {
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
-export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, ...children: (SVGElement | string)[]): SVGElementTagNameMap[K] {
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number> = {},
+  ...children: (SVGElement | string)[]
+): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG_NS, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
   for (const c of children) el.append(c);
@@ -47,7 +56,10 @@ export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<
 // 24×24 stroke icons (paths written for this app).
 const ICONS: Record<string, string[]> = {
   file: ["M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z", "M14 3v5h5"],
-  link: ["M10 14a4 4 0 0 0 5.66 0l3-3a4 4 0 0 0-5.66-5.66l-1 1", "M14 10a4 4 0 0 0-5.66 0l-3 3a4 4 0 0 0 5.66 5.66l1-1"],
+  link: [
+    "M10 14a4 4 0 0 0 5.66 0l3-3a4 4 0 0 0-5.66-5.66l-1 1",
+    "M14 10a4 4 0 0 0-5.66 0l-3 3a4 4 0 0 0 5.66 5.66l1-1",
+  ],
   folder: ["M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z"],
   plus: ["M12 5v14", "M5 12h14"],
   retry: ["M4 4v6h6", "M20 20v-6h-6", "M5.5 15a7 7 0 0 0 12.1 2.1", "M18.5 9a7 7 0 0 0-12.1-2.1"],
@@ -71,8 +83,25 @@ export function icon(name: keyof typeof ICONS | string, cls = "icon"): SVGSVGEle
 }
 
 /** Button with icon + label; label also becomes the accessible name. */
-export function button(label: string, opts: { icon?: string; class?: string; testid?: string; title?: string; iconOnly?: boolean; onClick?: (e: MouseEvent) => void } = {}): HTMLButtonElement {
-  const b = h("button", { class: opts.class ?? "btn", attrs: { type: "button", title: opts.title ?? (opts.iconOnly ? label : null), "aria-label": opts.iconOnly ? label : null } });
+export function button(
+  label: string,
+  opts: {
+    icon?: string;
+    class?: string;
+    testid?: string;
+    title?: string;
+    iconOnly?: boolean;
+    onClick?: (e: MouseEvent) => void;
+  } = {},
+): HTMLButtonElement {
+  const b = h("button", {
+    class: opts.class ?? "btn",
+    attrs: {
+      type: "button",
+      title: opts.title ?? (opts.iconOnly ? label : null),
+      "aria-label": opts.iconOnly ? label : null,
+    },
+  });
   if (opts.testid) b.dataset.testid = opts.testid;
   if (opts.icon) b.append(icon(opts.icon));
   if (!opts.iconOnly) b.append(h("span", { class: "btn-label", text: label }));

@@ -17,13 +17,26 @@ const DEBOUNCE_MS = 180;
 export function createSearch(ctx: Ctx): SearchView {
   const input = h("input", {
     class: "search-input",
-    attrs: { type: "search", placeholder: "Search your library…", "aria-label": "Search your library", autocomplete: "off", spellcheck: "false", "aria-controls": "search-results" },
+    attrs: {
+      type: "search",
+      placeholder: "Search your library…",
+      "aria-label": "Search your library",
+      autocomplete: "off",
+      spellcheck: "false",
+      "aria-controls": "search-results",
+    },
     data: { testid: "search-input" },
   });
   const noticeText = h("span", { data: { testid: "search-notice-text" } });
   const buildBtn = button("Build semantic index", { class: "btn btn-small", testid: "build-index" });
   buildBtn.hidden = true;
-  const notice = h("p", { class: "notice", attrs: { hidden: true }, data: { testid: "search-notice" } }, noticeText, " ", buildBtn);
+  const notice = h(
+    "p",
+    { class: "notice", attrs: { hidden: true }, data: { testid: "search-notice" } },
+    noticeText,
+    " ",
+    buildBtn,
+  );
   buildBtn.addEventListener("click", async () => {
     buildBtn.disabled = true;
     setText(status, "Building the semantic index…");
@@ -37,8 +50,16 @@ export function createSearch(ctx: Ctx): SearchView {
       buildBtn.disabled = false;
     }
   });
-  const status = h("p", { class: "search-status muted small", attrs: { role: "status", "aria-live": "polite" }, data: { testid: "search-status" } });
-  const results = h("ol", { class: "results", attrs: { id: "search-results", "aria-label": "Search results" }, data: { testid: "search-results" } });
+  const status = h("p", {
+    class: "search-status muted small",
+    attrs: { role: "status", "aria-live": "polite" },
+    data: { testid: "search-status" },
+  });
+  const results = h("ol", {
+    class: "results",
+    attrs: { id: "search-results", "aria-label": "Search results" },
+    data: { testid: "search-results" },
+  });
 
   const docTitle = h("h2", { class: "doc-title" });
   const docLoc = h("p", { class: "doc-loc muted small" });
@@ -51,7 +72,12 @@ export function createSearch(ctx: Ctx): SearchView {
     h("div", { class: "doc-head" }, h("div", { class: "doc-head-text" }, docTitle, docLoc), revealBtn, closeDoc),
     docText,
   );
-  const docEmpty = h("div", { class: "doc-empty muted" }, icon("search", "empty-icon"), h("p", { text: "Open a result to read it here, with the matching passage highlighted." }));
+  const docEmpty = h(
+    "div",
+    { class: "doc-empty muted" },
+    icon("search", "empty-icon"),
+    h("p", { text: "Open a result to read it here, with the matching passage highlighted." }),
+  );
 
   const el = h(
     "section",
@@ -146,7 +172,12 @@ export function createSearch(ctx: Ctx): SearchView {
     setText(noticeText, res.notice ?? "");
     buildBtn.hidden = !res.canBuildIndex;
     const modeLabel = res.mode === "keyword" ? "keyword" : res.mode === "semantic" ? "semantic" : "hybrid";
-    setText(status, hits.length === 0 ? `No results for “${q}”.` : `${hits.length === LIMIT ? `Top ${LIMIT}` : hits.length} result${hits.length === 1 ? "" : "s"} · ${modeLabel} search`);
+    setText(
+      status,
+      hits.length === 0
+        ? `No results for “${q}”.`
+        : `${hits.length === LIMIT ? `Top ${LIMIT}` : hits.length} result${hits.length === 1 ? "" : "s"} · ${modeLabel} search`,
+    );
     results.replaceChildren(...hits.map(renderHit));
     results.dataset.query = q;
   }
@@ -156,7 +187,11 @@ export function createSearch(ctx: Ctx): SearchView {
     renderSnippet(snippet, hit.snippet);
     const b = h(
       "button",
-      { class: "hit", attrs: { type: "button" }, data: { testid: `search-hit-${i}`, itemId: hit.itemId, chunkId: String(hit.chunkId) } },
+      {
+        class: "hit",
+        attrs: { type: "button" },
+        data: { testid: `search-hit-${i}`, itemId: hit.itemId, chunkId: String(hit.chunkId) },
+      },
       h("span", { class: "hit-name", text: hit.name }),
       snippet,
       h("span", { class: "hit-loc muted small", text: hit.location }),

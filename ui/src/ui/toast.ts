@@ -1,4 +1,4 @@
-import { h, button } from "./dom";
+import { button, h } from "./dom";
 
 export interface ToastOptions {
   kind?: "info" | "success" | "error";
@@ -20,7 +20,11 @@ export interface Toaster {
  * assertive (role=alert) for errors.
  */
 export function createToaster(): Toaster {
-  const polite = h("div", { class: "toast-stack", attrs: { role: "status", "aria-live": "polite" }, data: { testid: "toasts" } });
+  const polite = h("div", {
+    class: "toast-stack",
+    attrs: { role: "status", "aria-live": "polite" },
+    data: { testid: "toasts" },
+  });
   const assertive = h("div", { class: "toast-stack", attrs: { role: "alert", "aria-live": "assertive" } });
   const el = h("div", { class: "toasts" }, polite, assertive);
 
@@ -37,12 +41,27 @@ export function createToaster(): Toaster {
       setTimeout(() => t.remove(), 160);
       if (expired) opts.onExpire?.();
     };
-    const t = h("div", { class: `toast toast-${kind}`, data: { testid: opts.testid ?? "toast" } }, h("span", { class: "toast-msg", text: message }));
+    const t = h(
+      "div",
+      { class: `toast toast-${kind}`, data: { testid: opts.testid ?? "toast" } },
+      h("span", { class: "toast-msg", text: message }),
+    );
     if (opts.action) {
       const a = opts.action;
-      t.append(button(a.label, { class: "btn btn-link", testid: (opts.testid ?? "toast") + "-action", onClick: () => { a.run(); close(false); } }));
+      t.append(
+        button(a.label, {
+          class: "btn btn-link",
+          testid: `${opts.testid ?? "toast"}-action`,
+          onClick: () => {
+            a.run();
+            close(false);
+          },
+        }),
+      );
     }
-    t.append(button("Dismiss", { icon: "close", iconOnly: true, class: "btn btn-icon btn-ghost", onClick: () => close(true) }));
+    t.append(
+      button("Dismiss", { icon: "close", iconOnly: true, class: "btn btn-icon btn-ghost", onClick: () => close(true) }),
+    );
     const arm = () => {
       if (timeout > 0 && !done) timer = setTimeout(() => close(true), timeout);
     };

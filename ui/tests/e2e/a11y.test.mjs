@@ -2,10 +2,11 @@
 // and dark schemes: library with all four states, search with an opened
 // document, the Add URLs dialog, and the drop overlay. Fails on serious or
 // critical violations (contrast included).
-import { after, before, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { after, before, test } from "node:test";
 import { launch, openApp, serveDist } from "./helpers.mjs";
 
 const require = createRequire(import.meta.url);
@@ -22,7 +23,12 @@ async function audit(page, label) {
   if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE);
   const violations = await page.evaluate(async () => {
     const r = await window.axe.run(document, { resultTypes: ["violations"] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    }));
   });
   const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   assert.deepEqual(bad, [], `${label}: ${JSON.stringify(bad, null, 1)}`);

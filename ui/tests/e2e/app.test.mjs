@@ -1,8 +1,9 @@
 // Browser tests: the BUILT UI (dist/) with the fake backend, in headless
 // Debian Chromium via playwright-core. Run with `npm run test:browser`
 // (after `npm run build`), or as part of `npm test`.
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
 import { launch, openApp, serveDist } from "./helpers.mjs";
 
 let srv;
@@ -24,7 +25,8 @@ async function idsByStatus(page) {
     const out = {};
     for (const id of window.__trove.store.view()) {
       const it = window.__trove.store.get(id);
-      (out[it.status] ??= []).push(id);
+      out[it.status] = out[it.status] ?? [];
+      out[it.status].push(id);
     }
     return out;
   });
@@ -68,7 +70,10 @@ describe("all four states (fake=states, frozen)", () => {
       assert.ok(await err.isVisible(), "error visible");
       const text = (await err.innerText()).trim();
       const expected = await page.evaluate((i) => window.__trove.store.get(i).error, id);
-      assert.ok(text.length > 10 && expected.startsWith(text.replace(/…$/, "").slice(0, 20)), `error text shown: ${text}`);
+      assert.ok(
+        text.length > 10 && expected.startsWith(text.replace(/…$/, "").slice(0, 20)),
+        `error text shown: ${text}`,
+      );
       assert.ok(await page.locator(tid(`retry-${id}`)).isVisible());
     }
     // non-failed rows have no visible retry
@@ -80,7 +85,10 @@ describe("all four states (fake=states, frozen)", () => {
     const { failed } = await idsByStatus(page);
     const id = failed[0];
     await page.click(tid(`retry-${id}`));
-    await page.waitForFunction((i) => document.querySelector(`[data-testid="badge-${i}"]`)?.dataset.status === "pending", id);
+    await page.waitForFunction(
+      (i) => document.querySelector(`[data-testid="badge-${i}"]`)?.dataset.status === "pending",
+      id,
+    );
     assert.equal(await page.locator(tid(`error-${id}`)).count(), 0, "error gone after retry");
     // advance the frozen worker one tick at a time until the job is picked up
     const seen = await page.evaluate(async (i) => {
@@ -129,8 +137,16 @@ describe("all four states (fake=states, frozen)", () => {
   test("search ranks and highlights ordinary terms; stale queries do not win", async () => {
     await page.fill(tid("search-input"), "zzzz-nothing");
     await page.fill(tid("search-input"), "xylophone");
-    await page.waitForFunction(() => document.querySelector('[data-testid="search-results"]').dataset.query === "xylophone");
-    assert.equal(await page.locator(`${tid("search-hit-0")} mark`).first().textContent(), "xylophone");
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="search-results"]').dataset.query === "xylophone",
+    );
+    assert.equal(
+      await page
+        .locator(`${tid("search-hit-0")} mark`)
+        .first()
+        .textContent(),
+      "xylophone",
+    );
     await page.click(tid("tab-library"));
   });
 
@@ -154,7 +170,10 @@ describe("all four states (fake=states, frozen)", () => {
     });
     assert.equal(r.script, undefined);
     assert.equal(r.handler, undefined);
-    assert.ok(r.violations.some((v) => v.startsWith("script-src")), JSON.stringify(r.violations));
+    assert.ok(
+      r.violations.some((v) => v.startsWith("script-src")),
+      JSON.stringify(r.violations),
+    );
   });
 });
 
@@ -175,6 +194,48 @@ describe("drag and drop", () => {
     await overlay.waitFor({ state: "hidden" });
     for (const id of ids) await page.locator(tid(`row-${id}`)).waitFor();
     assert.equal(await page.locator(tid(`badge-${ids[0]}`)).getAttribute("data-status"), "pending");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
+
+describe("drop report", () => {
+  test("a drop shows the dialogs' add report: added count, skipped files with reasons, errors", async () => {
+    const { page, errors } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    const toast = (text) => page.locator(tid("toast"), { hasText: text });
+    const ids = await page.evaluate(() =>
+      window.__troveFake.drop(2, {
+        skipped: [{ input: "/home/ada/Documents/printer.sock", reason: "not a regular file or folder" }],
+      }),
+    );
+    for (const id of ids) await page.locator(tid(`row-${id}`)).waitFor();
+    await toast("Added 2 files.").waitFor();
+    await toast("Skipped /home/ada/Documents/printer.sock: not a regular file or folder").waitFor();
+
+    // a real (HTML) drop of a file that is already in the library: skipped with the engine's reason
+    const dropNotes = () =>
+      page.evaluate(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(["hello"], "notes.txt", { type: "text/plain" }));
+        window.dispatchEvent(new DragEvent("dragenter", { dataTransfer: dt, cancelable: true }));
+        window.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, cancelable: true }));
+      });
+    await dropNotes();
+    await toast("Added 1 file.").waitFor();
+    const first = await page.evaluate(() =>
+      window.__trove.store.view().find((id) => window.__trove.store.get(id).location === "/dropped/notes.txt"),
+    );
+    assert.ok(first, "the dropped file is listed");
+    await dropNotes();
+    await toast(`Skipped /dropped/notes.txt: already in the library as ${first}`).waitFor();
+
+    // the whole drop failed in Rust: an error toast, as for the dialogs
+    const before = await page.evaluate(() => window.__troveFake.count());
+    await page.evaluate(() =>
+      window.__troveFake.drop(1, { error: { code: "database", message: "The library database is locked." } }),
+    );
+    await toast("Could not add: The library database is locked.").waitFor();
+    assert.equal(await page.evaluate(() => window.__troveFake.count()), before);
     assert.deepEqual(errors, []);
     await page.close();
   });
@@ -224,7 +285,7 @@ describe("library interactions", () => {
     assert.equal(await page.locator(tid("selection-bar")).isVisible(), false);
     await page.click(tid("delete-toast-action"));
     await page.locator(tid(`row-${view[0]}`)).waitFor();
-    assert.equal(await page.locator('.row:not([hidden])').count(), 9);
+    assert.equal(await page.locator(".row:not([hidden])").count(), 9);
     // keyboard: Space toggles, Shift+ArrowDown extends, Escape clears
     await page.locator(tid(`row-${view[5]}`)).focus();
     await page.keyboard.press("Space");
@@ -239,7 +300,7 @@ describe("library interactions", () => {
     const { page } = await openApp(browser.context, srv.url, "fake=states&speed=0");
     assert.equal(await page.locator(tid("count-failed")).innerText(), "2");
     await page.click(tid("filter-failed"));
-    const rows = page.locator('.row:not([hidden])');
+    const rows = page.locator(".row:not([hidden])");
     assert.equal(await rows.count(), 2);
     for (const s of await rows.evaluateAll((els) => els.map((e) => e.dataset.status))) assert.equal(s, "failed");
     await page.click(tid("retry-all"));
@@ -295,16 +356,77 @@ describe("library interactions", () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="queue-chart"]'));
     assert.equal(await pause.getAttribute("aria-pressed"), "false");
     await pause.click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="queue-pause"]').getAttribute("aria-pressed") === "true");
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="queue-pause"]').getAttribute("aria-pressed") === "true",
+    );
     assert.match(await page.locator(tid("queue-state")).innerText(), /Paused/);
     const range = page.locator(tid("queue-concurrency"));
     await range.focus();
     await range.fill("6");
     await range.dispatchEvent("change");
-    await page.waitForFunction(() => /of 6|Paused/.test(document.querySelector('[data-testid="queue-state"]').textContent));
+    await page.waitForFunction(() =>
+      /of 6|Paused/.test(document.querySelector('[data-testid="queue-state"]').textContent),
+    );
     assert.ok((await page.locator(`${tid("queue-chart")} rect`).count()) > 0);
     assert.ok((await page.locator('[data-testid^="queue-failed-"]').count()) >= 1);
     assert.ok((await page.locator('[data-testid^="queue-stuck-"]').count()) >= 1);
+    await page.close();
+  });
+
+  test("concurrency control: its range is the engine's LIMITS; values outside are refused", async () => {
+    const { page, errors } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    await page.waitForFunction(() => document.querySelector('[data-testid="queue-chart"]'));
+    const range = page.locator(tid("queue-concurrency"));
+    const engineConcurrency = () =>
+      page.evaluate(async () => (await window.__troveFake.backend.overview()).queue.concurrency);
+    assert.equal(await range.getAttribute("min"), "1");
+    assert.equal(await range.getAttribute("max"), "16");
+    // the maximum is accepted (the old fake stopped at 8)
+    await range.focus();
+    await range.fill("16");
+    await range.dispatchEvent("change");
+    await page.waitForFunction(() => /of 16/.test(document.querySelector('[data-testid="queue-state"]').textContent));
+    assert.equal(await engineConcurrency(), 16);
+    // values outside LIMITS never reach the backend: refused with a message, the slider reset
+    for (const [attr, value] of [
+      ["max", "17"],
+      ["min", "0"],
+    ]) {
+      await page.evaluate(
+        ([a, v]) => {
+          const r = document.querySelector('[data-testid="queue-concurrency"]');
+          r.setAttribute(a, v); // as if the control allowed it
+          r.value = v;
+          r.dispatchEvent(new Event("change"));
+        },
+        [attr, value],
+      );
+      await page.locator(tid("toast"), { hasText: "Parallel jobs must be 1–16." }).first().waitFor();
+      assert.equal(await range.inputValue(), "16");
+      assert.equal(await engineConcurrency(), 16);
+    }
+    // and the backend refuses them too, with the engine's error code
+    const rejected = await page.evaluate(() => window.__troveFake.backend.setConcurrency(17).catch((e) => e));
+    assert.equal(rejected.code, "invalid");
+    assert.match(rejected.message, /between 1 and 16/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+  test("a database problem reported by the worker shows as a banner, and goes away", async () => {
+    const { page, errors } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    const banner = page.locator(tid("db-problem"));
+    assert.equal(await banner.isHidden(), true);
+    const msg = "Trove can't write to its database: disk full — processing paused, retrying";
+    await page.evaluate((m) => window.__troveFake.setProblem(m), msg);
+    // every QueueState the backend returns carries it (here: from pausing the queue)
+    await page.locator(tid("queue-pause")).click();
+    await banner.waitFor({ state: "visible" });
+    assert.equal(await banner.textContent(), msg);
+    assert.equal(await banner.getAttribute("role"), "alert");
+    await page.evaluate(() => window.__troveFake.setProblem(null));
+    await page.locator(tid("queue-pause")).click();
+    await banner.waitFor({ state: "hidden" });
+    assert.deepEqual(errors, []);
     await page.close();
   });
 });
@@ -413,9 +535,6 @@ describe("semantic index and link refresh", () => {
     );
     assert.ok(urlRows.length > 0, "the seeded library has finished links");
     await page.click(tid("refresh-links"));
-    await page.waitForFunction(
-      (ids) => ids.every((id) => window.__trove.store.get(id).status === "pending"),
-      urlRows,
-    );
+    await page.waitForFunction((ids) => ids.every((id) => window.__trove.store.get(id).status === "pending"), urlRows);
   });
 });

@@ -1,8 +1,9 @@
 // Shared helpers for browser tests and perf: a tiny static server for dist/
 // on 127.0.0.1 and a Debian Chromium launched through playwright-core.
-import { createServer } from "node:http";
-import { readFile, stat, mkdtemp, rm } from "node:fs/promises";
+
 import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +33,10 @@ export async function serveDist() {
       if (path.endsWith("/")) file = join(file, "index.html");
       const s = await stat(file);
       if (!s.isFile()) throw new Error("not a file");
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      res.writeHead(200, {
+        "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+        "cache-control": "no-store",
+      });
       res.end(await readFile(file));
     } catch {
       res.writeHead(404, { "content-type": "text/plain" });

@@ -1,27 +1,54 @@
 import { describe, expect, it } from "vitest";
 import type { Item } from "../../src/backend/types";
-import { badgeText, clampPct, humanSize, kindLabel, minutesLabel, parseUrlList, plural, relativeTime } from "../../src/lib/format";
+import {
+  badgeText,
+  clampPct,
+  humanSize,
+  kindLabel,
+  minutesLabel,
+  parseUrlList,
+  plural,
+  relativeTime,
+} from "../../src/lib/format";
 
 const NOW = Date.parse("2026-11-28T12:00:00Z");
 
 function item(p: Partial<Item>): Item {
   return {
-    id: "f1", kind: "file", name: "a.pdf", location: "/a.pdf", mime: "application/pdf", size: 10, status: "pending",
-    progress: 0, stage: null, error: null, jobId: null, attempts: 0, maxAttempts: 3, chunkCount: 0, duplicateOf: null,
-    addedAt: "2026-11-28T11:00:00Z", updatedAt: "2026-11-28T11:00:00Z", ...p,
+    id: "f1",
+    kind: "file",
+    name: "a.pdf",
+    location: "/a.pdf",
+    mime: "application/pdf",
+    size: 10,
+    status: "pending",
+    progress: 0,
+    stage: null,
+    error: null,
+    jobId: null,
+    attempts: 0,
+    maxAttempts: 3,
+    chunkCount: 0,
+    duplicateOf: null,
+    addedAt: "2026-11-28T11:00:00Z",
+    updatedAt: "2026-11-28T11:00:00Z",
+    ...p,
   };
 }
 
 describe("humanSize", () => {
   it("formats bytes", () => {
-    expect(humanSize(0)).toBe("0 B");
-    expect(humanSize(999)).toBe("999 B");
-    expect(humanSize(1000)).toBe("1 kB");
-    expect(humanSize(1536)).toBe("1.5 kB");
-    expect(humanSize(12_044)).toBe("12 kB");
-    expect(humanSize(2_480_133)).toBe("2.5 MB");
-    expect(humanSize(123_456_789)).toBe("123 MB");
-    expect(humanSize(5e12)).toBe("5 TB");
+    // the same convention as trove_common::size::human_size (Rust)
+    expect(humanSize(0)).toBe("0 bytes");
+    expect(humanSize(1)).toBe("1 byte");
+    expect(humanSize(1023)).toBe("1023 bytes");
+    expect(humanSize(1024)).toBe("1 KB");
+    expect(humanSize(1536)).toBe("1.5 KB");
+    expect(humanSize(12_044)).toBe("12 KB");
+    expect(humanSize(2_480_133)).toBe("2.4 MB");
+    expect(humanSize(1024 * 1024 - 1)).toBe("1 MB");
+    expect(humanSize(256 * 1024 * 1024)).toBe("256 MB");
+    expect(humanSize(5 * 1024 ** 4)).toBe("5 TB");
   });
   it("handles missing values", () => {
     expect(humanSize(null)).toBe("—");

@@ -15,7 +15,8 @@ function files(dir: string): string[] {
 describe("source hygiene", () => {
   const all = files(SRC).map((p) => ({ p: relative(SRC, p), text: readFileSync(p, "utf8") }));
   it("uses no HTML sinks, eval or inline handlers", () => {
-    const bad = /\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\(|setAttribute\(\s*["']on|setAttribute\(\s*["']style["']/;
+    const bad =
+      /\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\(|setAttribute\(\s*["']on|setAttribute\(\s*["']style["']/;
     for (const f of all) expect(bad.test(f.text), f.p).toBe(false);
   });
   it("imports @tauri-apps only from backend/tauri.ts", () => {
@@ -24,7 +25,9 @@ describe("source hygiene", () => {
   });
   it("index.html carries the CSP and no inline script", () => {
     const html = readFileSync(join(__dirname, "../../index.html"), "utf8");
-    expect(html).toContain(`default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self' ipc: http://ipc.localhost`);
+    expect(html).toContain(
+      `default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self' ipc: http://ipc.localhost`,
+    );
     expect(/<script(?![^>]*\bsrc=)[^>]*>/.test(html)).toBe(false);
     expect(/\son[a-z]+=/.test(html)).toBe(false);
     expect(/\sstyle=/.test(html)).toBe(false);

@@ -5,12 +5,18 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 const invoke = vi.fn();
 let eventHandler: ((e: { payload: unknown }) => void) | null = null;
 const unlistenEvents = vi.fn();
+let droppedHandler: ((e: { payload: unknown }) => void) | null = null;
+const unlistenDropped = vi.fn();
 let dragHandler: ((e: { payload: unknown }) => void) | null = null;
 const unlistenDrag = vi.fn();
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: (...a: unknown[]) => invoke(...a) }));
 vi.mock("@tauri-apps/api/event", () => ({
   listen: (name: string, h: (e: { payload: unknown }) => void) => {
+    if (name === "trove://dropped") {
+      droppedHandler = h;
+      return Promise.resolve(unlistenDropped);
+    }
     expect(name).toBe("trove://events");
     eventHandler = h;
     return Promise.resolve(unlistenEvents);
@@ -113,5 +119,17 @@ describe("tauri backend", () => {
       { state: "enter", count: 1 },
       { state: "drop", count: 1 },
     ]);
+  });
+
+  it("delivers drop outcomes from trove://dropped", async () => {
+    const b = createTauriBackend();
+    const got: unknown[] = [];
+    const off = b.onDropped((o) => got.push(o));
+    await Promise.resolve();
+    const report = { added: [], skipped: [{ input: "/a/sock", reason: "not a regular file or folder" }] };
+    droppedHandler!({ payload: { type: "added", report } });
+    expect(got).toEqual([{ type: "added", report }]);
+    off();
+    expect(unlistenDropped).toHaveBeenCalledTimes(1);
   });
 });

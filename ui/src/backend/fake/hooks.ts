@@ -1,0 +1,80 @@
+// `window.__troveFake`: test hooks that drive the simulation (see TESTING.md).
+import type { Backend, DragState, EngineEvent, Status } from "../types";
+import { randomFile } from "./content";
+import { type DropOptions, dragEmit, dropFiles } from "./drop";
+import { type FakeState, newItem, update } from "./state";
+import { addItems, tick, wake } from "./worker";
+
+export interface FakeTestHooks {
+  /** simulate Tauri's drag-drop window events */
+  drag(state: DragState["state"], count: number): void;
+  /**
+   * simulate a drop of n files: drag state "drop", the files added as Rust
+   * would, then the drop outcome (skipped inputs, or `error`); returns the new ids
+   */
+  drop(n: number, opts?: DropOptions): string[];
+  /** add n files directly */
+  addFiles(n: number, opts?: { fail?: boolean; name?: string }): string[];
+  /** deliver `batches` separate event batches of `perBatch` new files each, synchronously (an IPC burst) */
+  burst(batches: number, perBatch: number): void;
+  /** advance the simulation by n ticks (works when frozen too) */
+  step(n?: number): void;
+  /** change speed (0 = frozen) and optional concurrency override (may exceed LIMITS, for perf runs) */
+  configure(o: { speed?: number; concurrencyOverride?: number | null; failRate?: number; tickMs?: number }): void;
+  /** force an item into a state, for tests */
+  setStatus(id: string, status: Status, error?: string): void;
+  /** what the worker pool reports as a database problem (null: none), as Rust's QueueState.problem */
+  setProblem(problem: string | null): void;
+  count(): number;
+  backend: Backend;
+}
+
+export function createHooks(s: FakeState, backend: Backend): FakeTestHooks {
+  return {
+    drag: (state, count) => dragEmit(s, state, count),
+    drop(n, opts = {}) {
+      return dropFiles(
+        s,
+        Array.from({ length: n }, () => randomFile(s)),
+        opts,
+      );
+    },
+    addFiles(n, opts = {}) {
+      const specs = Array.from({ length: n }, () => {
+        const f = randomFile(s);
+        return opts.name ? { ...f, name: opts.name, location: `/home/ada/${opts.name}` } : f;
+      });
+      return addItems(s, specs, opts).map((i) => i.id);
+    },
+    burst(batches, perBatch) {
+      for (let b = 0; b < batches; b++) {
+        const specs = Array.from({ length: perBatch }, () => randomFile(s));
+        const now = Date.now();
+        const batch: EngineEvent[] = specs.map((sp) => ({ type: "itemAdded", item: newItem(s, sp, now) }));
+        for (const l of s.listeners.events) l(batch);
+      }
+    },
+    step(n = 1) {
+      for (let i = 0; i < n; i++) tick(s);
+    },
+    setProblem(problem) {
+      s.queue = { ...s.queue, problem };
+    },
+    configure(c) {
+      if (c.speed !== undefined) s.speed = Math.max(0, c.speed);
+      if (c.concurrencyOverride !== undefined) s.concurrencyOverride = c.concurrencyOverride;
+      if (c.failRate !== undefined) s.failRate = c.failRate;
+      if (c.tickMs !== undefined) s.tickMs = Math.max(1, c.tickMs);
+      wake(s);
+    },
+    setStatus(id, status, error) {
+      update(s, id, {
+        status,
+        error: status === "failed" ? (error ?? "Forced failure.") : null,
+        progress: status === "completed" ? 100 : 0,
+      });
+    },
+    count: () => s.items.size,
+    backend,
+  };
+}

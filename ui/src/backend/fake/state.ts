@@ -1,0 +1,143 @@
+// The fake engine's state (what SQLite holds in Rust) and its event outbox.
+import type { DragState, DropOutcome, EngineEvent, Item, QueueState } from "../types";
+import { iso, mulberry32 } from "./data";
+import type { FakeOptions } from "./options";
+
+/** The fields a new file or link is created with. */
+export type ItemSpec = Pick<Item, "kind" | "name" | "location" | "mime" | "size">;
+/** A seeded item: any field, kind/name/location required. */
+export type ItemSeed = Partial<Item> & Pick<Item, "kind" | "name" | "location">;
+
+export interface Meta {
+  seq: number;
+  /** how many more attempts will fail */
+  failuresLeft: number;
+  /** set for "always fails" items */
+  alwaysFail: boolean;
+  startedAt: number;
+  /** simulated processing seconds */
+  ticks: number;
+  text: string | null;
+}
+
+export interface FakeState {
+  rand: () => number;
+  pick: <T>(a: readonly T[]) => T;
+  items: Map<string, Item>;
+  meta: Map<string, Meta>;
+  bySeq: Map<number, string>;
+  /** insertion order, oldest first (ids; deleted ones are skipped lazily) */
+  order: string[];
+  pendingQueue: string[];
+  processing: Set<string>;
+  /** processing seconds → count */
+  durations: Map<number, number>;
+  /** "kind:name" → first completed item with that name (duplicate detection stand-in) */
+  completedByName: Map<string, string>;
+  seq: number;
+  queue: QueueState;
+  speed: number;
+  model: FakeOptions["model"];
+  tickMs: number;
+  concurrencyOverride: number | null;
+  failRate: number;
+  batch: { active: boolean; completed: number; failed: number };
+  timer: ReturnType<typeof setTimeout> | null;
+  listeners: {
+    events: Set<(b: EngineEvent[]) => void>;
+    drag: Set<(s: DragState) => void>;
+    dropped: Set<(o: DropOutcome) => void>;
+  };
+  outbox: EngineEvent[];
+  flushScheduled: boolean;
+}
+
+export function createState(o: FakeOptions): FakeState {
+  const rand = mulberry32(o.randomSeed);
+  return {
+    rand,
+    pick: <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)]!,
+    items: new Map(),
+    meta: new Map(),
+    bySeq: new Map(),
+    order: [],
+    pendingQueue: [],
+    processing: new Set(),
+    durations: new Map(),
+    completedByName: new Map(),
+    seq: 0,
+    queue: { paused: o.paused, concurrency: o.concurrency, running: 0, problem: null },
+    speed: o.speed,
+    model: o.model,
+    tickMs: 100,
+    concurrencyOverride: null,
+    failRate: o.failRate,
+    batch: { active: false, completed: 0, failed: 0 },
+    timer: null,
+    listeners: { events: new Set(), drag: new Set(), dropped: new Set() },
+    outbox: [],
+    flushScheduled: false,
+  };
+}
+
+/** Queue an event; the outbox is delivered asynchronously, like IPC, and batched. */
+export function emit(s: FakeState, ev: EngineEvent) {
+  s.outbox.push(ev);
+  if (!s.flushScheduled) {
+    s.flushScheduled = true;
+    setTimeout(() => {
+      s.flushScheduled = false;
+      const batch = s.outbox;
+      s.outbox = [];
+      for (const l of s.listeners.events) l(batch);
+    }, 0);
+  }
+}
+
+export function put(s: FakeState, item: Item, kind: "itemAdded" | "itemUpdated" | null) {
+  s.items.set(item.id, item);
+  if (kind) emit(s, { type: kind, item });
+}
+
+export function update(s: FakeState, id: string, patch: Partial<Item>, now = Date.now()): Item {
+  const cur = s.items.get(id)!;
+  const next: Item = { ...cur, ...patch, updatedAt: iso(now) };
+  put(s, next, "itemUpdated");
+  return next;
+}
+
+/** Insert a row (no event: callers decide). */
+export function newItem(s: FakeState, partial: ItemSeed, addedMs: number): Item {
+  s.seq += 1;
+  const seq = s.seq;
+  const id = (partial.kind === "file" ? "f" : "u") + seq;
+  const item: Item = {
+    id,
+    kind: partial.kind,
+    name: partial.name,
+    location: partial.location,
+    mime: partial.mime ?? null,
+    size: partial.size ?? null,
+    status: partial.status ?? "pending",
+    progress: partial.progress ?? 0,
+    stage: partial.stage ?? null,
+    error: partial.error ?? null,
+    jobId: partial.jobId ?? null,
+    attempts: partial.attempts ?? 0,
+    maxAttempts: partial.maxAttempts ?? 3,
+    chunkCount: partial.chunkCount ?? 0,
+    duplicateOf: partial.duplicateOf ?? null,
+    addedAt: iso(addedMs),
+    updatedAt: iso(addedMs),
+  };
+  s.items.set(id, item);
+  s.meta.set(id, { seq, failuresLeft: 0, alwaysFail: false, startedAt: 0, ticks: 0, text: null });
+  s.bySeq.set(seq, id);
+  s.order.push(id);
+  return item;
+}
+
+/** Drop deleted ids from `order` once they dominate it. */
+export function compactOrder(s: FakeState) {
+  if (s.order.length > s.items.size * 2 + 64) s.order = s.order.filter((id) => s.items.has(id));
+}
