@@ -53,8 +53,10 @@ fn add_work_list_show_search_delete() {
     assert!(first["snippet"].as_str().unwrap().contains("quokka"));
     let human = sb.ok(&["search", "sourdough"]);
     assert!(human.contains("beta.txt"), "{human}");
-    // No model in the sandbox: hybrid falls back to keyword and says so.
-    assert!(hits["notice"].is_null() || hits["mode"] == "keyword");
+    // Keyword mode asked for: no notice. No model in the sandbox: hybrid falls back to
+    // keyword and says so.
+    assert_eq!(hits["mode"], "keyword", "{hits}");
+    assert!(hits["notice"].is_null(), "{hits}");
     let hybrid = sb.json(&["search", "quokka"]);
     assert!(
         hybrid["notice"].as_str().unwrap_or("").contains("model"),

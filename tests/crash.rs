@@ -128,7 +128,8 @@ fn repeated_kills_never_corrupt_or_lose_items() {
         let before = sb.count_status("completed");
         wait_for(Duration::from_secs(60), || {
             (sb.count_status("completed") >= before + 3 + round).then_some(())
-        });
+        })
+        .unwrap_or_else(|| panic!("round {round}: the worker completed nothing new in 60 s"));
         sigkill(&mut child);
         assert_db_consistent(&sb);
     }
