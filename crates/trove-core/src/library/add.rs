@@ -75,17 +75,7 @@ pub fn paths(store: &Store, inputs: &[PathBuf], max_attempts: u32) -> Result<Add
             }
             let mime = mime_from_name(name);
             let item = items::insert_file(tx, name, &path_s, mime, *size, now)?;
-            let job_id = jobs::enqueue(tx, item, max_attempts, now)?;
-            events::record(
-                tx,
-                now,
-                EventKind::Added,
-                NewEvent {
-                    item: Some(item),
-                    status: Some(Status::Pending),
-                    ..Default::default()
-                },
-            )?;
+            let job_id = enqueue(tx, item, max_attempts, now)?;
             added.push(Item {
                 id: item,
                 kind: ItemKind::File,
@@ -148,22 +138,33 @@ pub fn urls(
             if let Some(opts) = &crawl {
                 crawl::start(tx, item.id, opts)?;
             }
-            jobs::enqueue(tx, item, max_attempts, now)?;
-            events::record(
-                tx,
-                now,
-                EventKind::Added,
-                NewEvent {
-                    item: Some(item),
-                    status: Some(Status::Pending),
-                    ..Default::default()
-                },
-            )?;
+            enqueue(tx, item, max_attempts, now)?;
             refs.push(item);
         }
         items::get_many(tx, &refs)
     })?;
     Ok(report)
+}
+
+/// Queue a just-inserted item's job and record its `added` event; returns the job id.
+fn enqueue(
+    tx: &rusqlite::Transaction<'_>,
+    item: ItemRef,
+    max_attempts: u32,
+    now: i64,
+) -> Result<String> {
+    let job_id = jobs::enqueue(tx, item, max_attempts, now)?;
+    events::record(
+        tx,
+        now,
+        EventKind::Added,
+        NewEvent {
+            item: Some(item),
+            status: Some(Status::Pending),
+            ..Default::default()
+        },
+    )?;
+    Ok(job_id)
 }
 
 fn name_of(p: &Path) -> String {
