@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages Trove needs to build, run and test.
 # Tauri/WebKitGTK build deps, Xvfb + WebKitWebDriver (end-to-end tests), Chromium (UI tests),
-# poppler-utils/qpdf (PDF fixtures and the pdftotext reference in `trove bench`).
+# poppler-utils/qpdf (PDF fixtures and the pdftotext reference in `trove-bench`),
+# python3-gi/GTK + xdotool (a real OS drag-and-drop in the end-to-end test).
 # Idempotent; uses sudo when not root.
 set -euo pipefail
 PKGS=(
@@ -10,6 +11,7 @@ PKGS=(
   xvfb xauth webkit2gtk-driver
   chromium chromium-driver
   poppler-utils qpdf
+  python3-gi gir1.2-gtk-3.0 xdotool
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -4,7 +4,7 @@
 //
 // env: TROVE_APP (binary), TROVE_DB, WD_URL, E2E_DIR (test files), ART (screenshots),
 //      DOCS_SCREENSHOT (optional: where to save the all-states screenshot)
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -156,6 +156,41 @@ async function main() {
     console.log(`\n    row visible after ${Date.now() - t0} ms`);
     await waitStatus(added, "completed", 60000);
     if ((await wd.execute(`return window.__e2eMarker`)) !== 42) throw new Error("the page reloaded");
+  });
+
+  await step("a real OS drag-and-drop adds files and reports the skipped one", async () => {
+    // A GTK window offers two files as text/uri-list; xdotool drags them onto Trove's
+    // window, so they arrive through the app's real drop handler (XDND under Xvfb).
+    const fresh = join(DIR, "dropped.txt");
+    writeFileSync(fresh, "Dropped from another window. Axolotl.\n");
+    const known = join(DIR, "alpha.txt"); // added by the CLI before the app started
+    const src = spawn("/usr/bin/python3", [join(import.meta.dirname, "drag.py"), fresh, known], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      await new Promise((resolve, reject) => {
+        src.stdout.on("data", (d) => String(d).includes("ready") && resolve());
+        src.on("exit", (code) => reject(new Error(`drag source exited (${code})`)));
+        setTimeout(() => reject(new Error("drag source never showed")), 15000);
+      });
+      await sleep(300);
+      const path = [[1180, 740], [1150, 720], [1100, 680], [900, 560], [700, 430], [640, 400], [630, 390]];
+      const args = ["mousemove", "1180", "740", "mousedown", "1"];
+      for (const [x, y] of path.slice(1)) args.push("sleep", "0.15", "mousemove", String(x), String(y));
+      args.push("sleep", "0.3", "mouseup", "1");
+      execFileSync("xdotool", args);
+      const id = await waitFor("the dropped file's row", async () => {
+        const all = await invoke("list_items", { status: null });
+        const it = all.find((i) => i.name === "dropped.txt");
+        return it && (await rowStatus(it.id)) ? it.id : null;
+      }, { timeout: 15000 });
+      await waitFor("the skipped file reported", async () =>
+        /already in the library/.test(await textOf("body")), { timeout: 5000 });
+      await screenshot("dropped");
+      await waitStatus(id, "completed", 60000);
+    } finally {
+      src.kill();
+    }
   });
 
   let urlId;
