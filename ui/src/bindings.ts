@@ -74,9 +74,9 @@ start: number, end: number, };
  */
 export type AppError = { 
 /**
- * Stable, machine-readable: `not_found`, `invalid`, `conflict`, `database`, `io`, `internal`, …
+ * Stable, machine-readable: one of `ERROR_CODES` (`trove_core::Error::CODES`).
  */
-code: string, 
+code: ErrorCode, 
 /**
  * A sentence for a person.
  */

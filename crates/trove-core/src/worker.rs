@@ -341,7 +341,7 @@ impl Trouble {
         let message = database_problem(e);
         tracing::warn!(failures = self.failures, "{message} ({e})");
         stats.set_problem(Some(message));
-        Duration::from_secs(1u64 << self.failures.min(5).saturating_sub(1))
+        Duration::from_secs(1u64 << self.failures.min(6).saturating_sub(1))
             .min(Duration::from_secs(30))
     }
 

@@ -18,7 +18,8 @@ use ts_rs::TS;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
 #[error("{message}")]
 pub struct AppError {
-    /// Stable, machine-readable: `not_found`, `invalid`, `conflict`, `database`, `io`, `internal`, …
+    /// Stable, machine-readable: one of `ERROR_CODES` (`trove_core::Error::CODES`).
+    #[ts(type = "ErrorCode")]
     pub code: String,
     /// A sentence for a person.
     pub message: String,
