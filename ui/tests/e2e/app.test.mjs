@@ -222,9 +222,14 @@ describe("drop report", () => {
       });
     await dropNotes();
     await toast("Added 1 file.").waitFor();
-    const first = await page.evaluate(() =>
-      window.__trove.store.view().find((id) => window.__trove.store.get(id).location === "/dropped/notes.txt"),
-    );
+    // the report (a toast) and the row (an events batch, applied on the next frame) race
+    const first = await (
+      await page.waitForFunction(
+        () => window.__trove.store.view().find((id) => window.__trove.store.get(id).location === "/dropped/notes.txt"),
+        null,
+        { timeout: 5000 },
+      )
+    ).jsonValue();
     assert.ok(first, "the dropped file is listed");
     await dropNotes();
     await toast(`Skipped /dropped/notes.txt: already in the library as ${first}`).waitFor();
