@@ -120,3 +120,34 @@ impl From<Error> for JobError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    /// `CODES` is a hand-kept list beside `code()`: every variant's code must be in it,
+    /// and it lists nothing else (the UI's bindings are generated from it).
+    #[test]
+    fn codes_list_matches_every_variant() {
+        let all = [
+            Error::Sql(rusqlite::Error::InvalidQuery),
+            Error::NewerSchema { found: 9, known: 8 },
+            Error::Migration {
+                version: 1,
+                name: "x",
+                source: rusqlite::Error::InvalidQuery,
+            },
+            Error::NotFound("f1".into()),
+            Error::Invalid("x".into()),
+            Error::Conflict("x".into()),
+            Error::Io(std::io::Error::other("x")),
+            Error::Embed("x".into()),
+            Error::Internal("x".into()),
+        ];
+        let mut codes: Vec<&str> = all.iter().map(Error::code).collect();
+        codes.sort_unstable();
+        let mut listed = Error::CODES.to_vec();
+        listed.sort_unstable();
+        assert_eq!(codes, listed);
+    }
+}
