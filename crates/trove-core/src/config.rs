@@ -14,6 +14,14 @@ pub struct QueueConfig {
     pub backoff_base_ms: i64,
     pub backoff_cap_ms: i64,
     pub max_stalls: u32,
+    /// A server's `Retry-After` is honoured up to this long; the queue never parks a job
+    /// for longer (the fetcher fails the item with the server's request named instead).
+    pub retry_after_cap_ms: i64,
+    /// A job's hard deadline: this long for any job, plus [`Self::deadline_per_mib_ms`] for
+    /// each MiB of the file. Past it the job fails ("took longer than …") and its slot is
+    /// freed, even when the work is a blocking parse.
+    pub deadline_ms: i64,
+    pub deadline_per_mib_ms: i64,
 }
 
 impl Default for QueueConfig {
@@ -24,6 +32,9 @@ impl Default for QueueConfig {
             backoff_base_ms: 2_000,
             backoff_cap_ms: 5 * 60_000,
             max_stalls: 2,
+            retry_after_cap_ms: 60 * 60_000,
+            deadline_ms: 2 * 60_000,
+            deadline_per_mib_ms: 30_000,
         }
     }
 }

@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::EngineConfig;
 use crate::error::{Error, JobError, Result};
-use crate::ingest::{JobCtx, RunError};
+use crate::ingest::{JobCtx, JobDeadline, RunError};
+use trove_common::duration::human_duration;
 use crate::library::{changes, settings};
 use crate::ports::Ports;
 use crate::stats::Stats;
@@ -428,9 +429,11 @@ async fn run_job(engine: Deps, job: Claimed, cancel: CancellationToken) -> Done 
             }
         })
     };
-    let result = {
+    let deadline = JobDeadline::new(&engine.config.queue);
+    let mut run = {
         let engine = engine.clone();
         let job = job.clone();
+        let (cancel, deadline) = (cancel.clone(), deadline.clone());
         tokio::task::spawn_blocking(move || {
             JobCtx::new(
                 &engine.store,
@@ -439,10 +442,31 @@ async fn run_job(engine: Deps, job: Claimed, cancel: CancellationToken) -> Done 
                 &engine.stats,
                 &job,
                 cancel,
+                deadline,
             )
             .run()
         })
-        .await
+    };
+    // The hard deadline, watched from outside the run: a blocking parse cannot be
+    // interrupted, but its slot is freed and the job failed (the lease fences out whatever
+    // the abandoned run writes later).
+    let result = loop {
+        match tokio::time::timeout(deadline.remaining(), &mut run).await {
+            Ok(r) => break Some(r),
+            Err(_) if deadline.remaining().is_zero() => break None,
+            Err(_) => {} // extended meanwhile
+        }
+    };
+    let result = match result {
+        Some(r) => r,
+        None => {
+            cancel.cancel();
+            tracing::warn!(job = %job.job_id, "job passed its deadline; stopped");
+            Ok(Err(RunError::Job(JobError::permanent(format!(
+                "took longer than {} to process, so Trove stopped it",
+                human_duration(deadline.limit())
+            )))))
+        }
     };
     hb.abort();
     let err = match result {

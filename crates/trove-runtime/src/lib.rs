@@ -44,6 +44,10 @@ pub fn engine_config() -> EngineConfig {
             timeout: Duration::from_secs(60),
         };
     }
+    // `TROVE_JOB_DEADLINE`: seconds any job may take (plus 30 s per MiB of a file).
+    if let Some(secs) = env_parse::<f64>("TROVE_JOB_DEADLINE") {
+        cfg.queue.deadline_ms = (secs.max(0.1) * 1000.0) as i64;
+    }
     cfg
 }
 

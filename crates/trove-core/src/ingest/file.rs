@@ -23,6 +23,7 @@ pub(super) fn ingest(ctx: &JobCtx<'_>) -> RunResult<Outcome> {
         return Err(JobError::permanent(format!("{path} is a folder, not a file")).into());
     }
     let limits = &ctx.config.limits;
+    ctx.deadline.extend_for(meta.len());
     if meta.len() > limits.max_input_bytes {
         return Err(JobError::permanent(format!(
             "file is too large ({}; the limit is {})",
@@ -93,6 +94,7 @@ fn sandbox(ctx: &JobCtx<'_>) -> Option<trove_extract::sandbox::SandboxConfig> {
 /// A PDF that came from the web: in the sandbox when extraction is sandboxed (the parser
 /// may panic or hang on hostile input), through a private temporary file.
 pub(super) fn pdf_bytes(ctx: &JobCtx<'_>, bytes: Vec<u8>) -> RunResult<String> {
+    ctx.deadline.extend_for(bytes.len() as u64);
     let extracted = match sandbox(ctx) {
         Some(cfg) => {
             let tmp_err = |e: std::io::Error| {

@@ -8,8 +8,14 @@ mod file;
 pub mod index;
 mod url;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
+
+use crate::config::QueueConfig;
 
 use crate::config::EngineConfig;
 use crate::error::JobError;
@@ -40,6 +46,42 @@ impl From<crate::error::Error> for RunError {
 
 pub type RunResult<T> = std::result::Result<T, RunError>;
 
+/// A job's hard deadline: a base for any job, extended once the job knows how large its
+/// input is. The worker watches it from outside the (possibly blocking) run.
+#[derive(Debug)]
+pub struct JobDeadline {
+    started: Instant,
+    /// Milliseconds after `started`.
+    limit_ms: AtomicU64,
+    per_mib_ms: u64,
+}
+
+impl JobDeadline {
+    pub fn new(cfg: &QueueConfig) -> Arc<Self> {
+        Arc::new(Self {
+            started: Instant::now(),
+            limit_ms: AtomicU64::new(cfg.deadline_ms.max(0) as u64),
+            per_mib_ms: cfg.deadline_per_mib_ms.max(0) as u64,
+        })
+    }
+
+    /// Allow more time for an input of `bytes` (scaled by the per-MiB allowance).
+    pub fn extend_for(&self, bytes: u64) {
+        let extra = (bytes.saturating_mul(self.per_mib_ms)) >> 20;
+        self.limit_ms.fetch_add(extra, Ordering::Relaxed);
+    }
+
+    /// The limit as it stands.
+    pub fn limit(&self) -> Duration {
+        Duration::from_millis(self.limit_ms.load(Ordering::Relaxed))
+    }
+
+    /// Time left before the deadline (zero once it has passed).
+    pub fn remaining(&self) -> Duration {
+        self.limit().saturating_sub(self.started.elapsed())
+    }
+}
+
 /// What a job may use: the store, the ports, the configuration, and its own claim.
 pub struct JobCtx<'a> {
     pub store: &'a Store,
@@ -49,6 +91,7 @@ pub struct JobCtx<'a> {
     pub job: &'a Claimed,
     /// Cancelled when the job must stop at once (shutdown past its grace, lease lost).
     pub cancel: CancellationToken,
+    pub deadline: Arc<JobDeadline>,
     last_progress_ms: std::cell::Cell<i64>,
 }
 
@@ -64,6 +107,7 @@ impl<'a> JobCtx<'a> {
         stats: &'a Stats,
         job: &'a Claimed,
         cancel: CancellationToken,
+        deadline: Arc<JobDeadline>,
     ) -> Self {
         Self {
             store,
@@ -72,6 +116,7 @@ impl<'a> JobCtx<'a> {
             stats,
             job,
             cancel,
+            deadline,
             last_progress_ms: std::cell::Cell::new(0),
         }
     }

@@ -266,7 +266,11 @@ pub fn fail(
         Retry::Never => None,
         _ if job.attempts >= job.max_attempts => None,
         Retry::Backoff => Some(backoff_ms(cfg, job.attempts, rng)),
-        Retry::After(ms) => Some(i64::try_from(ms).unwrap_or(i64::MAX / 4)),
+        Retry::After(ms) => Some(
+            i64::try_from(ms)
+                .unwrap_or(i64::MAX)
+                .min(cfg.retry_after_cap_ms.max(0)),
+        ),
     };
     let outcome = match delay {
         Some(d) => {
