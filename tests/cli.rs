@@ -284,15 +284,56 @@ fn stuck_and_pause_and_watch() {
     assert!(p < r && r < c, "out of order: {statuses:?}");
 }
 
+/// The seed's rollback drops the status columns (and Trove's later tables); up marks the
+/// rows completed again. Around that: a rollback asks first (--yes), backs the database up,
+/// loses nothing the seed doesn't drop, and an item whose text the rollback dropped is
+/// read again instead of showing Completed with nothing to find.
 #[test]
-fn migrate_status_down_up() {
+fn migrate_down_backs_up_asks_first_and_up_requeues_what_lost_its_text() {
     let sb = Sandbox::new();
     sb.write("m.txt", "migration survivor");
     sb.ok(&["add", sb.files().join("m.txt").to_str().unwrap()]);
     sb.ok(&["work", "--until-idle"]);
     let st = sb.ok(&["migrate", "status"]);
     assert!(st.contains("0002"), "{st}");
-    sb.ok(&["migrate", "down", "--to", "1"]);
+    let rows = |c: &rusqlite::Connection| -> Vec<(i64, String, String, i64, String, String)> {
+        c.prepare("SELECT id, filename, path, size, sha256, uploaded_at FROM knowledge_files")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let before = rows(&sb.conn());
+
+    // Not on a terminal and without --yes: refused, nothing changed.
+    let refused = sb.run(&["migrate", "down", "--to", "1"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--yes"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let latest: i64 = sb
+        .conn()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert!(latest > 1);
+
+    let out = sb.json(&["migrate", "down", "--to", "1", "--yes"]);
+    let backup = std::path::PathBuf::from(out["backup"].as_str().expect("backup path"));
+    assert!(backup.is_file(), "{out}");
+    assert_eq!(backup.parent(), sb.db.parent());
+    {
+        // The backup is the database as it was: latest schema, the item and its text.
+        let b = rusqlite::Connection::open(&backup).unwrap();
+        let v: i64 = b.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, latest);
+        let text: String = b
+            .query_row("SELECT text FROM documents", [], |r| r.get(0))
+            .unwrap();
+        assert!(text.contains("migration survivor"));
+    }
     {
         let c = sb.conn();
         let cols: Vec<String> = c
@@ -306,11 +347,19 @@ fn migrate_status_down_up() {
             !cols.iter().any(|c| c == "status" || c == "job_id"),
             "{cols:?}"
         );
-        let name: String = c
-            .query_row("SELECT filename FROM knowledge_files", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(name, "m.txt");
+        assert_eq!(rows(&c), before, "the rollback lost more than the seed drops");
     }
     sb.ok(&["migrate", "up"]);
+    assert_eq!(rows(&sb.conn()), before, "the round trip changed the rows");
+    // The seed's up marks the row completed; its text is gone, so the worker reads it again.
+    assert_eq!(sb.count_status("completed"), 1);
+    sb.ok(&["work", "--until-idle"]);
+    let hits = sb.json(&["search", "survivor", "--mode", "keyword"]);
+    assert!(hits.to_string().contains("m.txt"), "not searchable again: {hits}");
+    let chunks: i64 = sb
+        .conn()
+        .query_row("SELECT chunk_count FROM knowledge_files", [], |r| r.get(0))
+        .unwrap();
+    assert!(chunks > 0);
     assert_eq!(sb.count_status("completed"), 1);
 }

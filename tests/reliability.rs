@@ -129,3 +129,153 @@ fn a_job_past_its_deadline_fails_and_frees_its_slot() {
     assert_eq!(sb.count_status("completed"), 1, "the file after it was not processed");
     assert_db_consistent(&sb);
 }
+
+fn mkfifo(p: &std::path::Path) {
+    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads a valid NUL-terminated path.
+    #[allow(unsafe_code)]
+    let made = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+    assert_eq!(made, 0, "mkfifo failed");
+}
+
+/// A file swapped for a FIFO, or for a symlink to /dev/zero, after it was added fails
+/// with a reason instead of hanging its job or reading without end (issue 11, part 3).
+#[test]
+fn a_file_swapped_for_a_fifo_or_a_device_fails_with_a_reason() {
+    let sb = Sandbox::new();
+    let fifo = sb.write("pipe.txt", "soon a pipe\n");
+    let zero = sb.write("zero.txt", "soon /dev/zero\n");
+    let fine = sb.write("fine.txt", "An ordinary note about otters.\n");
+    for p in [&fifo, &zero, &fine] {
+        sb.json(&["add", p.to_str().unwrap()]);
+    }
+    std::fs::remove_file(&fifo).unwrap();
+    mkfifo(&fifo);
+    std::fs::remove_file(&zero).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let out = sb
+        .cmd(&["work", "--until-idle"])
+        .env("TROVE_JOB_DEADLINE", "60")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let failed = sb.json(&["failed"]);
+    let reasons: Vec<String> = failed
+        .as_array()
+        .expect("failed is a list")
+        .iter()
+        .map(|f| f["error"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(reasons.len(), 2, "{failed}");
+    for r in &reasons {
+        assert!(r.contains("is not a regular file"), "unexpected reason: {r}");
+    }
+    assert_eq!(sb.count_status("completed"), 1);
+    assert_db_consistent(&sb);
+}
+
+/// A file whose name is not valid UTF-8 (a Latin-1 "café") is added and read, both named
+/// directly and found in a folder (issue 11, part 3).
+#[test]
+fn file_names_that_are_not_utf8_are_ingested() {
+    use std::os::unix::ffi::OsStrExt;
+    let sb = Sandbox::new();
+    let dir = sb.files().join("latin1");
+    std::fs::create_dir_all(&dir).unwrap();
+    let direct = sb
+        .files()
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9 direct.txt"));
+    std::fs::write(&direct, "Direct notes on the espresso machine.\n").unwrap();
+    let inner = dir.join(std::ffi::OsStr::from_bytes(b"r\xe9sum\xe9.txt"));
+    std::fs::write(&inner, "Folder notes on the grinder and its burrs.\n").unwrap();
+    let out = sb
+        .cmd(&["add", "--json"])
+        .arg(&direct)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["added"].as_array().map(Vec::len), Some(2), "{report}");
+    // Adding them again finds them by their exact names.
+    let again = sb.cmd(&["add", "--json"]).arg(&direct).output().unwrap();
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["added"].as_array().map(Vec::len), Some(0), "{again}");
+    sb.ok(&["work", "--until-idle"]);
+    assert_eq!(sb.count_status("completed"), 2, "{}", sb.ok(&["failed"]));
+    let hits = sb.json(&["search", "grinder burrs", "--mode", "keyword"]);
+    assert!(hits.to_string().contains("r\u{fffd}sum\u{fffd}.txt"), "{hits}");
+    assert_db_consistent(&sb);
+}
+
+/// A file written to while it is processed: the attempt that saw it change is retried,
+/// and what is stored matches one version, the final one (issue 11, part 3).
+#[test]
+fn a_file_modified_while_processing_is_read_again() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let sb = Sandbox::new();
+    let mut text = String::new();
+    for i in 0..60_000 {
+        text.push_str(&format!("Line {i} of the growing field journal about herons.\n"));
+    }
+    let p = sb.write("journal.txt", &text);
+    let added = sb.json(&["add", p.to_str().unwrap()]);
+    let id = added["added"][0]["id"].as_str().unwrap().to_owned();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (p, stop) = (p.clone(), stop.clone());
+        let db = sb.db.clone();
+        std::thread::spawn(move || {
+            let conn = rusqlite::Connection::open(db).unwrap();
+            let processing = || {
+                conn.query_row("SELECT status FROM knowledge_files", [], |r| {
+                    r.get::<_, String>(0)
+                })
+                .is_ok_and(|s| s == "processing")
+            };
+            // Append until the job has been seen processing, then for 1.5 s more.
+            let mut seen: Option<std::time::Instant> = None;
+            while !stop.load(Ordering::Relaxed) {
+                let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+                writeln!(f, "An appended line about the kingfisher.").unwrap();
+                drop(f);
+                if seen.is_none() && processing() {
+                    seen = Some(std::time::Instant::now());
+                }
+                if seen.is_some_and(|t| t.elapsed() > Duration::from_millis(1500)) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let mut worker = sb
+        .cmd(&["work"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let done = wait_for(Duration::from_secs(120), || {
+        let s = sb.json(&["show", &id]);
+        matches!(s["item"]["status"].as_str(), Some("completed" | "failed")).then_some(s)
+    });
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    // SAFETY: kill(2) on a pid we own.
+    unsafe { libc::kill(worker.id() as libc::pid_t, libc::SIGTERM) };
+    let _ = worker.wait();
+    let shown = done.expect("the file was never finished");
+    assert_eq!(shown["item"]["status"], "completed", "{shown}");
+    assert!(
+        shown["item"]["attempts"].as_i64() >= Some(2),
+        "the change was not noticed: {shown}"
+    );
+    let final_bytes = std::fs::read(&p).unwrap();
+    let stored: String = sb
+        .conn()
+        .query_row("SELECT sha256 FROM knowledge_files", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, trove_tests::sha256_hex(&final_bytes), "stored text is not the final version");
+    assert_db_consistent(&sb);
+}

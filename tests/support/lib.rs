@@ -247,3 +247,9 @@ pub fn assert_db_consistent(sb: &Sandbox) {
     )
     .expect("FTS integrity-check");
 }
+
+/// Lower-case hex SHA-256, as Trove stores a file's `sha256`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

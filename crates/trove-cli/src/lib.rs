@@ -49,8 +49,9 @@ pub enum Command {
     /// Add files, folders (recursively) and http(s) links. Returns at once; run `trove work`
     /// (or the app) to process them.
     Add {
+        /// Files, folders or links. File names need not be valid UTF-8.
         #[arg(required = true, value_name = "PATH_OR_URL")]
-        inputs: Vec<String>,
+        inputs: Vec<std::ffi::OsString>,
         /// Fetch links even where robots.txt disallows it
         #[arg(long)]
         ignore_robots: bool,
@@ -166,8 +167,18 @@ pub enum MigrateCmd {
     Status,
     /// Apply migrations (to the latest, or --to N)
     Up(MigrateTo),
-    /// Roll back (one step, or --to N)
-    Down(MigrateTo),
+    /// Roll back (one step, or --to N). Backs the database up first; asks before it
+    /// drops anything (or pass --yes)
+    Down(MigrateDown),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateDown {
+    #[arg(long)]
+    pub to: Option<u32>,
+    /// Don't ask: rolling back drops columns and tables (a backup is made first)
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -182,6 +193,22 @@ fn parse_status(s: &str) -> std::result::Result<Status, String> {
 
 fn parse_ref(s: &str) -> Result<ItemRef> {
     Ok(s.parse::<ItemRef>()?)
+}
+
+/// On a terminal, ask before a rollback; anywhere else the answer is no (use --yes).
+fn confirm_rollback(cur: u32, target: u32) -> Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    eprint!(
+        "Roll the database back from schema version {cur} to {target}? This drops columns \
+         and tables (a backup is made first). [y/N] "
+    );
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
 pub fn db_path(cli: &Cli) -> Result<PathBuf> {
@@ -207,11 +234,25 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             MigrateCmd::Status => out.migrate_status(&trove_core::migrate::status(&conn)?),
             MigrateCmd::Up(t) => {
                 let v = trove_core::migrate::up(&mut conn, t.to)?;
-                out.migrated("applied", &v, trove_core::migrate::current(&conn)?);
+                out.migrated("applied", &v, trove_core::migrate::current(&conn)?, None);
             }
             MigrateCmd::Down(t) => {
+                let cur = trove_core::migrate::current(&conn)?;
+                let target = t.to.unwrap_or(cur.saturating_sub(1));
+                if target >= cur {
+                    out.migrated("rolled back", &[], cur, None);
+                    return Ok(ExitCode::SUCCESS);
+                }
+                if !t.yes && !confirm_rollback(cur, target)? {
+                    bail!(
+                        "rolling back from schema version {cur} to {target} drops data; \
+                         run again with --yes to go ahead (a backup is made first)"
+                    );
+                }
+                let backup = trove_core::migrate::backup(&conn, &path)?;
                 let v = trove_core::migrate::down(&mut conn, t.to)?;
-                out.migrated("rolled back", &v, trove_core::migrate::current(&conn)?);
+                let now = trove_core::migrate::current(&conn)?;
+                out.migrated("rolled back", &v, now, Some(&backup));
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -226,10 +267,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             max_pages,
             same_prefix,
         } => {
-            let (urls, paths): (Vec<String>, Vec<String>) =
-                inputs.iter().cloned().partition(|s| looks_like_url(s));
-            let mut report =
-                engine.add_paths(&paths.iter().map(PathBuf::from).collect::<Vec<_>>())?;
+            // Links are text; paths stay as the OS spells them (not always UTF-8).
+            let mut urls = Vec::new();
+            let mut paths = Vec::new();
+            for input in inputs {
+                match input.to_str() {
+                    Some(s) if looks_like_url(s) => urls.push(s.to_owned()),
+                    _ => paths.push(PathBuf::from(input)),
+                }
+            }
+            let mut report = engine.add_paths(&paths)?;
             if !urls.is_empty() {
                 let r = if *crawl {
                     let opts = trove_core::CrawlOptions {

@@ -1,5 +1,6 @@
 //! Human-readable output by default, JSON with `--json`.
 
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -359,15 +360,18 @@ impl Out {
         }
     }
 
-    pub fn migrated(&self, verb: &str, versions: &[u32], now: u32) {
-        self.message(
-            &if versions.is_empty() {
-                format!("nothing to do; schema version {now}")
-            } else {
-                format!("{verb} {versions:?}; schema version {now}")
-            },
-            serde_json::json!({ verb.replace(' ', "_"): versions, "version": now }),
-        );
+    pub fn migrated(&self, verb: &str, versions: &[u32], now: u32, backup: Option<&Path>) {
+        let mut human = if versions.is_empty() {
+            format!("nothing to do; schema version {now}")
+        } else {
+            format!("{verb} {versions:?}; schema version {now}")
+        };
+        let mut json = serde_json::json!({ verb.replace(' ', "_"): versions, "version": now });
+        if let Some(b) = backup {
+            human = format!("backed up the database to {}\n{human}", b.display());
+            json["backup"] = serde_json::Value::String(b.display().to_string());
+        }
+        self.message(&human, json);
     }
 }
 

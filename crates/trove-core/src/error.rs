@@ -115,6 +115,19 @@ impl From<Error> for JobError {
             {
                 JobError::transient("the database was busy; will retry")
             }
+            // The database's surroundings, not the item: retry once the disk has room,
+            // the file is writable again, the I/O error has passed.
+            Error::Sql(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DiskFull
+                        | rusqlite::ErrorCode::ReadOnly
+                        | rusqlite::ErrorCode::SystemIoFailure
+                        | rusqlite::ErrorCode::CannotOpen
+                ) =>
+            {
+                JobError::transient(format!("Trove could not write to its database ({e}); will retry"))
+            }
             Error::Io(_) | Error::Embed(_) => JobError::transient(e.to_string()),
             _ => JobError::permanent(e.to_string()),
         }
@@ -124,6 +137,28 @@ impl From<Error> for JobError {
 #[cfg(test)]
 mod tests {
     use super::Error;
+
+    /// A full disk, a read-only file or an I/O error is the database's surroundings, not
+    /// the item: the job is retried, never failed for good on the first attempt.
+    #[test]
+    fn database_surroundings_are_transient_for_a_job() {
+        use super::{JobError, Retry};
+        for code in [
+            rusqlite::ffi::SQLITE_FULL,
+            rusqlite::ffi::SQLITE_READONLY,
+            rusqlite::ffi::SQLITE_IOERR,
+            rusqlite::ffi::SQLITE_BUSY,
+        ] {
+            let e = Error::Sql(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ));
+            let j = JobError::from(e);
+            assert_eq!(j.retry, Retry::Backoff, "{code}: {j}");
+        }
+        let other = JobError::from(Error::Invalid("bad".into()));
+        assert_eq!(other.retry, Retry::Never);
+    }
 
     /// `CODES` is a hand-kept list beside `code()`: every variant's code must be in it,
     /// and it lists nothing else (the UI's bindings are generated from it).

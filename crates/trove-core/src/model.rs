@@ -252,6 +252,10 @@ pub struct DurationBucket {
 /// and the UI (its bindings are generated from these).
 pub const CONCURRENCY_MIN: u32 = 1;
 pub const CONCURRENCY_MAX: u32 = 16;
+/// A search query is cut to this many characters…
+pub const QUERY_MAX_CHARS: usize = 1_000;
+/// …and to this many words (a pasted page would otherwise become a 40,000-term MATCH).
+pub const QUERY_MAX_TERMS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

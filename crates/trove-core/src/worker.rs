@@ -19,7 +19,11 @@ use crate::ports::Ports;
 use crate::stats::Stats;
 use crate::store::events::{self, EventKind, NewEvent};
 use crate::store::jobs::{self as queue, Claimed, FailOutcome};
-use crate::store::Store;
+use crate::store::{vectors, Store};
+
+/// Vectors no chunk uses are kept this long before they are deleted (see
+/// [`vectors::gc_unreferenced`]).
+const VECTOR_GRACE_MS: i64 = 3600 * 1000;
 
 /// What the pool works with (shared with the engine that started it).
 #[derive(Clone)]
@@ -152,9 +156,11 @@ async fn run(
             let r = engine
                 .store
                 .write_conn(|c| queue::recover_stalled(c, &cfg, now, |w| owner_is_dead(w, &me)))?;
-            engine
-                .store
-                .write_quiet(|c| events::prune(c, now, 24 * 3600 * 1000))?;
+            engine.store.write_quiet(|c| {
+                events::prune(c, now, 24 * 3600 * 1000)?;
+                queue::gc_finished(c)?;
+                vectors::gc_unreferenced(c, now, VECTOR_GRACE_MS)
+            })?;
             Ok(r)
         })
     };
@@ -188,6 +194,19 @@ async fn run(
                         failed,
                         "recovered jobs left active by a previous run"
                     );
+                }
+                if first {
+                    let e = engine.clone();
+                    let unread = blocking(move || {
+                        let now = e.store.now_ms();
+                        let max = e.config.queue.max_attempts;
+                        e.store
+                            .write_conn(|c| queue::requeue_unread(c, max, now))
+                    })
+                    .await?;
+                    if unread > 0 {
+                        tracing::info!(unread, "queued items that have no extracted text");
+                    }
                 }
                 let e = engine.clone();
                 let refreshed =

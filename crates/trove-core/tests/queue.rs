@@ -382,3 +382,45 @@ fn adding_ten_thousand_files_is_one_transaction_of_pending_rows() {
         .starts_with("already in the library as f"));
     let _ = ItemRef::file(1);
 }
+
+/// Every refresh of a link makes a new job; the finished ones that are no longer their
+/// item's current job are collected, so 1,000 refresh rounds over 10 items keep the table
+/// at the size of the library (issue 11, part 4).
+#[test]
+fn finished_jobs_are_collected_so_the_table_stays_bounded() {
+    let f = fixture(10);
+    let mut conn = db::open(&f.path).unwrap();
+    let cfg = cfg();
+    let items: Vec<ItemRef> = (1..=10).map(ItemRef::file).collect();
+    let mut most = 0i64;
+    for round in 0..1_000 {
+        let now = T0 + round;
+        if round > 0 {
+            let tx = conn.transaction().unwrap();
+            for &item in &items {
+                queue::enqueue(&tx, item, 3, now).unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        while let Some(job) = queue::claim(&mut conn, "w", &cfg, now).unwrap() {
+            assert!(queue::complete(&mut conn, &job, now, |_| Ok(())).unwrap());
+        }
+        queue::gc_finished(&conn).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM jobs", [], |r| r.get(0))
+            .unwrap();
+        most = most.max(n);
+    }
+    assert_eq!(most, 10, "the jobs table grew past one job per item");
+    // Each item still shows its current job, completed.
+    for &item in &items {
+        let st: String = conn
+            .query_row(
+                "SELECT j.state FROM knowledge_files k JOIN jobs j ON j.id = k.job_id WHERE k.id = ?1",
+                [item.id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(st, "completed");
+    }
+}

@@ -60,6 +60,9 @@ pub enum ExtractError {
     #[error("{path} is a folder, not a file")]
     IsDirectory { path: String },
 
+    #[error("{path} is not a regular file (it is a pipe, a device or a socket)")]
+    NotRegular { path: String },
+
     #[error("permission denied reading {path}")]
     PermissionDenied { path: String },
 

@@ -17,6 +17,7 @@
 mod detect;
 mod docx;
 mod error;
+pub mod file;
 mod guard;
 mod html;
 mod pdf;

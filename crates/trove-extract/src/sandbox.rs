@@ -24,13 +24,23 @@ pub const LIMITS_ENV: &str = "TROVE_EXTRACT_LIMITS";
 /// Address-space cap for the child (2 GiB).
 pub const CHILD_MEMORY_LIMIT: u64 = 2 * 1024 * 1024 * 1024;
 
+/// Environment variable carrying the child's CPU-time cap in seconds.
+pub const CPU_ENV: &str = "TROVE_EXTRACT_CPU_SECS";
+
 /// How many bytes of the child's stderr are kept for diagnostics.
 const STDERR_KEEP: usize = 4096;
+
+/// The child may not create or grow files (it only reads one and answers on stdout).
+const CHILD_FILE_SIZE_LIMIT: u64 = 1024 * 1024;
 
 /// Entry point of the extraction child. Reads `path`, caps memory, extracts,
 /// writes the JSON reply to stdout.
 pub fn child_main(path: &Path) -> ExitCode {
     cap_memory(CHILD_MEMORY_LIMIT);
+    set_limit(RLIMIT::FileSize, CHILD_FILE_SIZE_LIMIT);
+    if let Some(secs) = std::env::var(CPU_ENV).ok().and_then(|s| s.parse().ok()) {
+        set_limit(RLIMIT::Cpu, secs);
+    }
     let limits = std::env::var(LIMITS_ENV)
         .ok()
         .and_then(|s| serde_json::from_str::<Limits>(&s).ok())
@@ -51,22 +61,40 @@ pub fn child_main(path: &Path) -> ExitCode {
 /// Limit the address space of this process with `setrlimit(RLIMIT_AS)`
 /// (Unix only; a no-op elsewhere). [`child_main`] calls it with
 /// [`CHILD_MEMORY_LIMIT`]; allocation beyond the cap aborts the process.
-#[allow(unsafe_code)]
 pub fn cap_memory(bytes: u64) {
+    set_limit(RLIMIT::AddressSpace, bytes);
+}
+
+#[derive(Clone, Copy)]
+enum RLIMIT {
+    AddressSpace,
+    Cpu,
+    FileSize,
+}
+
+/// `setrlimit` (Unix only; a no-op elsewhere). Past the CPU limit the kernel sends
+/// SIGXCPU, past the file size limit SIGXFSZ: both end the child, which the parent reports.
+#[allow(unsafe_code)]
+fn set_limit(which: RLIMIT, value: u64) {
     #[cfg(unix)]
     {
+        let resource = match which {
+            RLIMIT::AddressSpace => libc::RLIMIT_AS,
+            RLIMIT::Cpu => libc::RLIMIT_CPU,
+            RLIMIT::FileSize => libc::RLIMIT_FSIZE,
+        };
         let lim = libc::rlimit {
-            rlim_cur: bytes as libc::rlim_t,
-            rlim_max: bytes as libc::rlim_t,
+            rlim_cur: value as libc::rlim_t,
+            rlim_max: value as libc::rlim_t,
         };
         // SAFETY: setrlimit only reads the struct we pass; failure is harmless
         // (we just run without the cap).
         unsafe {
-            libc::setrlimit(libc::RLIMIT_AS, &lim);
+            libc::setrlimit(resource, &lim);
         }
     }
     #[cfg(not(unix))]
-    let _ = bytes;
+    let _ = (which, value);
 }
 
 /// How to run the extraction child.
@@ -97,10 +125,16 @@ pub fn extract_file_sandboxed(cfg: &SandboxConfig, path: &Path) -> Result<Extrac
     let limits_json = serde_json::to_string(&cfg.limits).map_err(|e| ExtractError::Sandbox {
         message: e.to_string(),
     })?;
+    // CPU time: the wall-clock timeout, plus a little (a parser spinning on all cores
+    // meets this even when the parent cannot wait).
+    let cpu_secs = cfg.timeout.as_secs().saturating_add(5);
+    // The child sees nothing of the user's environment but its two settings.
     let mut child = Command::new(&cfg.exe)
         .arg(CHILD_ARG)
         .arg(path)
+        .env_clear()
         .env(LIMITS_ENV, limits_json)
+        .env(CPU_ENV, cpu_secs.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -109,11 +143,19 @@ pub fn extract_file_sandboxed(cfg: &SandboxConfig, path: &Path) -> Result<Extrac
             message: format!("cannot start {}: {e}", cfg.exe.display()),
         })?;
 
-    let stdout = child.stdout.take().map(|mut s| {
+    // The reply is JSON of at most the text limit (escaped: up to 6 bytes a byte) plus
+    // metadata. Past that the pipe is closed (the child's next write fails and it ends)
+    // and the reply is refused.
+    let reply_cap = (cfg.limits.max_text_bytes as u64)
+        .saturating_mul(6)
+        .saturating_add(1 << 20);
+    let stdout = child.stdout.take().map(|s| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
-            let _ = s.read_to_end(&mut buf);
-            buf
+            let mut s = s;
+            let _ = (&mut s).take(reply_cap).read_to_end(&mut buf);
+            let over = s.read(&mut [0u8; 1]).is_ok_and(|n| n > 0);
+            (buf, over)
         })
     });
     let stderr = child.stderr.take().map(|mut s| {
@@ -151,9 +193,14 @@ pub fn extract_file_sandboxed(cfg: &SandboxConfig, path: &Path) -> Result<Extrac
             });
         }
     };
-    let out = stdout.and_then(|h| h.join().ok()).unwrap_or_default();
+    let (out, over) = stdout.and_then(|h| h.join().ok()).unwrap_or_default();
     let err = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
     let err = String::from_utf8_lossy(&err).trim().to_string();
+    if over {
+        return Err(ExtractError::ExtractorCrashed {
+            detail: format!("the extractor's reply was larger than {reply_cap} bytes"),
+        });
+    }
 
     if !status.success() {
         return Err(ExtractError::ExtractorCrashed {
@@ -202,38 +249,27 @@ fn wait_timeout(
     }
 }
 
-/// Metadata checks shared by [`extract_file`] and the sandbox parent: exists,
-/// is a file, fits the size limit. Returns the size.
-fn precheck(path: &Path, limits: &Limits) -> Result<u64, ExtractError> {
-    let meta = std::fs::metadata(path).map_err(|e| ExtractError::from_io(&e, path))?;
-    if meta.is_dir() {
-        return Err(ExtractError::IsDirectory {
-            path: path.display().to_string(),
-        });
-    }
+/// Checks shared by [`extract_file`] and the sandbox parent, on the open file: a
+/// regular file (not a folder, FIFO or device), within the size limit.
+fn precheck(path: &Path, limits: &Limits) -> Result<(std::fs::File, u64), ExtractError> {
+    let (file, meta) = crate::file::open_regular(path)?;
     if meta.len() > limits.max_input_bytes {
         return Err(ExtractError::TooLarge {
             size: meta.len(),
             limit: limits.max_input_bytes,
         });
     }
-    Ok(meta.len())
+    Ok((file, meta.len()))
 }
 
 /// In-process convenience: read `path` and [`extract`] it.
 ///
-/// Missing file → "file no longer exists at <path>"; folders, permission
-/// problems and the size limit (checked from metadata before reading) get their
-/// own errors.
+/// Missing file → "file no longer exists at <path>"; folders, pipes and devices,
+/// permission problems and the size limit (checked before reading, and again while
+/// reading: the file may grow) get their own errors.
 pub fn extract_file(path: &Path, limits: &Limits) -> Result<Extracted, ExtractError> {
-    let size = precheck(path, limits)?;
-    let mut f = std::fs::File::open(path).map_err(|e| ExtractError::from_io(&e, path))?;
-    let mut bytes = Vec::with_capacity(size as usize);
-    // Read at most one byte beyond the limit: the file may grow after the check.
-    (&mut f)
-        .take(limits.max_input_bytes + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| ExtractError::from_io(&e, path))?;
+    let (file, size) = precheck(path, limits)?;
+    let bytes = crate::file::read_capped(file, size, limits.max_input_bytes)?;
     let name = path.file_name().map(|n| n.to_string_lossy());
     extract(&bytes, name.as_deref(), limits)
 }

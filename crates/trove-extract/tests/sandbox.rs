@@ -170,3 +170,50 @@ fn permission_denied() {
         format!("permission denied reading {}", p.display())
     );
 }
+
+#[test]
+fn a_child_flooding_stdout_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "x.test-flood", b"flood");
+    let mut c = cfg(Duration::from_secs(60));
+    // A 1 MiB text limit → a reply cap of about 7 MiB; the child writes without end.
+    c.limits.max_text_bytes = 1 << 20;
+    let err = extract_file_sandboxed(&c, &p).unwrap_err();
+    match err {
+        ExtractError::ExtractorCrashed { detail } => {
+            assert!(detail.contains("reply was larger than"), "{detail}")
+        }
+        other => panic!("expected a refused reply, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_child_sees_none_of_the_parents_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "x.test-env", b"env");
+    // The test runner's environment has HOME and PATH; the child must not.
+    assert!(std::env::var_os("PATH").is_some());
+    let err = extract_file_sandboxed(&cfg(Duration::from_secs(30)), &p).unwrap_err();
+    let ExtractError::ExtractorCrashed { detail } = err else {
+        panic!("expected the child to abort, got {err:?}");
+    };
+    assert!(detail.contains("TROVE_EXTRACT_LIMITS="), "{detail}");
+    assert!(detail.contains("TROVE_EXTRACT_CPU_SECS=35"), "{detail}");
+    assert!(!detail.contains("PATH="), "{detail}");
+    assert!(!detail.contains("HOME="), "{detail}");
+}
+
+#[test]
+fn a_path_swapped_for_a_fifo_fails_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("notes.pdf");
+    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads a valid NUL-terminated path.
+    #[allow(unsafe_code)]
+    let made = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+    assert_eq!(made, 0);
+    let err = extract_file_sandboxed(&cfg(Duration::from_secs(30)), &p).unwrap_err();
+    assert!(matches!(err, ExtractError::NotRegular { .. }), "{err:?}");
+    let err = extract_file(&p, &Limits::default()).unwrap_err();
+    assert!(matches!(err, ExtractError::NotRegular { .. }), "{err:?}");
+}

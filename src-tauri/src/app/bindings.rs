@@ -95,13 +95,15 @@ pub fn generate() -> String {
     out.push_str("] as const;\n\nexport type ErrorCode = (typeof ERROR_CODES)[number];\n\n");
     let _ = writeln!(
         out,
-        "/** Limits the engine enforces (`set_concurrency` rejects values outside them). */"
+        "/** Limits the engine enforces (`set_concurrency` rejects values outside them; a search is cut to the query limits). */"
     );
     let _ = writeln!(
         out,
-        "export const LIMITS = {{ concurrencyMin: {}, concurrencyMax: {} }} as const;\n",
+        "export const LIMITS = {{ concurrencyMin: {}, concurrencyMax: {}, queryMaxChars: {}, queryMaxTerms: {} }} as const;\n",
         trove_core::CONCURRENCY_MIN,
         trove_core::CONCURRENCY_MAX,
+        trove_core::model::QUERY_MAX_CHARS,
+        trove_core::model::QUERY_MAX_TERMS,
     );
     let _ = writeln!(
         out,

@@ -1,7 +1,7 @@
 // Search view: debounced query, ranked hits with highlighted snippets, and a
 // document reader that highlights and scrolls to the opened chunk.
 import type { SearchHit, SearchResponse } from "../backend/types";
-import { errorMessage } from "../backend/types";
+import { errorMessage, LIMITS } from "../backend/types";
 import { renderSnippet, splitAround } from "../lib/snippet";
 import type { Ctx } from "./context";
 import { button, h, icon, setText } from "./dom";
@@ -24,6 +24,9 @@ export function createSearch(ctx: Ctx): SearchView {
       autocomplete: "off",
       spellcheck: "false",
       "aria-controls": "search-results",
+      // The engine uses at most this much of a query (and says so); typing stops here.
+      maxlength: String(LIMITS.queryMaxChars),
+      title: `Up to ${LIMITS.queryMaxChars} characters or ${LIMITS.queryMaxTerms} words are used.`,
     },
     data: { testid: "search-input" },
   });

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use trove_common::size::human_size;
+use trove_extract::file::Version;
 
 use super::{extract_error, index, sha256_hex, JobCtx, RunResult};
 use crate::config::ExtractMode;
@@ -12,27 +12,17 @@ use crate::store::content::Outcome;
 use crate::store::items;
 
 pub(super) fn ingest(ctx: &JobCtx<'_>) -> RunResult<Outcome> {
-    let (path, name) = ctx.store.read(|c| items::file_source(c, ctx.job.item.id))?;
+    let (p, name) = ctx.store.read(|c| items::file_source(c, ctx.job.item.id))?;
     ctx.progress(5, "reading", true)?;
-    let p = Path::new(&path);
-    let meta = match std::fs::metadata(p) {
-        Ok(m) => m,
-        Err(e) => return Err(read_error(&path, &e).into()),
-    };
-    if meta.is_dir() {
-        return Err(JobError::permanent(format!("{path} is a folder, not a file")).into());
-    }
+    // Regular files only (a path swapped for a FIFO or a device fails at once), every
+    // read capped: the file is not necessarily what it was when it was added.
+    let (file, meta) = trove_extract::file::open_regular(&p).map_err(extract_error)?;
+    let before = Version::of(&meta);
     let limits = &ctx.config.limits;
     ctx.deadline.extend_for(meta.len());
-    if meta.len() > limits.max_input_bytes {
-        return Err(JobError::permanent(format!(
-            "file is too large ({}; the limit is {})",
-            human_size(meta.len()),
-            human_size(limits.max_input_bytes)
-        ))
-        .into());
-    }
-    let bytes = std::fs::read(p).map_err(|e| read_error(&path, &e))?;
+    let bytes = trove_extract::file::read_capped(file, meta.len(), limits.max_input_bytes)
+        .map_err(extract_error)?;
+    unchanged(&p, before)?;
     let sha = sha256_hex(&bytes);
     let size = Some(bytes.len() as i64);
     let duplicate = ctx
@@ -51,11 +41,13 @@ pub(super) fn ingest(ctx: &JobCtx<'_>) -> RunResult<Outcome> {
     let extracted = match (sandbox(ctx), kind) {
         (Some(cfg), trove_extract::DocKind::Pdf) => {
             drop(bytes);
-            trove_extract::sandbox::extract_file_sandboxed(&cfg, p)
+            trove_extract::sandbox::extract_file_sandboxed(&cfg, &p)
         }
         _ => trove_extract::extract(&bytes, Some(&name), limits),
     }
     .map_err(extract_error)?;
+    // The sandbox child reads the file again: it must still be the version hashed above.
+    unchanged(&p, before)?;
     let content = index::index_text(ctx, extracted.text)?;
     Ok(Outcome {
         mime: Some(extracted.kind.mime().to_owned()),
@@ -67,17 +59,23 @@ pub(super) fn ingest(ctx: &JobCtx<'_>) -> RunResult<Outcome> {
     })
 }
 
-fn read_error(path: &str, e: &std::io::Error) -> JobError {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            JobError::permanent(format!("file no longer exists at {path}"))
-        }
-        std::io::ErrorKind::PermissionDenied => {
-            JobError::permanent(format!("permission denied reading {path}"))
-        }
-        _ => JobError::transient(format!("could not read {path}: {e}")),
+/// Fails the attempt (to be retried shortly) when the file was written while it was read,
+/// so what is stored always matches one version of it.
+fn unchanged(p: &Path, before: Version) -> RunResult<()> {
+    let now = Version::now(p).map_err(extract_error)?;
+    if now == before {
+        Ok(())
+    } else {
+        Err(JobError::retry_after(
+            "the file changed while Trove was reading it; it will be read again",
+            CHANGED_RETRY_MS,
+        )
+        .into())
     }
 }
+
+/// How soon a file that changed while read is read again.
+const CHANGED_RETRY_MS: u64 = 2_000;
 
 /// The sandbox child's settings, when extraction is sandboxed.
 fn sandbox(ctx: &JobCtx<'_>) -> Option<trove_extract::sandbox::SandboxConfig> {

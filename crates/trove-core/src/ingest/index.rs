@@ -19,6 +19,7 @@ const BATCH: usize = 32;
 /// Chunk, and embed what the cache does not have yet.
 pub(super) fn index_text(ctx: &JobCtx<'_>, text: String) -> RunResult<Content> {
     ctx.progress(50, "chunking", true)?;
+    let text = strip_markers(text);
     let ranges = chunk(&text, &ctx.config.chunk);
     if ranges.is_empty() {
         return Err(JobError::permanent("no text found in this file").into());
@@ -113,4 +114,24 @@ pub fn reindex(
     }
     progress(total, total);
     Ok(total)
+}
+
+/// U+0002 and U+0003 mark highlighted words in search snippets: a document containing them
+/// could forge highlights, so they are dropped from the text before it is stored.
+pub(crate) fn strip_markers(text: String) -> String {
+    if text.contains(['\u{2}', '\u{3}']) {
+        text.replace(['\u{2}', '\u{3}'], "")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn highlight_markers_are_stripped() {
+        let forged = "plain \u{2}fake highlight\u{3} text".to_owned();
+        assert_eq!(super::strip_markers(forged), "plain fake highlight text");
+        assert_eq!(super::strip_markers("as is".into()), "as is");
+    }
 }

@@ -66,7 +66,7 @@ pub fn paths(store: &Store, inputs: &[PathBuf], max_attempts: u32) -> Result<Add
         let mut added = Vec::with_capacity(files.len());
         for (path, name, size) in &files {
             let path_s = path.to_string_lossy();
-            if let Some(id) = items::file_by_path(tx, &path_s)? {
+            if let Some(id) = items::file_by_path(tx, path)? {
                 report.skipped.push(Skipped {
                     input: path_s.into_owned(),
                     reason: format!("already in the library as {}", ItemRef::file(id)),
@@ -74,7 +74,7 @@ pub fn paths(store: &Store, inputs: &[PathBuf], max_attempts: u32) -> Result<Add
                 continue;
             }
             let mime = mime_from_name(name);
-            let item = items::insert_file(tx, name, &path_s, mime, *size, now)?;
+            let item = items::insert_file(tx, name, path, mime, *size, now)?;
             let job_id = enqueue(tx, item, max_attempts, now)?;
             added.push(Item {
                 id: item,

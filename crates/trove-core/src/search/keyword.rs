@@ -4,7 +4,31 @@
 use rusqlite::Connection;
 
 use crate::error::Result;
+use crate::model::{QUERY_MAX_CHARS, QUERY_MAX_TERMS};
 use crate::store::content;
+
+/// The query cut to [`QUERY_MAX_CHARS`] characters and [`QUERY_MAX_TERMS`] words; true
+/// when something was cut.
+pub(super) fn cap(query: &str) -> (&str, bool) {
+    let mut q = match query.char_indices().nth(QUERY_MAX_CHARS) {
+        Some((at, _)) => &query[..at],
+        None => query,
+    };
+    let mut words = 0;
+    let mut in_word = false;
+    for (at, c) in q.char_indices() {
+        let word_char = c.is_alphanumeric();
+        if word_char && !in_word {
+            words += 1;
+            if words > QUERY_MAX_TERMS {
+                q = &q[..at];
+                break;
+            }
+        }
+        in_word = word_char;
+    }
+    (q, q.len() < query.len())
+}
 
 /// Terms of a user query, each quoted for an FTS5 MATCH.
 pub(super) fn terms(query: &str) -> Vec<String> {
@@ -65,4 +89,25 @@ pub(super) fn highlight(text: &str, words: &[String]) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_capped_in_characters_and_words() {
+        assert_eq!(cap("heron marsh"), ("heron marsh", false));
+        let long = "word ".repeat(14_000);
+        let (q, cut) = cap(&long);
+        assert!(cut);
+        assert_eq!(terms(q).len(), QUERY_MAX_TERMS);
+        let one = "x".repeat(300_000);
+        let (q, cut) = cap(&one);
+        assert!(cut);
+        assert_eq!(q.chars().count(), QUERY_MAX_CHARS);
+        // Never inside a character.
+        let accented = "é".repeat(2_000);
+        assert_eq!(cap(&accented).0.chars().count(), QUERY_MAX_CHARS);
+    }
 }

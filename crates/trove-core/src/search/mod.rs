@@ -11,7 +11,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
-use crate::model::{ItemRef, SearchHit, SearchMode, SearchResponse};
+use crate::model::{
+    ItemRef, SearchHit, SearchMode, SearchResponse, QUERY_MAX_CHARS, QUERY_MAX_TERMS,
+};
 use crate::ports::Embedder;
 use crate::store::{content, items, vectors, Store};
 pub use vector::VectorIndex;
@@ -80,6 +82,7 @@ pub fn search(
     let limit = limit.clamp(1, 200);
     let emb = ctx.embedder.clone();
     let mut notice = None;
+    let (query, shortened) = keyword::cap(query);
     let mode = match (mode, &emb) {
         (Some(SearchMode::Keyword), _) => SearchMode::Keyword,
         (Some(m), Some(_)) => m,
@@ -160,6 +163,15 @@ pub fn search(
         }
         Ok(hits)
     })?;
+    if shortened {
+        let cut = format!(
+            "Only the first {QUERY_MAX_CHARS} characters or {QUERY_MAX_TERMS} words of the search were used."
+        );
+        notice = Some(match notice {
+            Some(n) => format!("{cut} {n}"),
+            None => cut,
+        });
+    }
     Ok(SearchResponse {
         hits,
         mode,

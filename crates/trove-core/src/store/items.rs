@@ -1,5 +1,7 @@
 //! Reading items (both tables, one shape) and the seed's monitoring queries.
 
+use std::path::{Path, PathBuf};
+
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::clock::{db_ts, rfc3339};
@@ -197,11 +199,24 @@ pub fn distribution(conn: &Connection) -> Result<Vec<DurationBucket>> {
 // ----- writing ----------------------------------------------------------------------------
 
 /// The id of the file item at `path`, if any.
-pub fn file_by_path(conn: &Connection, path: &str) -> Result<Option<i64>> {
+pub fn file_by_path(conn: &Connection, path: &Path) -> Result<Option<i64>> {
+    let (text, bytes) = path_columns(path);
     Ok(conn
-        .prepare_cached("SELECT id FROM knowledge_files WHERE path = ?1 LIMIT 1")?
-        .query_row([path], |r| r.get(0))
+        .prepare_cached(
+            "SELECT id FROM knowledge_files WHERE path = ?1 AND path_bytes IS ?2 LIMIT 1",
+        )?
+        .query_row(params![text, bytes], |r| r.get(0))
         .optional()?)
+}
+
+/// How a path is stored: its text (lossy for names that are not valid UTF-8) and, only
+/// for those, its exact bytes.
+fn path_columns(path: &Path) -> (std::borrow::Cow<'_, str>, Option<&[u8]>) {
+    use std::os::unix::ffi::OsStrExt;
+    match path.to_str() {
+        Some(s) => (s.into(), None),
+        None => (path.to_string_lossy(), Some(path.as_os_str().as_bytes())),
+    }
 }
 
 /// The id of the link item for `url` (normalised), if any.
@@ -216,16 +231,17 @@ pub fn url_by_address(conn: &Connection, url: &str) -> Result<Option<i64>> {
 pub fn insert_file(
     conn: &Connection,
     name: &str,
-    path: &str,
+    path: &Path,
     mime: Option<&str>,
     size: i64,
     now_ms: i64,
 ) -> Result<ItemRef> {
+    let (text, bytes) = path_columns(path);
     conn.prepare_cached(
-        "INSERT INTO knowledge_files (filename, path, mime, size, status, uploaded_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
+        "INSERT INTO knowledge_files (filename, path, path_bytes, mime, size, status, uploaded_at, updated_at)
+         VALUES (?1, ?2, ?6, ?3, ?4, 'pending', ?5, ?5)",
     )?
-    .execute(params![name, path, mime, size, db_ts(now_ms)])?;
+    .execute(params![name, text, mime, size, db_ts(now_ms), bytes])?;
     Ok(ItemRef::file(conn.last_insert_rowid()))
 }
 
@@ -318,11 +334,20 @@ pub fn take_duplicates_of(conn: &Connection, original: ItemRef) -> Result<Vec<It
 }
 
 /// Where a file item lives and its name.
-pub fn file_source(conn: &Connection, id: i64) -> Result<(String, String)> {
+/// The path to open (exact bytes when the name is not UTF-8) and the file's name.
+pub fn file_source(conn: &Connection, id: i64) -> Result<(PathBuf, String)> {
+    use std::os::unix::ffi::OsStringExt;
     Ok(conn.query_row(
-        "SELECT path, filename FROM knowledge_files WHERE id = ?1",
+        "SELECT path, path_bytes, filename FROM knowledge_files WHERE id = ?1",
         [id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| {
+            let exact: Option<Vec<u8>> = r.get(1)?;
+            let path = match exact {
+                Some(b) => PathBuf::from(std::ffi::OsString::from_vec(b)),
+                None => PathBuf::from(r.get::<_, String>(0)?),
+            };
+            Ok((path, r.get(2)?))
+        },
     )?)
 }
 

@@ -320,6 +320,49 @@ pub fn release(conn: &mut Connection, job: &Claimed, now_ms: i64) -> Result<bool
     Ok(n == 1)
 }
 
+/// Delete finished jobs that are no longer their item's current job (each refresh of a
+/// link, each retry makes a new one): the `jobs` table stays as large as the library,
+/// however long Trove runs. The item's current job, with its timings and error, stays.
+pub fn gc_finished(conn: &Connection) -> Result<usize> {
+    Ok(conn.execute(
+        "DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled')
+            AND id NOT IN (SELECT job_id FROM knowledge_files WHERE job_id IS NOT NULL)
+            AND id NOT IN (SELECT job_id FROM scraped_contents WHERE job_id IS NOT NULL)",
+        [],
+    )?)
+}
+
+/// Queue items marked completed that Trove never read: rows brought forward from the old
+/// schema (the seed's migration marks them completed) and items whose extracted text a
+/// rollback dropped. They have no stored text and are not duplicates; searching them would
+/// find nothing. Returns how many were queued.
+pub fn requeue_unread(conn: &mut Connection, max_attempts: u32, now_ms: i64) -> Result<usize> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut n = 0;
+    for kind in [ItemKind::File, ItemKind::Url] {
+        let sql = format!(
+            "SELECT id FROM {table} t WHERE COALESCE(status, 'completed') = 'completed'
+                 AND duplicate_of IS NULL
+                 AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.item = '{prefix}' || t.id)",
+            table = kind.table(),
+            prefix = match kind {
+                ItemKind::File => "f",
+                ItemKind::Url => "u",
+            },
+        );
+        let ids: Vec<i64> = tx
+            .prepare(&sql)?
+            .query_map([], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        for id in ids {
+            enqueue(&tx, ItemRef { kind, id }, max_attempts, now_ms)?;
+            n += 1;
+        }
+    }
+    tx.commit()?;
+    Ok(n)
+}
+
 /// Requeue active jobs whose lease lapsed, or whose worker process is gone (`is_dead`),
 /// counting a stall; fail those that stalled too often. Returns (requeued, failed).
 pub fn recover_stalled(

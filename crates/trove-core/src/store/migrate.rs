@@ -34,6 +34,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_content"),
     migration!(5, "0005_embeddings"),
     migration!(6, "0006_fts_bulk"),
+    migration!(7, "0007_path_bytes"),
 ];
 
 /// The newest schema version this build knows.
@@ -157,6 +158,33 @@ pub fn up(conn: &mut Connection, to: Option<u32>) -> Result<Vec<u32>> {
         applied.push(m.version);
     }
     Ok(applied)
+}
+
+/// A complete copy of the database next to it (`VACUUM INTO`: consistent even while
+/// others write), named with its schema version and the time:
+/// `trove.db.backup-v7-20261203-101500.db`. Returns its path. Taken before a rollback,
+/// which drops columns and tables.
+pub fn backup(conn: &Connection, db_path: &std::path::Path) -> Result<std::path::PathBuf> {
+    let version = current(conn)?;
+    let stamp = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day]-[hour][minute][second]"
+        ))
+        .unwrap_or_default();
+    let name = db_path
+        .file_name()
+        .map_or_else(|| "trove.db".into(), |n| n.to_string_lossy().into_owned());
+    let mut target = db_path.with_file_name(format!("{name}.backup-v{version}-{stamp}.db"));
+    let mut n = 1;
+    while target.exists() {
+        n += 1;
+        target = db_path.with_file_name(format!("{name}.backup-v{version}-{stamp}-{n}.db"));
+    }
+    let target_s = target
+        .to_str()
+        .ok_or_else(|| Error::Invalid(format!("cannot back up to {}", target.display())))?;
+    conn.execute("VACUUM INTO ?1", [target_s])?;
+    Ok(target)
 }
 
 /// Roll back down to version `to` (default: one step). Returns the versions rolled back.

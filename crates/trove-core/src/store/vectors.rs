@@ -30,6 +30,17 @@ pub fn insert<'a>(
     Ok(())
 }
 
+/// Delete vectors no chunk uses any more (deleted items, changed pages), once they are
+/// older than `grace_ms`: a job embeds before it stores its chunks, and a re-processed
+/// item's unchanged passages find their vectors again within that time.
+pub fn gc_unreferenced(conn: &Connection, now_ms: i64, grace_ms: i64) -> Result<usize> {
+    Ok(conn.execute(
+        "DELETE FROM embeddings WHERE created_at < ?1
+            AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.text_hash = embeddings.text_hash)",
+        [now_ms - grace_ms],
+    )?)
+}
+
 /// Which of `hashes` already have a vector of `model`.
 pub fn cached(conn: &Connection, model: &str, hashes: &[String]) -> Result<HashSet<String>> {
     let mut stmt =
@@ -80,4 +91,34 @@ pub fn load(conn: &Connection, model: &str, dims: usize) -> Result<(Vec<i64>, Ve
         );
     }
     Ok((ids, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_old_vectors_no_chunk_uses_are_collected() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::store::pool::open(&dir.path().join("v.db")).unwrap();
+        conn.execute(
+            "INSERT INTO chunks (item, seq, start, end, text, text_hash) VALUES ('f1', 0, 0, 4, 'used', 'h-used')",
+            [],
+        )
+        .unwrap();
+        let v = [1.0f32, 0.0];
+        let hour = 3600 * 1000;
+        insert(&conn, "m", 2, [("h-used", &v[..]), ("h-old", &v[..])], 0).unwrap();
+        insert(&conn, "m", 2, [("h-new", &v[..])], 2 * hour).unwrap();
+        // At 2 h with a 1 h grace: "h-old" goes; "h-used" is used; "h-new" is too young.
+        assert_eq!(gc_unreferenced(&conn, 2 * hour, hour).unwrap(), 1);
+        let left: Vec<String> = conn
+            .prepare("SELECT text_hash FROM embeddings ORDER BY text_hash")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap();
+        assert_eq!(left, ["h-new", "h-used"]);
+    }
 }

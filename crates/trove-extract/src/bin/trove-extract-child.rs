@@ -1,9 +1,11 @@
 //! Test helper: stands in for `trove __extract <path>` in this crate's tests.
 //!
 //! Besides calling [`child_main`], it misbehaves on purpose for files whose
-//! name ends in `.test-hang` (sleeps), `.test-abort` (aborts) or `.test-oom`
-//! (allocates until the memory cap kills it), so the sandbox parent can be
-//! tested against hangs and crashes. Production code has no such hooks.
+//! name ends in `.test-hang` (sleeps), `.test-abort` (aborts), `.test-oom`
+//! (allocates until the memory cap kills it), `.test-flood` (writes to stdout
+//! without end) or `.test-env` (reports its environment on stderr and aborts), so
+//! the sandbox parent can be tested against hangs, crashes and floods. Production
+//! code has no such hooks.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +26,17 @@ fn main() -> ExitCode {
     if name.ends_with(".test-hang") {
         std::thread::sleep(std::time::Duration::from_secs(3600));
     } else if name.ends_with(".test-abort") {
+        std::process::abort();
+    } else if name.ends_with(".test-flood") {
+        use std::io::Write;
+        let line = [b'x'; 64 * 1024];
+        let mut out = std::io::stdout().lock();
+        while out.write_all(&line).is_ok() {}
+        return ExitCode::SUCCESS;
+    } else if name.ends_with(".test-env") {
+        for (k, v) in std::env::vars_os() {
+            eprintln!("{}={}", k.to_string_lossy(), v.to_string_lossy());
+        }
         std::process::abort();
     } else if name.ends_with(".test-oom") {
         // Same cap as the real child, then grow until it is hit.
