@@ -299,7 +299,16 @@ fn migrate_down_backs_up_asks_first_and_up_requeues_what_lost_its_text() {
     let rows = |c: &rusqlite::Connection| -> Vec<(i64, String, String, i64, String, String)> {
         c.prepare("SELECT id, filename, path, size, sha256, uploaded_at FROM knowledge_files")
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
@@ -327,7 +336,9 @@ fn migrate_down_backs_up_asks_first_and_up_requeues_what_lost_its_text() {
     {
         // The backup is the database as it was: latest schema, the item and its text.
         let b = rusqlite::Connection::open(&backup).unwrap();
-        let v: i64 = b.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = b
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, latest);
         let text: String = b
             .query_row("SELECT text FROM documents", [], |r| r.get(0))
@@ -347,7 +358,11 @@ fn migrate_down_backs_up_asks_first_and_up_requeues_what_lost_its_text() {
             !cols.iter().any(|c| c == "status" || c == "job_id"),
             "{cols:?}"
         );
-        assert_eq!(rows(&c), before, "the rollback lost more than the seed drops");
+        assert_eq!(
+            rows(&c),
+            before,
+            "the rollback lost more than the seed drops"
+        );
     }
     sb.ok(&["migrate", "up"]);
     assert_eq!(rows(&sb.conn()), before, "the round trip changed the rows");
@@ -355,7 +370,10 @@ fn migrate_down_backs_up_asks_first_and_up_requeues_what_lost_its_text() {
     assert_eq!(sb.count_status("completed"), 1);
     sb.ok(&["work", "--until-idle"]);
     let hits = sb.json(&["search", "survivor", "--mode", "keyword"]);
-    assert!(hits.to_string().contains("m.txt"), "not searchable again: {hits}");
+    assert!(
+        hits.to_string().contains("m.txt"),
+        "not searchable again: {hits}"
+    );
     let chunks: i64 = sb
         .conn()
         .query_row("SELECT chunk_count FROM knowledge_files", [], |r| r.get(0))

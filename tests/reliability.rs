@@ -105,7 +105,10 @@ fn a_job_past_its_deadline_fails_and_frees_its_slot() {
     let url = format!("http://{addr}/slow");
     let added = sb.json(&["add", &url]);
     let url_id = added["added"][0]["id"].as_str().unwrap().to_owned();
-    let f = sb.write("after.txt", "Notes about the heron that must not wait forever.\n");
+    let f = sb.write(
+        "after.txt",
+        "Notes about the heron that must not wait forever.\n",
+    );
     sb.json(&["add", f.to_str().unwrap()]);
     let out = sb
         .cmd(&["work", "--until-idle", "--concurrency", "1"])
@@ -126,7 +129,11 @@ fn a_job_past_its_deadline_fails_and_frees_its_slot() {
         err.contains("took longer than 3 s"),
         "unexpected reason: {err}"
     );
-    assert_eq!(sb.count_status("completed"), 1, "the file after it was not processed");
+    assert_eq!(
+        sb.count_status("completed"),
+        1,
+        "the file after it was not processed"
+    );
     assert_db_consistent(&sb);
 }
 
@@ -158,7 +165,11 @@ fn a_file_swapped_for_a_fifo_or_a_device_fails_with_a_reason() {
         .env("TROVE_JOB_DEADLINE", "60")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let failed = sb.json(&["failed"]);
     let reasons: Vec<String> = failed
         .as_array()
@@ -168,7 +179,10 @@ fn a_file_swapped_for_a_fifo_or_a_device_fails_with_a_reason() {
         .collect();
     assert_eq!(reasons.len(), 2, "{failed}");
     for r in &reasons {
-        assert!(r.contains("is not a regular file"), "unexpected reason: {r}");
+        assert!(
+            r.contains("is not a regular file"),
+            "unexpected reason: {r}"
+        );
     }
     assert_eq!(sb.count_status("completed"), 1);
     assert_db_consistent(&sb);
@@ -194,9 +208,17 @@ fn file_names_that_are_not_utf8_are_ingested() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["added"].as_array().map(Vec::len), Some(2), "{report}");
+    assert_eq!(
+        report["added"].as_array().map(Vec::len),
+        Some(2),
+        "{report}"
+    );
     // Adding them again finds them by their exact names.
     let again = sb.cmd(&["add", "--json"]).arg(&direct).output().unwrap();
     let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
@@ -204,7 +226,10 @@ fn file_names_that_are_not_utf8_are_ingested() {
     sb.ok(&["work", "--until-idle"]);
     assert_eq!(sb.count_status("completed"), 2, "{}", sb.ok(&["failed"]));
     let hits = sb.json(&["search", "grinder burrs", "--mode", "keyword"]);
-    assert!(hits.to_string().contains("r\u{fffd}sum\u{fffd}.txt"), "{hits}");
+    assert!(
+        hits.to_string().contains("r\u{fffd}sum\u{fffd}.txt"),
+        "{hits}"
+    );
     assert_db_consistent(&sb);
 }
 
@@ -217,7 +242,9 @@ fn a_file_modified_while_processing_is_read_again() {
     let sb = Sandbox::new();
     let mut text = String::new();
     for i in 0..60_000 {
-        text.push_str(&format!("Line {i} of the growing field journal about herons.\n"));
+        text.push_str(&format!(
+            "Line {i} of the growing field journal about herons.\n"
+        ));
     }
     let p = sb.write("journal.txt", &text);
     let added = sb.json(&["add", p.to_str().unwrap()]);
@@ -276,6 +303,10 @@ fn a_file_modified_while_processing_is_read_again() {
         .conn()
         .query_row("SELECT sha256 FROM knowledge_files", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(stored, trove_tests::sha256_hex(&final_bytes), "stored text is not the final version");
+    assert_eq!(
+        stored,
+        trove_tests::sha256_hex(&final_bytes),
+        "stored text is not the final version"
+    );
     assert_db_consistent(&sb);
 }

@@ -113,8 +113,8 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Limits the engine enforces (`set_concurrency` rejects values outside them). */
-export const LIMITS = { concurrencyMin: 1, concurrencyMax: 16 } as const;
+/** Limits the engine enforces (`set_concurrency` rejects values outside them; a search is cut to the query limits). */
+export const LIMITS = { concurrencyMin: 1, concurrencyMax: 16, queryMaxChars: 1000, queryMaxTerms: 64 } as const;
 
 /** Every command the app registers, in registration order. */
 export const COMMANDS = [

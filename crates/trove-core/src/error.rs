@@ -126,7 +126,9 @@ impl From<Error> for JobError {
                         | rusqlite::ErrorCode::CannotOpen
                 ) =>
             {
-                JobError::transient(format!("Trove could not write to its database ({e}); will retry"))
+                JobError::transient(format!(
+                    "Trove could not write to its database ({e}); will retry"
+                ))
             }
             Error::Io(_) | Error::Embed(_) => JobError::transient(e.to_string()),
             _ => JobError::permanent(e.to_string()),

@@ -13,13 +13,13 @@ use tokio_util::sync::CancellationToken;
 use crate::config::EngineConfig;
 use crate::error::{Error, JobError, Result};
 use crate::ingest::{JobCtx, JobDeadline, RunError};
-use trove_common::duration::human_duration;
 use crate::library::{changes, settings};
 use crate::ports::Ports;
 use crate::stats::Stats;
 use crate::store::events::{self, EventKind, NewEvent};
 use crate::store::jobs::{self as queue, Claimed, FailOutcome};
 use crate::store::{vectors, Store};
+use trove_common::duration::human_duration;
 
 /// Vectors no chunk uses are kept this long before they are deleted (see
 /// [`vectors::gc_unreferenced`]).
@@ -200,8 +200,7 @@ async fn run(
                     let unread = blocking(move || {
                         let now = e.store.now_ms();
                         let max = e.config.queue.max_attempts;
-                        e.store
-                            .write_conn(|c| queue::requeue_unread(c, max, now))
+                        e.store.write_conn(|c| queue::requeue_unread(c, max, now))
                     })
                     .await?;
                     if unread > 0 {

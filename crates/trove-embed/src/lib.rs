@@ -47,14 +47,20 @@ pub enum EmbedError {
     #[error("inference error: {0}")]
     Inference(String),
     /// Retry later: rate limited (HTTP 429), server error (5xx), timeout, connection failure.
-    #[error("temporary embedding failure: {message}")]
+    /// `message` is a whole sentence naming the service, without credentials.
+    #[error("{message}")]
     Transient {
         message: String,
         retry_after: Option<Duration>,
     },
     /// Retrying the same request will not help: bad API key, bad request, bad response.
-    #[error("embedding failure: {message}")]
+    /// `message` is a whole sentence naming the service, without credentials.
+    #[error("{message}")]
     Permanent { message: String },
+    /// The provider's settings are unusable (e.g. a plain `http://` address of another
+    /// computer); nothing was sent. `message` is a whole sentence, without credentials.
+    #[error("{message}")]
+    Config { message: String },
 }
 
 impl EmbedError {

@@ -37,9 +37,9 @@ const CHILD_FILE_SIZE_LIMIT: u64 = 1024 * 1024;
 /// writes the JSON reply to stdout.
 pub fn child_main(path: &Path) -> ExitCode {
     cap_memory(CHILD_MEMORY_LIMIT);
-    set_limit(RLIMIT::FileSize, CHILD_FILE_SIZE_LIMIT);
+    set_limit(Rlimit::FileSize, CHILD_FILE_SIZE_LIMIT);
     if let Some(secs) = std::env::var(CPU_ENV).ok().and_then(|s| s.parse().ok()) {
-        set_limit(RLIMIT::Cpu, secs);
+        set_limit(Rlimit::Cpu, secs);
     }
     let limits = std::env::var(LIMITS_ENV)
         .ok()
@@ -62,11 +62,11 @@ pub fn child_main(path: &Path) -> ExitCode {
 /// (Unix only; a no-op elsewhere). [`child_main`] calls it with
 /// [`CHILD_MEMORY_LIMIT`]; allocation beyond the cap aborts the process.
 pub fn cap_memory(bytes: u64) {
-    set_limit(RLIMIT::AddressSpace, bytes);
+    set_limit(Rlimit::AddressSpace, bytes);
 }
 
 #[derive(Clone, Copy)]
-enum RLIMIT {
+enum Rlimit {
     AddressSpace,
     Cpu,
     FileSize,
@@ -75,13 +75,13 @@ enum RLIMIT {
 /// `setrlimit` (Unix only; a no-op elsewhere). Past the CPU limit the kernel sends
 /// SIGXCPU, past the file size limit SIGXFSZ: both end the child, which the parent reports.
 #[allow(unsafe_code)]
-fn set_limit(which: RLIMIT, value: u64) {
+fn set_limit(which: Rlimit, value: u64) {
     #[cfg(unix)]
     {
         let resource = match which {
-            RLIMIT::AddressSpace => libc::RLIMIT_AS,
-            RLIMIT::Cpu => libc::RLIMIT_CPU,
-            RLIMIT::FileSize => libc::RLIMIT_FSIZE,
+            Rlimit::AddressSpace => libc::RLIMIT_AS,
+            Rlimit::Cpu => libc::RLIMIT_CPU,
+            Rlimit::FileSize => libc::RLIMIT_FSIZE,
         };
         let lim = libc::rlimit {
             rlim_cur: value as libc::rlim_t,

@@ -61,6 +61,11 @@ pub fn open_engine(db: &Path) -> Result<Arc<Engine>> {
 
 /// `TROVE_RATE_LIMIT` (requests per second per host, 0 = off) and `TROVE_FETCH_TIMEOUT`
 /// (seconds) override the polite defaults.
+///
+/// TEST-ONLY: `TROVE_TEST_PUBLIC_IPS` (comma-separated addresses, e.g. `127.0.0.2`) lists
+/// local addresses the web fetcher's SSRF guard treats as public sites
+/// ([`trove_scrape::ScrapeConfig::treat_as_public`]), so end-to-end tests can play a
+/// public site on loopback. Never set it otherwise: it weakens the guard.
 pub fn scrape_config_from_env() -> trove_scrape::ScrapeConfig {
     let mut cfg = trove_scrape::ScrapeConfig::default();
     if let Some(rate) = env_parse::<f64>("TROVE_RATE_LIMIT") {
@@ -69,7 +74,19 @@ pub fn scrape_config_from_env() -> trove_scrape::ScrapeConfig {
     if let Some(secs) = env_parse::<f64>("TROVE_FETCH_TIMEOUT") {
         cfg.total_timeout = Duration::from_secs_f64(secs.max(0.1));
     }
+    if let Ok(list) = std::env::var("TROVE_TEST_PUBLIC_IPS") {
+        cfg.treat_as_public = parse_ip_list(&list);
+    }
     cfg
+}
+
+/// `127.0.0.2, ::1` → the addresses; entries that are not an IP address are skipped.
+fn parse_ip_list(list: &str) -> Vec<std::net::IpAddr> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect()
 }
 
 fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
@@ -79,6 +96,8 @@ fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
 /// The embedder: an OpenAI-compatible service when `TROVE_EMBED_URL` is set
 /// (`TROVE_EMBED_MODEL`, `TROVE_EMBED_KEY`, `TROVE_EMBED_RPM`, `TROVE_EMBED_TPM`), else the
 /// local MiniLM model when its files are present, else none (keyword search only).
+/// `TROVE_EMBED_URL` must be `https://` unless the service runs on this computer
+/// (`http://localhost…`, `http://127.0.0.1…`, `http://[::1]…`): anything else is an error.
 pub fn embedder_from_env() -> Result<Option<Arc<dyn Embedder>>> {
     if let Some(url) = std::env::var("TROVE_EMBED_URL")
         .ok()
@@ -95,11 +114,9 @@ pub fn embedder_from_env() -> Result<Option<Arc<dyn Embedder>>> {
             tokens_per_minute: env_parse("TROVE_EMBED_TPM").unwrap_or(0),
             timeout: Duration::from_secs(60),
         };
+        // Refuses plain http:// to another computer, before anything is sent.
         let remote = trove_embed::OpenAiCompatible::new(cfg)?;
-        return Ok(Some(Arc::new(RemoteEmbedder {
-            inner: remote,
-            dims: OnceLock::new(),
-        })));
+        return Ok(Some(Arc::new(RemoteEmbedder { inner: remote })));
     }
     let dir = trove_embed::default_model_dir();
     if trove_embed::model_present(&dir) {
@@ -146,23 +163,32 @@ impl Embedder for LazyLocal {
     }
 }
 
-/// An OpenAI-compatible service; its dimension is learnt from the first answer.
+/// An OpenAI-compatible service; its dimension is learnt from its first answer and
+/// never guessed.
 struct RemoteEmbedder {
     inner: trove_embed::OpenAiCompatible,
-    dims: OnceLock<usize>,
 }
 
 impl Embedder for RemoteEmbedder {
     fn model_id(&self) -> &str {
         trove_embed::Embedder::model_id(&self.inner)
     }
+    /// The service's dimension, asking it (a probe) while unknown. 0 = the service has not
+    /// answered yet: not remembered (the next call asks again), and never paired with
+    /// vectors — every vector `embed` returns has the dimension `dims` reports after it.
     fn dims(&self) -> usize {
-        *self.dims.get_or_init(|| self.inner.probe().unwrap_or(0))
+        match trove_embed::Embedder::dims(&self.inner) {
+            0 => self.inner.probe().unwrap_or(0),
+            known => known,
+        }
     }
     fn embed(&self, texts: &[&str]) -> std::result::Result<Vec<Vec<f32>>, JobError> {
         let v = trove_embed::Embedder::embed(&self.inner, texts).map_err(embed_error)?;
-        if let Some(first) = v.first() {
-            let _ = self.dims.set(first.len());
+        let dims = trove_embed::Embedder::dims(&self.inner);
+        if v.iter().any(|v| v.len() != dims || dims == 0) {
+            return Err(JobError::transient(
+                "The embedding service sent vectors of an unexpected size.",
+            ));
         }
         Ok(v)
     }
@@ -207,12 +233,18 @@ impl Fetcher for WebFetcher {
                 }),
                 None => None,
             };
-            let r = trove_scrape::FetchRequest {
+            let mut r = trove_scrape::FetchRequest {
                 url,
                 etag: req.etag,
                 last_modified: req.last_modified,
                 ignore_robots: req.ignore_robots,
+                linked_from_seed: None,
             };
+            // A page of a crawl other than its start was found through links: the
+            // fetcher's SSRF guard treats it as such (the start page is a typed link).
+            if let Some(scope) = &scope {
+                r = r.in_crawl_of(scope.start.clone());
+            }
             match self.scraper.fetch(r).await.map_err(scrape_error)? {
                 trove_scrape::Fetched::NotModified { final_url } => Ok(Fetched::NotModified {
                     final_url: final_url.to_string(),
@@ -249,5 +281,170 @@ impl Fetcher for WebFetcher {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod scrape_tests {
+    use super::*;
+
+    #[test]
+    fn test_public_ips_are_parsed_leniently() {
+        let ips = parse_ip_list(" 127.0.0.2, ::1,,not-an-ip , 10.0.0.7");
+        let want: Vec<std::net::IpAddr> = ["127.0.0.2", "::1", "10.0.0.7"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        assert_eq!(ips, want);
+        assert!(parse_ip_list("").is_empty());
+    }
+
+    /// The crawl scope reaches the fetcher's guard: a crawl page on a private address,
+    /// linked from a public start page, is refused before anything is sent (so one
+    /// poll settles it; no server and no async runtime needed).
+    #[test]
+    fn crawl_links_from_a_public_start_are_guarded() {
+        let fetcher = WebFetcher::new(trove_scrape::ScrapeConfig {
+            treat_as_public: vec!["127.0.0.2".parse().unwrap()],
+            ..Default::default()
+        })
+        .unwrap();
+        let req = |url: &str| FetchRequest {
+            url: url.into(),
+            etag: None,
+            last_modified: None,
+            ignore_robots: false,
+            crawl_scope: Some(("http://127.0.0.2:9/".into(), false)),
+        };
+        let mut fut = fetcher.fetch(req("http://127.0.0.1:9/secret"));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match fut.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(Err(e)) => {
+                assert_eq!(e.retry, trove_core::Retry::Never);
+                assert_eq!(
+                    e.message,
+                    "the link leads to a local or private network address (127.0.0.1), which Trove does not follow from a public site"
+                );
+            }
+            std::task::Poll::Ready(Ok(_)) => panic!("fetched a private page"),
+            std::task::Poll::Pending => panic!("the request was not refused up front"),
+        }
+    }
+
+    #[test]
+    fn crawl_pages_other_than_the_start_are_marked_as_linked() {
+        let start = url::Url::parse("http://example.com/docs/").unwrap();
+        let page = |u: &str| {
+            trove_scrape::FetchRequest::new(url::Url::parse(u).unwrap()).in_crawl_of(start.clone())
+        };
+        assert_eq!(
+            page("http://example.com/docs/a").linked_from_seed,
+            Some(start.clone())
+        );
+        assert_eq!(page("http://EXAMPLE.com:80/docs/#x").linked_from_seed, None);
+    }
+}
+
+#[cfg(test)]
+mod embedder_tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A bare HTTP/1.1 embeddings server on `listener`: 503 to the first `down` requests,
+    /// then one 3-dimensional vector (the tests send one text at a time). Counts requests.
+    fn serve(listener: TcpListener, down: usize) -> Arc<AtomicUsize> {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':') {
+                        if k.eq_ignore_ascii_case("content-length") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                }
+                let mut body = vec![0u8; length];
+                let _ = reader.read_exact(&mut body);
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                let (status, body) = if n < down {
+                    ("503 Service Unavailable", r#"{"error":"loading"}"#)
+                } else {
+                    ("200 OK", r#"{"data":[{"index":0,"embedding":[3,0,4]}]}"#)
+                };
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        hits
+    }
+
+    fn remote(port: u16) -> RemoteEmbedder {
+        let cfg = trove_embed::OpenAiConfig {
+            base_url: format!("http://127.0.0.1:{port}/v1"),
+            api_key: Some("sk-runtime-secret".into()),
+            model: "m".into(),
+            requests_per_minute: 0,
+            tokens_per_minute: 0,
+            timeout: Duration::from_secs(10),
+        };
+        RemoteEmbedder {
+            inner: trove_embed::OpenAiCompatible::new(cfg).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_failed_probe_is_not_remembered() {
+        // Down: nothing listens on the port.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let e = remote(port);
+        assert_eq!(e.dims(), 0, "unknown while unreachable");
+        let err = e.embed(&["a"]).unwrap_err();
+        assert_ne!(err.retry, trove_core::error::Retry::Never, "{err:?}");
+        assert!(!err.message.contains("sk-runtime-secret"), "{err:?}");
+
+        // Up, but answering 503 once.
+        let hits = serve(TcpListener::bind(("127.0.0.1", port)).unwrap(), 1);
+        assert_eq!(e.dims(), 0, "a 503 is not a dimension");
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+        assert_eq!(e.dims(), 3);
+        let v = e.embed(&["b"]).unwrap();
+        assert_eq!(v, vec![vec![0.6, 0.0, 0.8]]);
+        assert_eq!(e.dims(), 3);
+        // Known now: no more probes.
+        assert_eq!(hits.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn plain_http_to_another_computer_is_refused() {
+        // The only test reading TROVE_EMBED_*.
+        std::env::set_var("TROVE_EMBED_URL", "http://ollama.lan:11434/v1");
+        let res = embedder_from_env();
+        std::env::remove_var("TROVE_EMBED_URL");
+        let err = res
+            .err()
+            .expect("an http URL of another computer is refused");
+        assert!(
+            err.to_string().starts_with(
+                "The embedding service must use https unless it runs on this computer"
+            ),
+            "{err}"
+        );
     }
 }

@@ -6,6 +6,8 @@ use encoding_rs::Encoding;
 use scraper::{Html, Selector};
 use url::Url;
 
+use crate::html_limits;
+
 /// Result of [`extract_html`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extracted {
@@ -27,14 +29,31 @@ const BOILERPLATE_SELECTOR: &str = "[class~=ad], [class~=ads], [class~=advert], 
 
 /// Extracts title, main content and links from an HTML document fetched
 /// from `base`. Main content comes from `dom_smoothie` (a port of Mozilla's
-/// Readability.js); when that finds nothing, all visible text of the page is
-/// used instead (trove-extract's HTML text, the same as for HTML files).
+/// Readability.js); when that finds nothing, or the page is too large for it,
+/// all visible text of the page is used instead (trove-extract's HTML text,
+/// the same as for HTML files).
+///
+/// Runs in time roughly linear in the size of the page: nesting deeper than
+/// 256 elements is flattened (the text is kept) and the page is cut after
+/// 250,000 elements before any HTML parser sees it.
 pub fn extract_html(html: &str, base: &Url) -> Extracted {
+    let limited = html_limits::limit(html);
+    if limited.flattened > 0 || limited.cut {
+        tracing::warn!(
+            url = %base,
+            flattened_tags = limited.flattened,
+            cut = limited.cut,
+            "page too deeply nested or too large; reading a simplified copy"
+        );
+    }
+    let use_readability = html_limits::readable_ok(&limited);
+    let html = &*limited.html;
     let doc = Html::parse_document(html);
     let links = collect_links(&doc, base);
     let fallback_title = html_title(&doc);
+    drop(doc);
 
-    let (title, text) = match readable(html, base) {
+    let (title, text) = match use_readability.then(|| readable(html, base)).flatten() {
         Some((title, text)) => (title.or(fallback_title), text),
         None => (fallback_title, visible_text(html)),
     };
@@ -44,6 +63,9 @@ pub fn extract_html(html: &str, base: &Url) -> Extracted {
 fn readable(html: &str, base: &Url) -> Option<(Option<String>, String)> {
     let cfg = dom_smoothie::Config {
         text_mode: dom_smoothie::TextMode::Formatted,
+        // Counted on the parsed tree (implied elements included); beyond it
+        // `parse` fails and the visible text is used.
+        max_elements_to_parse: html_limits::READABLE_MAX_ELEMENTS,
         ..Default::default()
     };
     let mut r = dom_smoothie::Readability::new(html, Some(base.as_str()), Some(cfg)).ok()?;

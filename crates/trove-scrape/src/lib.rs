@@ -6,6 +6,14 @@
 //! readable text (HTML main content via `dom_smoothie`, plain text, or the raw
 //! bytes of a PDF for the engine's PDF pipeline).
 //!
+//! Web pages are untrusted: redirects and crawl links may not lead from a
+//! public site into the user's machine or network (the SSRF guard, checked on
+//! the resolved address at connect time; see [`FetchRequest::linked_from_seed`]
+//! and [`ScrapeConfig::treat_as_public`]), a `Retry-After` beyond
+//! [`ScrapeConfig::max_retry_after`] is not waited for, a robots.txt that
+//! crashes its parser restricts nothing, and HTML is flattened and capped
+//! before parsing so absurd nesting cannot stall extraction.
+//!
 //! No database and no retry loop live here: every error carries an
 //! [`ErrorKind`] that tells the engine's durable job queue whether (and when)
 //! to try again.
@@ -13,9 +21,12 @@
 mod error;
 mod extract;
 mod fetch;
+mod guard;
+mod html_limits;
 mod robots;
 mod urls;
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 pub use error::{ErrorKind, ScrapeError};
@@ -45,6 +56,20 @@ pub struct ScrapeConfig {
     pub max_concurrent_fetches: usize,
     /// Honour robots.txt (unless a request sets `ignore_robots`).
     pub respect_robots: bool,
+    /// Longest `Retry-After` (on 429 / 503) taken as "try again later"; a
+    /// server asking for a longer wait gets a permanent error instead.
+    pub max_retry_after: Duration,
+    /// **TEST-ONLY.** Addresses the SSRF guard treats as public although they
+    /// are loopback / private (so tests can play a "public" site on
+    /// 127.0.0.2). Empty in production; set from `TROVE_TEST_PUBLIC_IPS` by
+    /// trove-runtime.
+    ///
+    /// The guard: a redirect, or a page reached through a crawl link, may not
+    /// lead from a public site to a loopback, private, link-local or other
+    /// special address. A link the user typed may point anywhere (their own
+    /// wiki on the LAN), and so may redirects as long as every response so
+    /// far came from such a local address.
+    pub treat_as_public: Vec<IpAddr>,
 }
 
 impl Default for ScrapeConfig {
@@ -58,6 +83,8 @@ impl Default for ScrapeConfig {
             per_host_per_second: 1.0,
             max_concurrent_fetches: 8,
             respect_robots: true,
+            max_retry_after: Duration::from_secs(60 * 60),
+            treat_as_public: Vec::new(),
         }
     }
 }
@@ -73,17 +100,34 @@ pub struct FetchRequest {
     pub last_modified: Option<String>,
     /// Skip the robots.txt check for this request (the user insisted).
     pub ignore_robots: bool,
+    /// `None`: the user typed or pasted this link, so it may point at their
+    /// own machine or network. `Some(seed)`: a page found by following links
+    /// of a crawl that started at `seed`; it may not be on a local or private
+    /// network address unless `seed` itself is (a crawl of the user's LAN
+    /// wiki). See [`ScrapeConfig::treat_as_public`] for the whole rule.
+    pub linked_from_seed: Option<url::Url>,
 }
 
 impl FetchRequest {
-    /// A plain GET of `url`: no validators, robots.txt honoured.
+    /// A plain GET of `url` the user asked for: no validators, robots.txt
+    /// honoured, not part of a crawl.
     pub fn new(url: url::Url) -> Self {
         Self {
             url,
             etag: None,
             last_modified: None,
             ignore_robots: false,
+            linked_from_seed: None,
         }
+    }
+
+    /// Marks the request as a page of the crawl started at `seed`. The seed
+    /// page itself (the same link once normalised) stays a typed link.
+    pub fn in_crawl_of(mut self, seed: url::Url) -> Self {
+        self.linked_from_seed = (trove_common::url::normalized(&seed)
+            != trove_common::url::normalized(&self.url))
+        .then_some(seed);
+        self
     }
 }
 

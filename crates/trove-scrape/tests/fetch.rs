@@ -788,3 +788,119 @@ async fn broken_robots_txt_allows_everything_for_now() {
     let p = page(&Scraper::new(cfg()).unwrap(), req(addr, "/page")).await;
     assert_eq!(p.text, "Reachable.");
 }
+
+#[tokio::test]
+async fn retry_after_longer_than_the_cap_is_permanent() {
+    let app = Router::new()
+        .route(
+            "/year",
+            get(|| async {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, (365 * 24 * 3600).to_string())],
+                    "closed for a year",
+                )
+            }),
+        )
+        .route(
+            "/minute",
+            get(|| async {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, "60")],
+                    "slow down",
+                )
+            }),
+        );
+    let addr = serve(app).await;
+    let s = Scraper::new(cfg()).unwrap();
+    assert_eq!(cfg().max_retry_after, Duration::from_secs(3600));
+    let e = s.fetch(req(addr, "/year")).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Permanent);
+    assert_eq!(
+        e.message,
+        "server answered 503 Service Unavailable and asked to retry in 365 days, which is longer than Trove will wait"
+    );
+    let e = s.fetch(req(addr, "/minute")).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RetryAfter(Duration::from_secs(60)));
+
+    // The cap is a setting.
+    let s = Scraper::new(ScrapeConfig {
+        max_retry_after: Duration::from_secs(30),
+        ..cfg()
+    })
+    .unwrap();
+    let e = s.fetch(req(addr, "/minute")).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Permanent);
+    assert_eq!(
+        e.message,
+        "server answered 429 Too Many Requests and asked to retry in 1 min, which is longer than Trove will wait"
+    );
+}
+
+#[tokio::test]
+async fn robots_txt_that_crashes_the_parser_allows_everything() {
+    // robotstxt 0.3 panics on a line over ~16 KB of multi-byte characters
+    // (upstream issue #5).
+    let robots_hits = Arc::new(AtomicUsize::new(0));
+    let rh = robots_hits.clone();
+    let app = Router::new()
+        .route(
+            "/robots.txt",
+            get(move || {
+                let rh = rh.clone();
+                async move {
+                    rh.fetch_add(1, Ordering::SeqCst);
+                    format!(
+                        "User-agent: *\nDisallow: /{}\nAllow: /\n",
+                        "\u{e9}".repeat(10_000)
+                    )
+                }
+            }),
+        )
+        .route(
+            "/one",
+            get(|| async { html("<title>1</title><p>First.</p>") }),
+        )
+        .route(
+            "/two",
+            get(|| async { html("<title>2</title><p>Second.</p>") }),
+        );
+    let addr = serve(app).await;
+    let s = Scraper::new(cfg()).unwrap();
+    assert_eq!(page(&s, req(addr, "/one")).await.text, "First.");
+    // The cached entry stays usable (no poisoned lock, no refetch, no error).
+    let (a, b) = tokio::join!(s.fetch(req(addr, "/two")), s.fetch(req(addr, "/one")));
+    assert!(matches!(a, Ok(Fetched::Page(_))), "{a:?}");
+    assert!(matches!(b, Ok(Fetched::Page(_))), "{b:?}");
+    assert_eq!(robots_hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_page_of_400000_nested_divs_is_read_in_seconds() {
+    let n = 400_000;
+    let body = format!(
+        "<html><head><title>Deep</title></head><body><p>Before the pit.</p>{}deep text{}<p>After the pit.</p></body></html>",
+        "<div>".repeat(n),
+        "</div>".repeat(n)
+    );
+    let bytes = body.len();
+    let app = Router::new().route("/deep", get(move || async move { html(body.clone()) }));
+    let addr = serve(app).await;
+    let s = Scraper::new(cfg()).unwrap();
+    let t = Instant::now();
+    // Hang guard only: the unguarded extraction took hours.
+    let r = tokio::time::timeout(Duration::from_secs(60), s.fetch(req(addr, "/deep")))
+        .await
+        .expect("the deep page was still being read after 60 s");
+    let took = t.elapsed();
+    println!("400,000 nested <div>s ({bytes} bytes): fetched and extracted in {took:?}");
+    let p = match r {
+        Ok(Fetched::Page(p)) => p,
+        other => panic!("expected a page, got {other:?}"),
+    };
+    assert_eq!(p.title.as_deref(), Some("Deep"));
+    for t in ["Before the pit.", "deep text", "After the pit."] {
+        assert!(p.text.contains(t), "{t:?} missing from {:?}", p.text);
+    }
+}

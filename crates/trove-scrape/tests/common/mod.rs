@@ -17,6 +17,17 @@ pub async fn serve(router: Router) -> SocketAddr {
     addr
 }
 
+/// Serves `router` on `ip` (e.g. "127.0.0.2") with an OS-chosen port, or
+/// `None` when that address cannot be bound here.
+pub async fn serve_at(ip: &str, router: Router) -> Option<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.ok()?;
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    Some(addr)
+}
+
 /// Test settings: no rate limit unless a test asks, short timeouts.
 pub fn cfg() -> ScrapeConfig {
     ScrapeConfig {
