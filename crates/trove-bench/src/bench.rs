@@ -153,8 +153,14 @@ fn bench_queue(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
     {
         let tx = conn.transaction()?;
         for i in 0..n {
-            let item =
-                items::insert_file(&tx, &format!("j{i}"), &format!("/nowhere/j{i}"), None, 1, 0)?;
+            let item = items::insert_file(
+                &tx,
+                &format!("j{i}"),
+                std::path::Path::new(&format!("/nowhere/j{i}")),
+                None,
+                1,
+                0,
+            )?;
             queue::enqueue(&tx, item, 3, 0)?;
         }
         tx.commit()?;
@@ -403,7 +409,7 @@ fn bench_search(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
             let item = items::insert_file(
                 &tx,
                 &format!("doc-{d}.md"),
-                &format!("/bench/doc-{d}.md"),
+                std::path::Path::new(&format!("/bench/doc-{d}.md")),
                 None,
                 1,
                 0,
