@@ -14,6 +14,9 @@ pub struct ChunkConfig {
     pub overlap: usize,
 }
 
+/// The smallest `max` the chunker accepts.
+const MIN_MAX: usize = 16;
+
 impl Default for ChunkConfig {
     fn default() -> Self {
         // ~1,000 bytes ≈ 150–250 words: inside the embedding model's 256-token window.
@@ -115,6 +118,13 @@ fn overlap_start(text: &str, floor: usize, end: usize, overlap: usize) -> usize 
 
 /// Chunk `text` into byte ranges.
 pub fn chunk(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
+    // A setting that cannot work is made workable: `max` holds any character (4 bytes) with
+    // room to spare, and `target` never exceeds it (found by the property tests).
+    let cfg = &ChunkConfig {
+        max: cfg.max.max(MIN_MAX),
+        target: cfg.target.min(cfg.max.max(MIN_MAX)),
+        overlap: cfg.overlap,
+    };
     let segments: Vec<Range<usize>> = paragraphs(text)
         .into_iter()
         .flat_map(|p| split_long(text, p, cfg.max))
@@ -145,6 +155,31 @@ pub fn chunk(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Settings that used to break the chunker (found by the property tests): `target`
+    /// above `max` made chunks longer than `max`; `max` below one character looped forever.
+    #[test]
+    fn unworkable_settings_are_made_workable() {
+        let cfg = ChunkConfig {
+            target: 100,
+            max: 8,
+            overlap: 0,
+        };
+        for c in chunk("aaaa\n\nbbbb\n\ncccc", &cfg) {
+            assert!(c.end - c.start <= MIN_MAX, "{c:?}");
+        }
+        let tiny = ChunkConfig {
+            target: 2,
+            max: 3,
+            overlap: 1,
+        };
+        let text = "😀".repeat(10);
+        let chunks = chunk(&text, &tiny);
+        assert!(!chunks.is_empty());
+        assert!(chunks
+            .iter()
+            .all(|c| !c.is_empty() && c.end - c.start <= MIN_MAX));
+    }
 
     #[test]
     fn packs_paragraphs_and_bounds_size() {

@@ -55,7 +55,7 @@ fn read_part(
     }
     let mut buf = Vec::with_capacity(file.size().min(16 * 1024 * 1024) as usize);
     // Read one byte more than allowed to tell "exactly at the limit" from "over".
-    file.take(*budget + 1)
+    file.take(budget.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(|e| damaged(format!("cannot unpack {name}: {e}")))?;
     if buf.len() as u64 > *budget {

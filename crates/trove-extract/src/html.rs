@@ -1,6 +1,7 @@
 //! Visible text of an HTML document.
 
 use ego_tree::iter::Edge;
+use ego_tree::NodeRef;
 use scraper::{Html, Node};
 
 use crate::{DocKind, Extracted};
@@ -78,7 +79,7 @@ pub fn extract_html(html: &str) -> Extracted {
     let mut title: Option<String> = None;
     let mut in_title = 0usize;
 
-    for edge in doc.tree.root().traverse() {
+    for edge in edges(doc.tree.root()) {
         match edge {
             Edge::Open(node) => match node.value() {
                 Node::Element(el) => {
@@ -136,6 +137,30 @@ pub fn extract_html(html: &str) -> Extracted {
     }
 }
 
+/// The open and close edges of a depth-first walk, as `NodeRef::traverse` gives them, but
+/// found through first-child and next-sibling links only. ego-tree 0.10's
+/// `reparent_from_id_append` (used by html5ever's adoption agency for misnested tags such
+/// as `<b><div><span></span>a<div>b</b>`) leaves stale parent links on moved children, and
+/// `traverse` climbs those links, skipping the rest of the subtree ("b" above).
+fn edges<'a>(root: NodeRef<'a, Node>) -> impl Iterator<Item = Edge<'a, Node>> {
+    let mut open: Vec<NodeRef<'a, Node>> = Vec::new();
+    let mut next = Some(root);
+    std::iter::from_fn(move || {
+        if let Some(node) = next {
+            open.push(node);
+            next = node.first_child();
+            return Some(Edge::Open(node));
+        }
+        let done = open.pop()?;
+        next = if open.is_empty() {
+            None
+        } else {
+            done.next_sibling()
+        };
+        Some(Edge::Close(done))
+    })
+}
+
 /// Nesting beyond which the HTML5 parser is not used.
 pub(crate) const MAX_DEPTH: usize = 3000;
 
@@ -150,6 +175,9 @@ fn estimated_depth(html: &str) -> usize {
     let b = html.as_bytes();
     let (mut depth, mut max) = (0usize, 0usize);
     let mut i = 0;
+    // First `>` at or after the last tag name (`b.len()` if none). Tag names only move
+    // forward, so it is searched for again only once passed: one linear pass in all.
+    let mut next_gt = 0usize;
     while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
         i += off + 1;
         match b.get(i) {
@@ -160,10 +188,13 @@ fn estimated_depth(html: &str) -> usize {
                     .position(|c| !(c.is_ascii_alphanumeric() || *c == b'-'))
                     .map_or(b.len(), |p| i + p);
                 let name = html[i..end].to_ascii_lowercase();
-                let self_closing = b[end..]
-                    .iter()
-                    .position(|&c| c == b'>')
-                    .is_some_and(|p| p > 0 && b[end + p - 1] == b'/');
+                if next_gt < end {
+                    next_gt = b[end..]
+                        .iter()
+                        .position(|&c| c == b'>')
+                        .map_or(b.len(), |p| end + p);
+                }
+                let self_closing = next_gt < b.len() && next_gt > end && b[next_gt - 1] == b'/';
                 if !self_closing && !NO_NESTING.contains(&name.as_str()) {
                     depth += 1;
                     max = max.max(depth);
@@ -251,7 +282,10 @@ fn decode_entities(s: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let semi = rest[..rest.len().min(12)].find(';');
+        // Bytes, not `&str`: 12 bytes in may be inside a multi-byte character.
+        let semi = rest.as_bytes()[..rest.len().min(12)]
+            .iter()
+            .position(|&b| b == b';');
         let decoded = semi.and_then(|semi| {
             let ent = &rest[1..semi];
             let c = match ent {
