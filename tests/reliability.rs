@@ -310,3 +310,139 @@ fn a_file_modified_while_processing_is_read_again() {
     );
     assert_db_consistent(&sb);
 }
+
+/// Mounts a tmpfs of `size` at `dir`; None (with the reason) where that is not possible.
+fn mount_tmpfs(dir: &std::path::Path, size: &str) -> Option<()> {
+    // SAFETY: geteuid has no preconditions.
+    #[allow(unsafe_code)]
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED: mounting a small tmpfs needs root");
+        return None;
+    }
+    let out = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "SKIPPED: could not mount a tmpfs: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    Some(())
+}
+
+struct Unmount(std::path::PathBuf);
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// The database's disk fills up while files are processed: nothing fails for good,
+/// nothing is lost, and processing resumes by itself once space is freed (issue 11,
+/// part 1). The database lives on a 32 MiB tmpfs (root only; skipped elsewhere).
+#[test]
+fn a_full_disk_pauses_processing_and_it_resumes_when_space_is_freed() {
+    let sb = Sandbox::new();
+    let data = sb.db.parent().unwrap().to_path_buf();
+    if mount_tmpfs(&data, "32m").is_none() {
+        return;
+    }
+    let _unmount = Unmount(data.clone());
+    sb.ok(&["status"]);
+    let mut paths = Vec::new();
+    for i in 0..8 {
+        let mut text = String::new();
+        for j in 0..2_500 {
+            text.push_str(&format!(
+                "Entry {i}-{j}: unusual word w{i}x{j} about herons and tides.\n"
+            ));
+        }
+        paths.push(sb.write(&format!("n{i}.txt"), text));
+    }
+    let mut args = vec!["add"];
+    args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+    sb.json(&args);
+
+    // The worker starts paused (its database files exist), the disk is filled nearly to
+    // the brim, then processing is resumed.
+    sb.ok(&["pause"]);
+    let mut worker = sb
+        .cmd(&["work", "--concurrency", "1"])
+        .env("TROVE_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let filler = data.join("filler");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        let small = [0u8; 512];
+        while f.write_all(&small).is_ok() {}
+        // Leave 256 KiB: small writes (resume, claiming a job) fit, storing a file's
+        // text and index does not.
+        let len = f.metadata().unwrap().len();
+        f.set_len(len.saturating_sub(256 * 1024)).unwrap();
+        let _ = f.sync_all();
+    }
+    let resumed = wait_for(Duration::from_secs(30), || {
+        sb.run(&["resume"]).status.success().then_some(())
+    });
+    assert!(resumed.is_some(), "could not resume on a full disk");
+    // Collect the worker's log as it runs.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        use std::io::BufRead;
+        let log = log.clone();
+        let stderr = worker.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                log.lock().unwrap().push_str(&line);
+                log.lock().unwrap().push('\n');
+            }
+        })
+    };
+    // The disk-full condition is met (the worker says so) …
+    let seen = wait_for(Duration::from_secs(60), || {
+        log.lock().unwrap().contains("disk full").then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let failed_while_full = sb.count_status("failed");
+    let alive_while_full = worker.try_wait().unwrap().is_none();
+    // … then space is freed.
+    std::fs::remove_file(&filler).unwrap();
+    let done = wait_for(Duration::from_secs(180), || {
+        (sb.count_status("completed") == 8).then_some(())
+    });
+    let alive = worker.try_wait().unwrap().is_none();
+    // SAFETY: kill(2) on a pid we own.
+    unsafe { libc::kill(worker.id() as libc::pid_t, libc::SIGTERM) };
+    let _ = worker.wait();
+    let _ = reader.join();
+    let stderr = log.lock().unwrap().clone();
+    assert!(seen.is_some(), "the disk never filled up: {stderr}");
+    assert!(alive_while_full && alive, "the worker died: {stderr}");
+    assert_eq!(
+        failed_while_full, 0,
+        "items failed because the disk was full: {stderr}"
+    );
+    assert!(
+        done.is_some(),
+        "processing did not resume: {} completed; {stderr}",
+        sb.count_status("completed")
+    );
+    assert_db_consistent(&sb);
+}

@@ -81,6 +81,9 @@ pub enum Retry {
     Backoff,
     /// The other side said when (429/503 Retry-After): retry no sooner than this many ms.
     After(u64),
+    /// Not the item's fault (the database's disk is full, its file read-only, an I/O
+    /// error): try again shortly without counting an attempt.
+    Postpone,
 }
 
 impl JobError {
@@ -126,9 +129,10 @@ impl From<Error> for JobError {
                         | rusqlite::ErrorCode::CannotOpen
                 ) =>
             {
-                JobError::transient(format!(
-                    "Trove could not write to its database ({e}); will retry"
-                ))
+                JobError {
+                    message: format!("Trove could not write to its database ({e}); will retry"),
+                    retry: Retry::Postpone,
+                }
             }
             Error::Io(_) | Error::Embed(_) => JobError::transient(e.to_string()),
             _ => JobError::permanent(e.to_string()),
@@ -141,22 +145,22 @@ mod tests {
     use super::Error;
 
     /// A full disk, a read-only file or an I/O error is the database's surroundings, not
-    /// the item: the job is retried, never failed for good on the first attempt.
+    /// the item: the job is postponed without counting an attempt. Busy: retried.
     #[test]
     fn database_surroundings_are_transient_for_a_job() {
         use super::{JobError, Retry};
-        for code in [
-            rusqlite::ffi::SQLITE_FULL,
-            rusqlite::ffi::SQLITE_READONLY,
-            rusqlite::ffi::SQLITE_IOERR,
-            rusqlite::ffi::SQLITE_BUSY,
+        for (code, retry) in [
+            (rusqlite::ffi::SQLITE_FULL, Retry::Postpone),
+            (rusqlite::ffi::SQLITE_READONLY, Retry::Postpone),
+            (rusqlite::ffi::SQLITE_IOERR, Retry::Postpone),
+            (rusqlite::ffi::SQLITE_BUSY, Retry::Backoff),
         ] {
             let e = Error::Sql(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(code),
                 None,
             ));
             let j = JobError::from(e);
-            assert_eq!(j.retry, Retry::Backoff, "{code}: {j}");
+            assert_eq!(j.retry, retry, "{code}: {j}");
         }
         let other = JobError::from(Error::Invalid("bad".into()));
         assert_eq!(other.retry, Retry::Never);

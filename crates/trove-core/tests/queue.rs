@@ -424,3 +424,29 @@ fn finished_jobs_are_collected_so_the_table_stays_bounded() {
         assert_eq!(st, "completed");
     }
 }
+
+/// Trouble around the database (disk full, read-only) postpones the job without using up
+/// its attempts: a long outage never fails an item for good.
+#[test]
+fn postponed_jobs_keep_their_attempts() {
+    let f = fixture(1);
+    let mut conn = db::open(&f.path).unwrap();
+    let c = cfg();
+    let postpone = JobError {
+        message: "Trove could not write to its database (disk full); will retry".into(),
+        retry: trove_core::error::Retry::Postpone,
+    };
+    let mut now = T0;
+    // Far more rounds than max_attempts.
+    for _ in 0..(c.max_attempts * 3) {
+        let job = queue::claim(&mut conn, "w", &c, now).unwrap().unwrap();
+        assert_eq!(job.attempts, 1, "a postponed attempt was counted");
+        let out = queue::fail(&mut conn, &job, &postpone, &c, now, &mut rng()).unwrap();
+        let FailOutcome::Retrying { run_after_ms } = out else {
+            panic!("postponed job ended as {out:?}");
+        };
+        assert!(run_after_ms > now);
+        now = run_after_ms;
+        assert_eq!(f.engine.item(job.item).unwrap().status, Status::Pending);
+    }
+}

@@ -262,8 +262,12 @@ pub fn fail(
     if !holds_lease(&tx, job)? {
         return Ok(FailOutcome::LeaseLost);
     }
+    // Trouble around the database (disk full, read-only, I/O) is not the item's fault:
+    // try again shortly without counting the attempt.
+    let postpone = matches!(err.retry, Retry::Postpone);
     let delay = match err.retry {
         Retry::Never => None,
+        Retry::Postpone => Some(backoff_ms(cfg, 1, rng)),
         _ if job.attempts >= job.max_attempts => None,
         Retry::Backoff => Some(backoff_ms(cfg, job.attempts, rng)),
         Retry::After(ms) => Some(
@@ -277,9 +281,9 @@ pub fn fail(
             let at = now_ms.saturating_add(d);
             tx.prepare_cached(
                 "UPDATE jobs SET state = 'delayed', run_after = ?2, locked_until = NULL, lease_token = NULL,
-                     last_error = ?3, stage = NULL WHERE id = ?1",
+                     last_error = ?3, stage = NULL, attempts = attempts - ?4 WHERE id = ?1",
             )?
-            .execute(params![job.job_id, at, err.message])?;
+            .execute(params![job.job_id, at, err.message, i64::from(postpone)])?;
             set_item_status(&tx, job.item, Status::Pending, None, None, now_ms)?;
             FailOutcome::Retrying { run_after_ms: at }
         }
