@@ -29,6 +29,7 @@ pub fn run(db: PathBuf) -> ExitCode {
         Ok(e) => e,
         Err(e) => {
             eprintln!("trove: cannot open {}: {e:#}", db.display());
+            startup_error_window(&db, &e);
             return ExitCode::from(1);
         }
     };
@@ -145,6 +146,38 @@ fn exit_on_sigterm(app: AppHandle) {
         app.exit(0);
     });
 }
+
+/// A person who opened Trove from the menu never sees stderr: say in a window why the
+/// library cannot be opened and where it is, then quit.
+fn startup_error_window(db: &Path, error: &anyhow::Error) {
+    let dir = db.parent().unwrap_or(db);
+    let detail = format!("{error:#}");
+    let lower = detail.to_lowercase();
+    let reason = if lower.contains("not a database") || lower.contains("malformed") {
+        "The file is damaged, or it is not a Trove library.".to_owned()
+    } else if lower.contains("newer") {
+        error.to_string()
+    } else {
+        format!("The reason: {detail}")
+    };
+    let text = format!(
+        "Trove could not open its library at\n{}\n\n{reason}\n\nNothing was changed. If the file \
+         is damaged, restore it from a backup (backups of earlier versions sit next to it as \
+         {}.backup-…), or move it away to start an empty library. The folder is {}.",
+        db.display(),
+        db.file_name().unwrap_or_default().to_string_lossy(),
+        dir.display(),
+    );
+    let _ = rfd::MessageDialog::new()
+        .set_level(rfd::MessageLevel::Error)
+        .set_title(STARTUP_ERROR_TITLE)
+        .set_description(text)
+        .set_buttons(rfd::MessageButtons::Ok)
+        .show();
+}
+
+/// The title of [`startup_error_window`] (the end-to-end test looks for it).
+const STARTUP_ERROR_TITLE: &str = "Trove cannot open its library";
 
 fn focus_main(app: &AppHandle) {
     if let Some(w) = app.get_webview_window("main") {
