@@ -253,3 +253,27 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// A minimal Word document whose body is `paragraphs`.
+pub fn simple_docx(paragraphs: &[&str]) -> Vec<u8> {
+    use std::io::Write;
+    let mut body = String::new();
+    for p in paragraphs {
+        body.push_str(&format!("<w:p><w:r><w:t>{p}</w:t></w:r></w:p>"));
+    }
+    let doc = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>"#
+    );
+    let types = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut out);
+    let opts = zip::write::SimpleFileOptions::default();
+    z.start_file("[Content_Types].xml", opts).unwrap();
+    z.write_all(types.as_bytes()).unwrap();
+    z.start_file("word/document.xml", opts).unwrap();
+    z.write_all(doc.as_bytes()).unwrap();
+    z.finish().unwrap();
+    out.into_inner()
+}
