@@ -14,8 +14,8 @@ pub struct ChunkConfig {
     pub overlap: usize,
 }
 
-/// The smallest `max` the chunker accepts.
-const MIN_MAX: usize = 16;
+/// The smallest `max` the chunker accepts: one character of any width.
+const MIN_MAX: usize = 4;
 
 impl Default for ChunkConfig {
     fn default() -> Self {
@@ -118,8 +118,8 @@ fn overlap_start(text: &str, floor: usize, end: usize, overlap: usize) -> usize 
 
 /// Chunk `text` into byte ranges.
 pub fn chunk(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
-    // A setting that cannot work is made workable: `max` holds any character (4 bytes) with
-    // room to spare, and `target` never exceeds it (found by the property tests).
+    // A setting that cannot work is made workable: `max` holds any character (4 bytes),
+    // and `target` never exceeds it (found by the property tests).
     let cfg = &ChunkConfig {
         max: cfg.max.max(MIN_MAX),
         target: cfg.target.min(cfg.max.max(MIN_MAX)),
@@ -166,7 +166,7 @@ mod tests {
             overlap: 0,
         };
         for c in chunk("aaaa\n\nbbbb\n\ncccc", &cfg) {
-            assert!(c.end - c.start <= MIN_MAX, "{c:?}");
+            assert!(c.end - c.start <= cfg.max, "{c:?}");
         }
         let tiny = ChunkConfig {
             target: 2,
