@@ -4,6 +4,7 @@
 //! rest are released back to the queue (not lost, and the attempt does not count).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,8 +23,10 @@ use crate::store::{vectors, Store};
 use trove_common::duration::human_duration;
 
 /// Vectors no chunk uses are kept this long before they are deleted (see
-/// [`vectors::gc_unreferenced`]).
-const VECTOR_GRACE_MS: i64 = 3600 * 1000;
+/// [`vectors::gc_unreferenced`]). Long, because a job that found such a vector in the
+/// cache stores its chunks a little later: a vector unused for a day and found again in
+/// the minute before a collection is the (rare) case this does not cover.
+const VECTOR_GRACE_MS: i64 = 24 * 3600 * 1000;
 
 /// What the pool works with (shared with the engine that started it).
 #[derive(Clone)]
@@ -149,7 +152,10 @@ async fn run(
 ) -> Result<WorkerSummary> {
     let me = worker_id();
     let mut summary = WorkerSummary::default();
+    // When unused vectors were last collected (never yet: the first sweep does it).
+    let vector_gc_at = Arc::new(AtomicI64::new(i64::MIN / 2));
     let recover = |engine: Deps, me: String| {
+        let last_vector_gc = vector_gc_at.clone();
         blocking(move || {
             let now = engine.store.now_ms();
             let cfg = engine.config.queue.clone();
@@ -159,7 +165,12 @@ async fn run(
             engine.store.write_quiet(|c| {
                 events::prune(c, now, 24 * 3600 * 1000)?;
                 queue::gc_finished(c)?;
-                vectors::gc_unreferenced(c, now, VECTOR_GRACE_MS)
+                // Vectors: a full scan, so at most once an hour (see VECTOR_GRACE_MS).
+                if now - last_vector_gc.load(Ordering::Relaxed) >= 3600 * 1000 {
+                    vectors::gc_unreferenced(c, now, VECTOR_GRACE_MS)?;
+                    last_vector_gc.store(now, Ordering::Relaxed);
+                }
+                Ok(())
             })?;
             Ok(r)
         })

@@ -320,7 +320,9 @@ impl OpenAiCompatible {
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_retry_after);
-            let body = read_error_body(&mut resp);
+            // Scrubbed before it is cut to an excerpt: a cut through an echoed key would
+            // leave a prefix the scrubber cannot recognise.
+            let body = self.scrub(read_error_body(&mut resp));
             let detail = server_message(&body);
             let message = match code {
                 401 | 403 => format!(

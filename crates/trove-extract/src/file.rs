@@ -58,7 +58,26 @@ pub fn open_regular(path: &Path) -> Result<(File, Metadata), ExtractError> {
             path: path.display().to_string(),
         });
     }
+    // A regular file: reads may block again (some network and FUSE file systems would
+    // otherwise answer EAGAIN).
+    #[cfg(unix)]
+    clear_nonblocking(&file);
     Ok((file, meta))
+}
+
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn clear_nonblocking(file: &File) {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own; failure leaves the flag set, which is harmless
+    // for local files.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+    }
 }
 
 /// Reads at most `limit` bytes; a file that has grown past it meanwhile is too large.

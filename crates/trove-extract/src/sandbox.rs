@@ -158,10 +158,20 @@ pub fn extract_file_sandboxed(cfg: &SandboxConfig, path: &Path) -> Result<Extrac
             (buf, over)
         })
     });
+    // Only the last few KB of stderr are kept, however much the child writes.
     let stderr = child.stderr.take().map(|mut s| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
-            let _ = s.read_to_end(&mut buf);
+            let mut block = [0u8; 8192];
+            while let Ok(n) = s.read(&mut block) {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&block[..n]);
+                if buf.len() > 2 * STDERR_KEEP {
+                    buf.drain(..buf.len() - STDERR_KEEP);
+                }
+            }
             if buf.len() > STDERR_KEEP {
                 buf.drain(..buf.len() - STDERR_KEEP);
             }
