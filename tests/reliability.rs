@@ -446,3 +446,101 @@ fn a_full_disk_pauses_processing_and_it_resumes_when_space_is_freed() {
     );
     assert_db_consistent(&sb);
 }
+
+/// A database file another user owns, opened by a user who may only read it: `trove work`
+/// says what is wrong in words and changes nothing; once the permissions are fixed, the
+/// same command processes everything (issue 11, part 1). Root only: it runs the worker as
+/// `nobody`; skipped with a message elsewhere.
+#[test]
+fn a_read_only_database_is_explained_and_processing_resumes_once_writable() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    #[allow(unsafe_code)]
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED: running the worker as another user needs root");
+        return;
+    }
+    let sb = Sandbox::new();
+    let f = sb.write("notes.txt", "Read-only notes about the cormorant colony.\n");
+    sb.json(&["add", f.to_str().unwrap()]);
+    // `nobody` must reach the binary and the files: a copy of the binary in the sandbox
+    // (the target directory may sit under /root), every folder traversable.
+    let bin = sb.dir.path().join("trove");
+    std::fs::copy(trove_tests::trove_bin(), &bin).unwrap();
+    let set = |p: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    set(&bin, 0o755);
+    set(sb.dir.path(), 0o755);
+    for d in ["home", "files"] {
+        set(&sb.dir.path().join(d), 0o777);
+    }
+    set(&f, 0o644);
+    let data = sb.db.parent().unwrap().to_path_buf();
+    set(&data, 0o755);
+    set(&sb.db, 0o644);
+    let before = std::fs::read(&sb.db).unwrap();
+    let as_nobody = || {
+        let c = sb.cmd(&["work", "--until-idle"]);
+        let mut c2 = std::process::Command::new(&bin);
+        c2.args(c.get_args());
+        for (k, v) in c.get_envs() {
+            match v {
+                Some(v) => c2.env(k, v),
+                None => c2.env_remove(k),
+            };
+        }
+        c2.uid(65534).gid(65534).stdin(std::process::Stdio::null());
+        c2.output().unwrap()
+    };
+    let out = as_nobody();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a read-only database was used: {stderr}"
+    );
+    assert!(
+        stderr.contains("read-only for you"),
+        "unclear reason: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&sb.db).unwrap(),
+        before,
+        "the database was changed"
+    );
+    assert_eq!(sb.count_status("pending"), 1);
+
+    // The owner fixes the folder and the database file but forgets the write-ahead log
+    // and shared-memory files root's reads left behind: still refused in words, at once,
+    // instead of a worker that retries writes forever.
+    set(&data, 0o777);
+    set(&sb.db, 0o666);
+    let side = |s: &str| std::path::PathBuf::from(format!("{}{s}", sb.db.display()));
+    assert!(side("-shm").exists(), "the test expects root's -shm file");
+    let out = as_nobody();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("trove.db-wal is read-only for you")
+            || stderr.contains("trove.db-shm is read-only for you"),
+        "unclear reason: {stderr}"
+    );
+    assert_eq!(sb.count_status("pending"), 1);
+
+    // All fixed: the same command now does the work.
+    for s in ["-wal", "-shm"] {
+        if side(s).exists() {
+            set(&side(s), 0o666);
+        }
+    }
+    let out = as_nobody();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(sb.count_status("completed"), 1);
+    assert_db_consistent(&sb);
+}

@@ -53,10 +53,49 @@ pub fn engine_config() -> EngineConfig {
 
 /// Opens the engine with the web fetcher and whichever embedder is configured.
 pub fn open_engine(db: &Path) -> Result<Arc<Engine>> {
-    let engine = Engine::open(db, engine_config())?;
+    let engine = Engine::open(db, engine_config()).map_err(|e| match read_only_reason(db) {
+        Some(why) => anyhow::anyhow!("{why} ({e})"),
+        None => e.into(),
+    })?;
     engine.set_fetcher(Arc::new(WebFetcher::new(scrape_config_from_env())?));
     engine.set_embedder(embedder_from_env()?);
     Ok(engine)
+}
+
+/// Why the database cannot be written by this user, when that is the reason it did not
+/// open: SQLite only says "unable to open database file" or "readonly database".
+fn read_only_reason(db: &Path) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let writable = |p: &Path| {
+        let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
+            return true;
+        };
+        // SAFETY: access(2) reads a valid NUL-terminated path.
+        #[allow(unsafe_code)]
+        let rc = unsafe { libc::access(c.as_ptr(), libc::W_OK) };
+        rc == 0
+    };
+    let dir = db.parent().filter(|d| !d.as_os_str().is_empty())?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut f = db.as_os_str().to_owned();
+        f.push(suffix);
+        let f = Path::new(&f);
+        if f.exists() && !writable(f) {
+            return Some(format!(
+                "the database file {} is read-only for you: Trove needs to write to it \
+                 (check its owner and permissions)",
+                f.display()
+            ));
+        }
+    }
+    if dir.exists() && !writable(dir) {
+        return Some(format!(
+            "the folder {} is read-only for you: Trove needs to write its database and \
+             journal there (check its owner and permissions)",
+            dir.display()
+        ));
+    }
+    None
 }
 
 /// `TROVE_RATE_LIMIT` (requests per second per host, 0 = off) and `TROVE_FETCH_TIMEOUT`

@@ -52,6 +52,23 @@ fn configure(conn: &Connection) -> Result<()> {
 /// Refuses a database written by a newer Trove.
 pub fn open(path: &Path) -> Result<Connection> {
     let mut conn = open_raw(path)?;
+    // SQLite quietly opens a file it may not write read-only, and a write-ahead log or
+    // shared-memory file left behind by another user makes every write fail too: take the
+    // write lock once to find out now rather than at the first job.
+    let probe = conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;");
+    let read_only = matches!(
+        &probe,
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ReadOnly
+    );
+    if read_only || conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(Error::Io(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "the database {} can be read but not written",
+                path.display()
+            ),
+        )));
+    }
     migrate::up(&mut conn, None)?;
     Ok(conn)
 }
