@@ -22,7 +22,12 @@ location: string, mime: string | null, size: number | null, status: Status, prog
 /**
  * RFC 3339, UTC.
  */
-addedAt: string, updatedAt: string, };
+addedAt: string, updatedAt: string, 
+/**
+ * Which reader produced the text and what it could not read (PDF), e.g.
+ * "pdf_oxide; no text layer on pages 7–9".
+ */
+extractor: string | null, };
 
 export type Skipped = { input: string, reason: string, };
 
@@ -49,6 +54,10 @@ problem: string | null, };
 export type Overview = { counts: Counts, failed: Array<FailedRow>, stuck: Array<StuckRow>, distribution: Array<DurationBucket>, queue: QueueState, };
 
 export type SearchHit = { itemId: string, name: string, location: string, chunkId: number, 
+/**
+ * The page the hit is on (paged documents: PDF), 1-based.
+ */
+page: number | null, 
 /**
  * Highlighted terms are wrapped in U+0002 … U+0003.
  */

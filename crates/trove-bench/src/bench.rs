@@ -444,6 +444,7 @@ fn bench_search(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
                     text,
                     ranges,
                     hashes,
+                    pages: None,
                     vectors: (dims > 0).then(|| content::Vectors {
                         model: model_id.clone(),
                         dims,

@@ -78,7 +78,12 @@ pub enum Command {
         limit: u32,
     },
     /// One item with its job: attempts, progress, error, timings
-    Show { id: String },
+    Show {
+        id: String,
+        /// Print the extracted text instead, with a marker at each page of a PDF
+        #[arg(long)]
+        text: bool,
+    },
     /// Counts by status
     Status,
     /// Failed items with their errors
@@ -307,9 +312,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             });
             out.items(&engine.list(*status, kind, *limit)?);
         }
-        Command::Show { id } => {
+        Command::Show { id, text: false } => {
             let (item, job) = engine.show(parse_ref(id)?)?;
             out.show(&item, job.as_ref());
+        }
+        Command::Show { id, text: true } => {
+            let r = parse_ref(id)?;
+            let (item, _) = engine.show(r)?;
+            out.text(&item, &engine.document_text(r)?);
         }
         Command::Status => {
             let files = engine.counts(Some(ItemKind::File))?;

@@ -121,6 +121,9 @@ impl Out {
         println!("  type       {}", item.mime.as_deref().unwrap_or("-"));
         println!("  size       {}", human_size(item.size));
         println!("  chunks     {}", item.chunk_count);
+        if let Some(x) = &item.extractor {
+            println!("  read by    {x}");
+        }
         if let Some(d) = &item.duplicate_of {
             println!("  duplicate  same content as {d} (not processed twice)");
         }
@@ -250,6 +253,30 @@ impl Out {
         }
     }
 
+    /// An item's extracted text; a PDF's pages marked `--- page N ---`.
+    pub fn text(&self, item: &Item, text: &str) {
+        let pdf = item
+            .mime
+            .as_deref()
+            .is_some_and(|m| m.starts_with("application/pdf"));
+        if self.json {
+            let pages: Option<Vec<&str>> = pdf.then(|| text.split('\x0c').collect());
+            return print_json(&serde_json::json!({
+                "id": item.id.to_string(),
+                "text": text,
+                "pages": pages,
+            }));
+        }
+        if pdf {
+            for (i, page) in text.split('\x0c').enumerate() {
+                println!("--- page {} ---", i + 1);
+                println!("{}", page.trim_end());
+            }
+        } else {
+            println!("{}", text.trim_end());
+        }
+    }
+
     pub fn search(&self, r: &SearchResponse) {
         if self.json {
             return print_json(r);
@@ -270,14 +297,16 @@ impl Out {
                 .snippet
                 .replace('\u{2}', on)
                 .replace('\u{3}', off)
-                .replace('\n', " ");
+                .replace(['\n', '\x0c'], " ");
+            let page = h.page.map(|p| format!("  p. {p}")).unwrap_or_default();
             println!(
-                "{}. {} ({})  [{}]\n   {}\n   {}",
+                "{}. {} ({})  [{}]\n   {}{}\n   {}",
                 i + 1,
                 h.name,
                 h.item_id,
                 format_score(h.score),
                 h.location,
+                page,
                 snippet
             );
         }

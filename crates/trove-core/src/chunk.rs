@@ -152,6 +152,28 @@ pub fn chunk(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
     out
 }
 
+/// The pages (1-based, first and last) each chunk's non-blank text lies on, for a text
+/// whose pages are separated by form feeds (`\x0c`, as PDF text is stored). A form feed at
+/// a chunk's edge belongs to neither side.
+pub fn page_spans(text: &str, ranges: &[Range<usize>]) -> Vec<(u32, u32)> {
+    let breaks: Vec<usize> = text.match_indices('\x0c').map(|(i, _)| i).collect();
+    let page = |pos: usize| 1 + breaks.partition_point(|&b| b < pos) as u32;
+    ranges
+        .iter()
+        .map(|r| {
+            let s = &text[r.clone()];
+            let body = s.trim();
+            if body.is_empty() {
+                let p = page(r.start);
+                return (p, p);
+            }
+            let first = r.start + (s.len() - s.trim_start().len());
+            let last = first + body.len() - 1;
+            (page(first), page(last))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,5 +268,29 @@ mod tests {
     fn empty_and_blank_text_has_no_chunks() {
         assert!(chunk("", &ChunkConfig::default()).is_empty());
         assert!(chunk(" \n\n \t\n", &ChunkConfig::default()).is_empty());
+    }
+
+    #[test]
+    fn page_spans_follow_form_feeds() {
+        let text = "one\x0ctwo two\x0c\x0cfour";
+        let r = |a: &str| {
+            let i = text.find(a).unwrap();
+            i..i + a.len()
+        };
+        let spans = page_spans(
+            text,
+            &[
+                r("one"),
+                r("two two"),
+                r("four"),
+                0..text.len(),
+                r("one\x0c"),
+            ],
+        );
+        assert_eq!(spans, vec![(1, 1), (2, 2), (4, 4), (1, 4), (1, 1)]);
+        // A chunk starting on the separator belongs to the page after it.
+        let i = text.find("\x0ctwo").unwrap();
+        let from_separator = i..i + 4;
+        assert_eq!(page_spans(text, &[from_separator]), vec![(2, 2)]);
     }
 }

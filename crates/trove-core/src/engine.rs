@@ -182,6 +182,14 @@ impl Engine {
     pub fn open_chunk(&self, chunk_id: i64) -> Result<ChunkView> {
         library::open_chunk(&self.store, chunk_id)
     }
+    /// An item's extracted text as stored ("" before it is processed). Pages of a PDF are
+    /// separated by form feeds.
+    pub fn document_text(&self, item: ItemRef) -> Result<String> {
+        self.store.read(|c| {
+            items::get(c, item)?;
+            crate::store::content::document_text(c, &item.to_string())
+        })
+    }
 
     // ----- changing ---------------------------------------------------------------------
 

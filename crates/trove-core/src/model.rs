@@ -194,6 +194,9 @@ pub struct Item {
     /// RFC 3339, UTC.
     pub added_at: String,
     pub updated_at: String,
+    /// Which reader produced the text and what it could not read (PDF), e.g.
+    /// "pdf_oxide; no text layer on pages 7–9".
+    pub extractor: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -305,6 +308,8 @@ pub struct SearchHit {
     pub name: String,
     pub location: String,
     pub chunk_id: i64,
+    /// The page the hit is on (paged documents: PDF), 1-based.
+    pub page: Option<u32>,
     /// Highlighted terms are wrapped in U+0002 … U+0003.
     pub snippet: String,
     pub score: f64,

@@ -235,3 +235,72 @@ fn a_newer_schema_is_refused_with_a_clear_message() {
     );
     assert!(Engine::open(&path, EngineConfig::default()).is_err());
 }
+
+/// Chunks of a PDF indexed at version 7 get their pages from migration 8; a text file's
+/// chunks stay without pages, even if its text holds a form feed.
+#[test]
+fn pdf_chunks_indexed_before_version_8_get_their_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let mut conn = db::open(&path).unwrap();
+    migrate::down(&mut conn, Some(7)).unwrap();
+    let pdf = "first page words\x0csecond page words\x0c\x0cfourth page words";
+    let txt = "a text file\x0cwith a form feed";
+    conn.execute_batch(&format!(
+        "INSERT INTO knowledge_files (id, filename, path, mime, status) VALUES
+             (1, 'a.pdf', '/a.pdf', 'application/pdf', 'completed'),
+             (2, 'b.txt', '/b.txt', 'text/plain', 'completed');
+         INSERT INTO documents (item, text) VALUES ('f1', '{pdf}'), ('f2', '{txt}');"
+    ))
+    .unwrap();
+    let at = |text: &str, s: &str| text.find(s).unwrap() as i64;
+    let mut ins = conn
+        .prepare("INSERT INTO chunks (item, seq, start, end, text, text_hash) VALUES (?1, ?2, ?3, ?4, 'words', '')")
+        .unwrap();
+    // f1: page 1; pages 2–4 (across the empty page 3); page 4.
+    for (seq, (a, b)) in [
+        (0, at(pdf, "second")),
+        (at(pdf, "second"), pdf.len() as i64),
+        (at(pdf, "fourth"), pdf.len() as i64),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ins.execute(rusqlite::params!["f1", seq as i64, a, b])
+            .unwrap();
+    }
+    ins.execute(rusqlite::params!["f2", 0, 0, txt.len() as i64])
+        .unwrap();
+    drop(ins);
+    conn.execute_batch("INSERT INTO chunks_fts (rowid, text) SELECT id, text FROM chunks")
+        .unwrap();
+    migrate::up(&mut conn, None).unwrap();
+    // Setting pages leaves the keyword index as it was, and consistent.
+    conn.execute_batch("INSERT INTO chunks_fts (chunks_fts) VALUES ('integrity-check')")
+        .unwrap();
+    let found: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH 'words'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(found, 4);
+    let pages: Vec<(String, Option<i64>, Option<i64>)> = conn
+        .prepare("SELECT item, page_start, page_end FROM chunks ORDER BY item, seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let s = |x: &str| x.to_owned();
+    assert_eq!(
+        pages,
+        vec![
+            (s("f1"), Some(1), Some(1)),
+            (s("f1"), Some(2), Some(4)),
+            (s("f1"), Some(4), Some(4)),
+            (s("f2"), None, None),
+        ]
+    );
+}

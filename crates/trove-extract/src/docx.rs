@@ -28,6 +28,7 @@ pub(crate) fn extract_docx(bytes: &[u8], limits: &Limits) -> Result<Extracted, E
         title,
         pages: None,
         encoding: None,
+        extractor: None,
     })
 }
 

@@ -37,6 +37,10 @@ pub enum ExtractError {
     #[error("PDF has no extractable text (scanned images?)")]
     PdfNoText,
 
+    /// Every page's text came out as glyph soup (fonts without a Unicode map).
+    #[error("PDF text cannot be read: its fonts have no Unicode map (it needs OCR)")]
+    PdfUnreadableFonts,
+
     #[error("Word document is damaged and could not be read ({reason})")]
     DocxDamaged { reason: String },
 

@@ -134,6 +134,7 @@ pub fn extract_html(html: &str) -> Extracted {
         title,
         pages: None,
         encoding: None,
+        extractor: None,
     }
 }
 
@@ -263,6 +264,7 @@ fn strip_tags(html: &str) -> Extracted {
         title,
         pages: None,
         encoding: None,
+        extractor: None,
     }
 }
 

@@ -118,6 +118,10 @@ pub struct Extracted {
     pub pages: Option<u32>,
     /// Character encoding the text was decoded from (textual formats only), e.g. "UTF-8".
     pub encoding: Option<String>,
+    /// Which reader produced the text and what it could not read, when there is a choice
+    /// (PDF: "pdf_oxide; pdf-extract for page 3; no text layer on pages 7–9").
+    #[serde(default)]
+    pub extractor: Option<String>,
 }
 
 /// Detect the kind of `bytes` and extract its text.
@@ -186,6 +190,7 @@ fn extract_kind(kind: DocKind, bytes: &[u8], limits: &Limits) -> Result<Extracte
                 title,
                 pages: None,
                 encoding: Some(enc.to_string()),
+                extractor: None,
             })
         }
     }

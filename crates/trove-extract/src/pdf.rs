@@ -1,11 +1,18 @@
-//! PDF text via `pdf-extract` (on `lopdf`), page by page, each page isolated.
+//! PDF text, page by page, each page isolated.
 //!
-//! * Encryption is detected up front: a document that cannot be opened with the
-//!   empty user password is refused as password-protected (owner-password-only
-//!   PDFs, the common "no printing/copying" kind, are read normally).
-//! * Each page runs under its own `catch_unwind`, so one page that panics
-//!   `pdf-extract` costs that page, not the document.
-//! * Hangs cannot be stopped here; see [`crate::sandbox`].
+//! * **pdf_oxide** reads first: it opens what poppler opens and places words the way
+//!   `pdftotext` does (pdf-extract splits Skia/Google-Docs output into "Exa mp le").
+//! * **pdf-extract** (on `lopdf`) is the second opinion: for the whole document when
+//!   pdf_oxide cannot open it, and for single pages pdf_oxide fails on, panics on, finds
+//!   no text on although the page shows text, or reads as glyph soup.
+//! * A page whose text does not read like language ([`looks_like_text`]: control
+//!   characters, private-use glyphs, vowel-less "words" from fonts without a Unicode map)
+//!   is left out rather than indexed as noise, and reported.
+//! * Encryption is explicit: a document that cannot be opened with the empty user
+//!   password is refused as password-protected (owner-password-only PDFs, the common
+//!   "no printing/copying" kind, are read normally).
+//! * Each parser call runs under its own `catch_unwind`; hangs cannot be stopped here,
+//!   see [`crate::sandbox`].
 
 use lopdf::{Document, Object};
 use pdf_extract::{output_doc, output_doc_page, MediaBox, OutputDev, OutputError, Transform};
@@ -57,6 +64,283 @@ fn extract_pdf_here(bytes: &[u8]) -> Result<Extracted, ExtractError> {
             reason: "its objects are nested too deeply".into(),
         });
     }
+    match guard::run(|| pdf_oxide::PdfDocument::from_bytes(bytes.to_vec())) {
+        Ok(Ok(doc)) => match with_oxide(&doc, bytes) {
+            Some(r) => r,
+            None => with_pdf_extract(bytes),
+        },
+        // pdf_oxide could not open it (or panicked): pdf-extract's reading decides.
+        _ => with_pdf_extract(bytes),
+    }
+}
+
+/// Which program read a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Oxide,
+    PdfExtract,
+}
+
+/// What became of one page.
+#[derive(Debug)]
+enum Page {
+    Text(String, Reader),
+    /// No text-showing operators: an image-only (scanned) or blank page.
+    NoTextLayer,
+    /// Both readers ran and found no text.
+    Empty,
+    /// Text that does not read like language even after the second opinion.
+    Unreadable,
+    /// Both readers failed or panicked.
+    Failed,
+}
+
+/// Read with pdf_oxide, asking pdf-extract about the pages it gets wrong. `None` when
+/// pdf_oxide cannot even count the pages: pdf-extract then reads the whole document.
+fn with_oxide(
+    doc: &pdf_oxide::PdfDocument,
+    bytes: &[u8],
+) -> Option<Result<Extracted, ExtractError>> {
+    if guard::run(|| doc.is_encrypted()).unwrap_or(true) {
+        match guard::run(|| doc.authenticate(b"")) {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => return Some(Err(ExtractError::PasswordProtected)),
+            // An encryption pdf_oxide does not handle: lopdf decides.
+            _ => return None,
+        }
+    }
+    let count = match guard::run(|| doc.page_count()) {
+        Ok(Ok(n)) if n > 0 => n,
+        _ => return None,
+    };
+    let mut pages: Vec<Page> = Vec::with_capacity(count);
+    let mut ask: Vec<usize> = Vec::new();
+    let mut panicked = 0usize;
+    for i in 0..count {
+        let page = match guard::run(|| doc.extract_text(i)) {
+            Ok(Ok(t)) if has_text(&t) && looks_like_text(&t) => Page::Text(t, Reader::Oxide),
+            Ok(Ok(t))
+                if !has_text(&t)
+                    && !guard::run(|| doc.has_text_layer(i))
+                        .map_or(true, |r| r.unwrap_or(true)) =>
+            {
+                Page::NoTextLayer
+            }
+            Ok(Ok(t)) => {
+                ask.push(i);
+                if has_text(&t) {
+                    Page::Unreadable
+                } else {
+                    Page::Empty
+                }
+            }
+            Ok(Err(_)) => {
+                ask.push(i);
+                Page::Failed
+            }
+            Err(_) => {
+                panicked += 1;
+                ask.push(i);
+                Page::Failed
+            }
+        };
+        pages.push(page);
+    }
+    if !ask.is_empty() {
+        for (i, text) in second_opinion(bytes, &ask) {
+            if has_text(&text) && looks_like_text(&text) {
+                pages[i] = Page::Text(text, Reader::PdfExtract);
+            }
+        }
+    }
+    let title = guard::run(|| oxide_title(doc)).ok().flatten();
+    Some(assemble(pages, title, panicked))
+}
+
+/// Join the pages (form feed between them), or say why there is no text at all.
+fn assemble(
+    pages: Vec<Page>,
+    title: Option<String>,
+    panicked: usize,
+) -> Result<Extracted, ExtractError> {
+    let count = pages.len();
+    let numbers = |want: &dyn Fn(&Page) -> bool| -> Vec<usize> {
+        pages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| want(p))
+            .map(|(i, _)| i + 1)
+            .collect()
+    };
+    let second = numbers(&|p| matches!(p, Page::Text(_, Reader::PdfExtract)));
+    let first = numbers(&|p| matches!(p, Page::Text(_, Reader::Oxide)));
+    let no_layer = numbers(&|p| matches!(p, Page::NoTextLayer));
+    let unreadable = numbers(&|p| matches!(p, Page::Unreadable));
+    let failed = numbers(&|p| matches!(p, Page::Failed));
+    let empty = numbers(&|p| matches!(p, Page::Empty));
+    if first.is_empty() && second.is_empty() {
+        return Err(if !unreadable.is_empty() {
+            ExtractError::PdfUnreadableFonts
+        } else if !failed.is_empty() && failed.len() + no_layer.len() == count {
+            if panicked > 0 {
+                ExtractError::Crashed {
+                    format: "PDF text extraction".into(),
+                }
+            } else {
+                ExtractError::PdfDamaged {
+                    reason: "no page could be read".into(),
+                }
+            }
+        } else {
+            ExtractError::PdfNoText
+        });
+    }
+    let mut parts = vec![match (first.is_empty(), second.is_empty()) {
+        (false, true) => "pdf_oxide".to_owned(),
+        (true, false) => "pdf-extract".to_owned(),
+        _ => format!("pdf_oxide; pdf-extract for {}", page_list(&second)),
+    }];
+    if !no_layer.is_empty() {
+        parts.push(format!("no text layer on {}", page_list(&no_layer)));
+    }
+    if !empty.is_empty() {
+        parts.push(format!("no text found on {}", page_list(&empty)));
+    }
+    if !unreadable.is_empty() {
+        parts.push(format!(
+            "unreadable text (fonts without a Unicode map) on {}",
+            page_list(&unreadable)
+        ));
+    }
+    if !failed.is_empty() {
+        parts.push(format!("could not read {}", page_list(&failed)));
+    }
+    let mut text = String::new();
+    for (i, p) in pages.into_iter().enumerate() {
+        if i > 0 {
+            text.push(PAGE_BREAK);
+        }
+        if let Page::Text(t, _) = p {
+            text.push_str(t.trim_matches(|c: char| c == '\n' || c == PAGE_BREAK));
+        }
+    }
+    Ok(Extracted {
+        kind: DocKind::Pdf,
+        text,
+        title,
+        pages: Some(count as u32),
+        encoding: None,
+        extractor: Some(parts.join("; ")),
+    })
+}
+
+/// "page 3", "pages 2, 5–9", at most a dozen runs shown.
+fn page_list(pages: &[usize]) -> String {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &p in pages {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == p => *end = p,
+            _ => runs.push((p, p)),
+        }
+    }
+    let shown: Vec<String> = runs
+        .iter()
+        .take(12)
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}–{b}")
+            }
+        })
+        .collect();
+    let more = if runs.len() > 12 { ", …" } else { "" };
+    let noun = if pages.len() == 1 { "page" } else { "pages" };
+    format!("{noun} {}{more}", shown.join(", "))
+}
+
+fn has_text(s: &str) -> bool {
+    s.chars().any(|c| !c.is_whitespace())
+}
+
+/// Whether a page's text reads like language rather than glyph soup: a font without a
+/// Unicode map yields control characters, private-use code points or shifted letters
+/// ("H{dpsoh grfxphqw" for "Example document"). Numbers, acronyms and short tokens are not
+/// judged, so tables pass.
+pub(crate) fn looks_like_text(s: &str) -> bool {
+    let (mut visible, mut junk) = (0usize, 0usize);
+    for c in s.chars().filter(|c| !c.is_whitespace()) {
+        visible += 1;
+        if c.is_control() || c == '\u{FFFD}' || ('\u{E000}'..='\u{F8FF}').contains(&c) {
+            junk += 1;
+        }
+    }
+    if junk * 5 > visible {
+        return false;
+    }
+    let (mut words, mut wordlike, mut letters, mut vowels) = (0usize, 0usize, 0usize, 0usize);
+    for token in s.split_whitespace() {
+        let t = token.trim_matches(|c: char| !c.is_alphanumeric());
+        if t.chars().count() < 3
+            || !t.chars().any(char::is_alphabetic)
+            || !t.chars().any(char::is_lowercase)
+        {
+            continue;
+        }
+        words += 1;
+        if t.chars()
+            .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-' | '.'))
+        {
+            wordlike += 1;
+        }
+        for c in t.chars().filter(char::is_ascii_alphabetic) {
+            letters += 1;
+            vowels += usize::from("aeiouyAEIOUY".contains(c));
+        }
+    }
+    // Words made of letters; and vowels at a rate languages written in Latin letters
+    // have (about 40 %; shifted glyphs leave about 15 %).
+    (words < 8 || wordlike * 2 >= words) && (letters < 40 || vowels * 4 >= letters)
+}
+
+/// The document title from the Info dictionary, as pdf_oxide resolves it.
+fn oxide_title(doc: &pdf_oxide::PdfDocument) -> Option<String> {
+    let info = doc.trailer().as_dict()?.get("Info")?;
+    let info = doc.resolve_object(info).ok()?;
+    let title = info.as_dict()?.get("Title")?;
+    let title = doc.resolve_object(title).ok()?;
+    clean_title(&decode_pdf_string(title.as_string()?))
+}
+
+fn clean_title(title: &str) -> Option<String> {
+    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!title.is_empty()).then_some(title)
+}
+
+/// pdf-extract's reading of some pages (0-based indexes), each page isolated. Pages it
+/// cannot read are left out.
+fn second_opinion(bytes: &[u8], pages: &[usize]) -> Vec<(usize, String)> {
+    let Some(doc) = load_lopdf(bytes).ok() else {
+        return Vec::new();
+    };
+    let Ok(numbers) = guard::run(|| doc.get_pages().into_keys().collect::<Vec<u32>>()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for &i in pages {
+        let Some(&n) = numbers.get(i) else { continue };
+        let mut dev = PagedText::default();
+        if let Ok(Ok(())) = guard::run(|| output_doc_page(&doc, &mut dev, n)) {
+            if let Some((_, t)) = dev.pages.pop() {
+                out.push((i, t));
+            }
+        }
+    }
+    out
+}
+
+/// Load with lopdf, decrypting with the empty user password when that works.
+fn load_lopdf(bytes: &[u8]) -> Result<Document, ExtractError> {
     let mut doc = match guard::run(|| Document::load_mem(bytes)) {
         Ok(Ok(doc)) => doc,
         Ok(Err(e)) => {
@@ -73,7 +357,6 @@ fn extract_pdf_here(bytes: &[u8]) -> Result<Extracted, ExtractError> {
             })
         }
     };
-
     if doc.is_encrypted() {
         // lopdf decrypts at load time when the empty user password works.
         if doc.encryption_state.is_none() {
@@ -82,7 +365,12 @@ fn extract_pdf_here(bytes: &[u8]) -> Result<Extracted, ExtractError> {
         // Already decrypted: stop pdf-extract from complaining about it.
         doc.trailer.remove(b"Encrypt");
     }
+    Ok(doc)
+}
 
+/// The whole document through pdf-extract (when pdf_oxide cannot open it).
+fn with_pdf_extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
+    let doc = load_lopdf(bytes)?;
     let title = guard::run(|| info_title(&doc)).ok().flatten();
     let page_numbers: Vec<u32> = match guard::run(|| doc.get_pages().into_keys().collect()) {
         Ok(p) => p,
@@ -172,6 +460,7 @@ fn extract_pdf_here(bytes: &[u8]) -> Result<Extracted, ExtractError> {
         title,
         pages: Some(page_numbers.len() as u32),
         encoding: None,
+        extractor: Some("pdf-extract".into()),
     })
 }
 
@@ -373,8 +662,7 @@ fn info_title(doc: &Document) -> Option<String> {
         Object::String(bytes, _) => decode_pdf_string(bytes),
         _ => return None,
     };
-    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
-    (!title.is_empty()).then_some(title)
+    clean_title(&title)
 }
 
 /// PDF text strings: UTF-16BE with BOM, UTF-8 with BOM, else PDFDocEncoding
@@ -405,5 +693,51 @@ mod tests {
         );
         assert_eq!(nesting_depth(&[b'['; 10_000]), 10_000);
         assert_eq!(nesting_depth(b"(unbalanced \\) ( [[[[ )"), 0);
+    }
+
+    #[test]
+    fn language_passes_the_gibberish_guard() {
+        for ok in [
+            "Although practicality beats purity, special cases aren't special enough.",
+            "Species Count Quokka 1204 Wombat 87 Total 1291 2026-01-01 3.14 42 %",
+            "Der Kormoran brütet an der Küste; les oiseaux reviennent chaque année.",
+            "鸬鹚在海岸筑巢。 カワウは海岸に巣を作る。 Баклан гнездится на побережье.",
+            "short",
+            "",
+        ] {
+            assert!(looks_like_text(ok), "{ok:?}");
+        }
+    }
+
+    #[test]
+    fn glyph_soup_fails_the_gibberish_guard() {
+        // Caesar-shifted letters, as a font whose codes are glyph ids yields.
+        let shifted = "H{dpsoh grfxphqw# Dowkrxjk sudfwlfdolw| ehdwv sxulw|/ vshfldo fdvhv duhq*w vshfldo hqrxjk wr euhdn wkh uxohv1";
+        assert!(!looks_like_text(shifted));
+        let controls: String = "\u{1}\u{2}\u{5}\u{8} \u{11}\u{12}\u{3}".repeat(20);
+        assert!(!looks_like_text(&controls));
+        let private: String = "\u{E001}\u{E002}\u{E003} ".repeat(30);
+        assert!(!looks_like_text(&private));
+    }
+
+    /// The whole-document fallback keeps pdf-extract's panics contained (pdf_oxide reads
+    /// this file; pdf-extract 0.10 panics on its page without a MediaBox).
+    #[test]
+    fn the_fallback_reader_contains_its_panics() {
+        let pdf = include_bytes!("../tests/fixtures/panics-pdf-extract.pdf");
+        assert_eq!(
+            with_pdf_extract(pdf).unwrap_err().to_string(),
+            "PDF text extraction crashed"
+        );
+        let read = extract_pdf(pdf).unwrap();
+        assert_eq!(read.extractor.as_deref(), Some("pdf_oxide"));
+    }
+
+    #[test]
+    fn page_lists_are_short() {
+        assert_eq!(page_list(&[3]), "page 3");
+        assert_eq!(page_list(&[2, 5, 6, 7, 9]), "pages 2, 5–7, 9");
+        let many: Vec<usize> = (1..=60).step_by(2).collect();
+        assert!(page_list(&many).ends_with(", …"));
     }
 }

@@ -44,16 +44,28 @@ fn sandboxed_errors_cross_the_boundary() {
     let e = extract_file_sandboxed(&cfg(Duration::from_secs(30)), &empty).unwrap_err();
     assert_eq!(e, ExtractError::Empty);
 
-    let crash = write(
+    let locked = write(
         dir.path(),
-        "crash.pdf",
+        "locked.pdf",
+        &std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/encrypted-user.pdf"),
+        )
+        .unwrap(),
+    );
+    let e = extract_file_sandboxed(&cfg(Duration::from_secs(30)), &locked).unwrap_err();
+    assert_eq!(e.to_string(), "PDF is password-protected");
+
+    // What the reader was travels back too.
+    let read = write(
+        dir.path(),
+        "read.pdf",
         &std::fs::read(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/panics-pdf-extract.pdf"),
         )
         .unwrap(),
     );
-    let e = extract_file_sandboxed(&cfg(Duration::from_secs(30)), &crash).unwrap_err();
-    assert_eq!(e.to_string(), "PDF text extraction crashed");
+    let ok = extract_file_sandboxed(&cfg(Duration::from_secs(30)), &read).unwrap();
+    assert_eq!(ok.extractor.as_deref(), Some("pdf_oxide"));
 
     // limits travel to the child
     let mut c = cfg(Duration::from_secs(30));

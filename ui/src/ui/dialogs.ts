@@ -141,6 +141,7 @@ export function createDetailsDialog(ctx: Ctx) {
       ["Updated", absoluteTime(it.updatedAt)],
       ["Attempts", `${it.attempts} of ${it.maxAttempts}`],
     ];
+    if (it.extractor) rows.push(["Read by", it.extractor]);
     if (it.stage) rows.push(["Stage", it.stage]);
     if (it.jobId) rows.push(["Job", it.jobId]);
     if (it.duplicateOf) rows.push(["Duplicate of", ctx.store.get(it.duplicateOf)?.name ?? it.duplicateOf]);

@@ -197,7 +197,11 @@ export function createSearch(ctx: Ctx): SearchView {
       },
       h("span", { class: "hit-name", text: hit.name }),
       snippet,
-      h("span", { class: "hit-loc muted small", text: hit.location }),
+      h("span", {
+        class: "hit-loc muted small",
+        text: hit.page != null ? `${hit.location} · p. ${hit.page}` : hit.location,
+        data: { testid: "search-hit-loc" },
+      }),
     );
     b.addEventListener("click", () => {
       for (const x of results.querySelectorAll(".hit[aria-current]")) x.removeAttribute("aria-current");
@@ -212,10 +216,26 @@ export function createSearch(ctx: Ctx): SearchView {
       const v = await ctx.backend.openChunk(hit.chunkId);
       openItemId = v.itemId;
       setText(docTitle, v.name);
-      setText(docLoc, v.location);
+      setText(docLoc, hit.page != null ? `${v.location} · p. ${hit.page}` : v.location);
       const [before, mid, after] = splitAround(v.text, v.start, v.end);
-      const mark = h("mark", { class: "chunk", attrs: { tabindex: "-1" }, data: { testid: "doc-chunk" }, text: mid });
-      docText.replaceChildren(document.createTextNode(before), mark, document.createTextNode(after));
+      // PDF pages are separated by form feeds: show each break as a page marker.
+      let page = 1;
+      const paged = (t: string): Node[] =>
+        t.split("\f").flatMap((part, i) => {
+          const nodes: Node[] = [];
+          if (i > 0) {
+            page += 1;
+            nodes.push(
+              h("span", { class: "page-break muted small", text: `page ${page}`, data: { testid: "doc-page" } }),
+            );
+          }
+          nodes.push(document.createTextNode(part));
+          return nodes;
+        });
+      const head = paged(before);
+      const mark = h("mark", { class: "chunk", attrs: { tabindex: "-1" }, data: { testid: "doc-chunk" } });
+      mark.append(...paged(mid));
+      docText.replaceChildren(...head, mark, ...paged(after));
       docEmpty.hidden = true;
       docView.hidden = false;
       mark.scrollIntoView({ block: "center" });

@@ -134,6 +134,26 @@ describe("all four states (fake=states, frozen)", () => {
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
   });
 
+  test("search: a PDF hit says its page and the reader marks the pages", async () => {
+    await page.fill(tid("search-input"), "annual report");
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="search-results"]').dataset.query === "annual report",
+    );
+    const hits = page.locator('[data-testid^="search-hit-"]', { hasText: "Annual report 2025.pdf" });
+    const loc = await hits.first().locator(tid("search-hit-loc")).innerText();
+    assert.match(loc, /Annual report 2025\.pdf · p\. \d+$/);
+    await hits.first().click();
+    // The reader may still show the previous test's document: wait for this one.
+    await page.waitForFunction(() => document.querySelector(".doc-loc")?.textContent.includes("Annual report"));
+    const markers = await page.locator(tid("doc-page")).allInnerTexts();
+    assert.ok(markers.length >= 2, `page markers: ${markers}`);
+    assert.deepEqual(
+      markers,
+      markers.map((_, i) => `page ${i + 2}`),
+    );
+    assert.match(await page.locator(".doc-loc").innerText(), /p\. \d+/);
+  });
+
   test("search ranks and highlights ordinary terms; stale queries do not win", async () => {
     await page.fill(tid("search-input"), "zzzz-nothing");
     await page.fill(tid("search-input"), "xylophone");

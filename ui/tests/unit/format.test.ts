@@ -32,6 +32,7 @@ function item(p: Partial<Item>): Item {
     duplicateOf: null,
     addedAt: "2026-11-28T11:00:00Z",
     updatedAt: "2026-11-28T11:00:00Z",
+    extractor: null,
     ...p,
   };
 }

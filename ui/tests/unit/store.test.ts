@@ -25,6 +25,7 @@ function item(p: Partial<Item> = {}): Item {
     duplicateOf: null,
     addedAt: t,
     updatedAt: t,
+    extractor: null,
     ...p,
   };
 }

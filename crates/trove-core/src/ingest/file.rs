@@ -48,13 +48,15 @@ pub(super) fn ingest(ctx: &JobCtx<'_>) -> RunResult<Outcome> {
     .map_err(extract_error)?;
     // The sandbox child reads the file again: it must still be the version hashed above.
     unchanged(&p, before)?;
-    let content = index::index_text(ctx, extracted.text)?;
+    let paged = extracted.pages.is_some();
+    let content = index::index_text(ctx, extracted.text, paged)?;
     Ok(Outcome {
         mime: Some(extracted.kind.mime().to_owned()),
         kind_label: Some(extracted.kind.label().to_owned()),
         sha256: Some(sha),
         size,
         content: Some(content),
+        extractor: extracted.extractor,
         ..Default::default()
     })
 }
@@ -91,7 +93,7 @@ fn sandbox(ctx: &JobCtx<'_>) -> Option<trove_extract::sandbox::SandboxConfig> {
 
 /// A PDF that came from the web: in the sandbox when extraction is sandboxed (the parser
 /// may panic or hang on hostile input), through a private temporary file.
-pub(super) fn pdf_bytes(ctx: &JobCtx<'_>, bytes: Vec<u8>) -> RunResult<String> {
+pub(super) fn pdf_bytes(ctx: &JobCtx<'_>, bytes: Vec<u8>) -> RunResult<trove_extract::Extracted> {
     ctx.deadline.extend_for(bytes.len() as u64);
     let extracted = match sandbox(ctx) {
         Some(cfg) => {
@@ -109,5 +111,5 @@ pub(super) fn pdf_bytes(ctx: &JobCtx<'_>, bytes: Vec<u8>) -> RunResult<String> {
         }
         None => trove_extract::extract(&bytes, Some("page.pdf"), &ctx.config.limits),
     };
-    Ok(extracted.map_err(extract_error)?.text)
+    Ok(extracted.map_err(extract_error)?)
 }

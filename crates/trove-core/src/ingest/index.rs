@@ -16,8 +16,9 @@ use crate::store::{vectors, Store};
 /// Texts per embedder call.
 const BATCH: usize = 32;
 
-/// Chunk, and embed what the cache does not have yet.
-pub(super) fn index_text(ctx: &JobCtx<'_>, text: String) -> RunResult<Content> {
+/// Chunk, and embed what the cache does not have yet. `paged`: the text's pages are
+/// separated by form feeds (PDF), and each chunk records the pages it spans.
+pub(super) fn index_text(ctx: &JobCtx<'_>, text: String, paged: bool) -> RunResult<Content> {
     ctx.progress(50, "chunking", true)?;
     let text = strip_markers(text);
     let ranges = chunk(&text, &ctx.config.chunk);
@@ -32,10 +33,12 @@ pub(super) fn index_text(ctx: &JobCtx<'_>, text: String) -> RunResult<Content> {
         Some(emb) => Some(embed_missing(ctx, emb.as_ref(), &text, &ranges, &hashes)?),
         None => None,
     };
+    let pages = paged.then(|| crate::chunk::page_spans(&text, &ranges));
     Ok(Content {
         text,
         ranges,
         hashes,
+        pages,
         vectors,
     })
 }

@@ -71,13 +71,15 @@ pub(super) fn scrape(ctx: &JobCtx<'_>) -> RunResult<Outcome> {
         // Same bytes as last time: keep the chunks and vectors, just record the visit.
         return Ok(outcome);
     }
-    let text = match page.pdf {
+    let (text, paged) = match page.pdf {
         Some(bytes) => {
             ctx.progress(20, "extracting", true)?;
-            file::pdf_bytes(ctx, bytes)?
+            let pdf = file::pdf_bytes(ctx, bytes)?;
+            outcome.extractor = pdf.extractor;
+            (pdf.text, pdf.pages.is_some())
         }
-        None => page.text,
+        None => (page.text, false),
     };
-    outcome.content = Some(index::index_text(ctx, text)?);
+    outcome.content = Some(index::index_text(ctx, text, paged)?);
     Ok(outcome)
 }

@@ -94,6 +94,7 @@ pub fn paths(store: &Store, inputs: &[PathBuf], max_attempts: u32) -> Result<Add
                 duplicate_of: None,
                 added_at: rfc3339(&ts),
                 updated_at: rfc3339(&ts),
+                extractor: None,
             });
         }
         Ok(added)

@@ -136,7 +136,7 @@ pub fn search(
         let mut seen = HashSet::new();
         let mut hits = Vec::new();
         for (id, score) in ranked {
-            let Some((item, text)) = content::chunk_text(c, id)? else {
+            let Some((item, text, page_start)) = content::chunk_text(c, id)? else {
                 continue;
             };
             if !seen.insert(item.clone()) {
@@ -154,6 +154,7 @@ pub fn search(
                 name: it.name,
                 location: it.location,
                 chunk_id: id,
+                page: page_start.map(|p| hit_page(&text, p, &words)),
                 snippet,
                 score,
             });
@@ -178,4 +179,35 @@ pub fn search(
         notice,
         can_build_index,
     })
+}
+
+/// The page a hit is on: the chunk's first page, plus the page breaks before the first
+/// query word in it (a semantic hit without those words: the chunk's first page).
+fn hit_page(chunk: &str, first_page: u32, words: &[String]) -> u32 {
+    let lower = chunk.to_lowercase();
+    let at = words
+        .iter()
+        .filter(|w| !w.is_empty())
+        .filter_map(|w| lower.find(w.as_str()))
+        .min();
+    let Some(at) = at else {
+        return first_page;
+    };
+    // Breaks before the chunk's text starts belong to no page (see `chunk::page_spans`).
+    let lead = lower.len() - lower.trim_start().len();
+    first_page + lower[lead..at.max(lead)].matches('\x0c').count() as u32
+}
+
+#[cfg(test)]
+mod page_tests {
+    #[test]
+    fn a_hit_is_on_the_page_of_its_first_word() {
+        let chunk = "end of two\x0cthree has the Heron\x0cfour";
+        let w = |s: &str| vec![s.to_owned()];
+        assert_eq!(super::hit_page(chunk, 2, &w("heron")), 3);
+        assert_eq!(super::hit_page(chunk, 2, &w("four")), 4);
+        assert_eq!(super::hit_page(chunk, 2, &w("end")), 2);
+        assert_eq!(super::hit_page(chunk, 2, &w("absent")), 2);
+        assert_eq!(super::hit_page("\x0cheron", 5, &w("heron")), 5);
+    }
 }

@@ -22,6 +22,8 @@ pub struct Outcome {
     /// The item has the same bytes as this (earlier) item: it keeps no chunks of its own.
     pub duplicate_of: Option<String>,
     pub page: Option<PageMeta>,
+    /// Which reader produced the text, and what it could not read (PDF).
+    pub extractor: Option<String>,
 }
 
 /// Newly computed vectors: model id, dimensions, (chunk text hash, vector) pairs.
@@ -36,6 +38,8 @@ pub struct Content {
     pub text: String,
     pub ranges: Vec<Range<usize>>,
     pub hashes: Vec<String>,
+    /// First and last page of each chunk (paged documents: PDF).
+    pub pages: Option<Vec<(u32, u32)>>,
     /// Vectors to add to the cache.
     pub vectors: Option<Vectors>,
 }
@@ -62,6 +66,12 @@ pub fn store_outcome(tx: &Transaction<'_>, item: ItemRef, o: Outcome, now: i64) 
         ),
         params![item.id, o.mime, o.sha256, o.size, o.duplicate_of],
     )?;
+    if o.content.is_some() {
+        tx.execute(
+            &format!("UPDATE {table} SET extractor = ?2 WHERE id = ?1"),
+            params![item.id, o.extractor],
+        )?;
+    }
     if item.kind == ItemKind::File {
         tx.execute(
             "UPDATE knowledge_files SET kind = COALESCE(?2, kind) WHERE id = ?1",
@@ -94,16 +104,20 @@ pub fn store_outcome(tx: &Transaction<'_>, item: ItemRef, o: Outcome, now: i64) 
             params![key, c.text],
         )?;
         let mut ins = tx.prepare_cached(
-            "INSERT INTO chunks (item, seq, start, end, text, text_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO chunks (item, seq, start, end, text, text_hash, page_start, page_end)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for (seq, (r, h)) in c.ranges.iter().zip(&c.hashes).enumerate() {
+            let pages = c.pages.as_ref().and_then(|p| p.get(seq).copied());
             ins.execute(params![
                 key,
                 seq as i64,
                 r.start as i64,
                 r.end as i64,
                 &c.text[r.clone()],
-                h
+                h,
+                pages.map(|p| p.0),
+                pages.map(|p| p.1),
             ])?;
         }
         // One statement for the whole document (see migrations/0006_fts_bulk.up.sql).
@@ -152,11 +166,11 @@ pub fn fts_snippet(conn: &Connection, expr: &str, chunk: i64) -> Result<String> 
         .query_row(params![expr, chunk], |r| r.get(0))?)
 }
 
-/// A chunk's item key and text.
-pub fn chunk_text(conn: &Connection, chunk: i64) -> Result<Option<(String, String)>> {
+/// A chunk's item key, text and first page (paged documents).
+pub fn chunk_text(conn: &Connection, chunk: i64) -> Result<Option<(String, String, Option<u32>)>> {
     Ok(conn
-        .prepare_cached("SELECT item, text FROM chunks WHERE id = ?1")?
-        .query_row([chunk], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached("SELECT item, text, page_start FROM chunks WHERE id = ?1")?
+        .query_row([chunk], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?)
 }
 

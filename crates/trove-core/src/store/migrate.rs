@@ -14,15 +14,21 @@ pub struct Migration {
     pub name: &'static str,
     pub up: &'static str,
     pub down: &'static str,
+    /// A data step SQL cannot do well, run after `up` in the same transaction.
+    pub then: Option<fn(&Connection) -> rusqlite::Result<()>>,
 }
 
 macro_rules! migration {
     ($v:expr, $name:literal) => {
+        migration!($v, $name, None)
+    };
+    ($v:expr, $name:literal, $then:expr) => {
         Migration {
             version: $v,
             name: $name,
             up: include_str!(concat!("../../../../migrations/", $name, ".up.sql")),
             down: include_str!(concat!("../../../../migrations/", $name, ".down.sql")),
+            then: $then,
         }
     };
 }
@@ -35,7 +41,47 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_embeddings"),
     migration!(6, "0006_fts_bulk"),
     migration!(7, "0007_path_bytes"),
+    migration!(8, "0008_pages", Some(backfill_pages)),
 ];
+
+/// Pages of the PDF chunks indexed before version 8: one pass over each document's text
+/// (SQL would rescan the text for every chunk).
+fn backfill_pages(conn: &Connection) -> rusqlite::Result<()> {
+    let mut docs = conn.prepare(
+        "SELECT d.item, d.text FROM documents d
+          WHERE d.item IN (SELECT 'f' || id FROM knowledge_files WHERE mime = 'application/pdf'
+                           UNION ALL
+                           SELECT 'u' || id FROM scraped_contents
+                            WHERE mime LIKE 'application/pdf%')
+            AND instr(d.text, char(12)) > 0",
+    )?;
+    let mut chunks = conn.prepare("SELECT id, start, end FROM chunks WHERE item = ?1")?;
+    let mut set = conn.prepare("UPDATE chunks SET page_start = ?2, page_end = ?3 WHERE id = ?1")?;
+    let mut rows = docs.query([])?;
+    while let Some(row) = rows.next()? {
+        let item: String = row.get(0)?;
+        let text: String = row.get(1)?;
+        let found: Vec<(i64, std::ops::Range<usize>)> = chunks
+            .query_map([&item], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, i64>(1)? as usize..r.get::<_, i64>(2)? as usize,
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let valid = |r: &std::ops::Range<usize>| {
+            r.start <= r.end
+                && r.end <= text.len()
+                && text.is_char_boundary(r.start)
+                && text.is_char_boundary(r.end)
+        };
+        let (ids, ranges): (Vec<i64>, Vec<_>) = found.into_iter().filter(|(_, r)| valid(r)).unzip();
+        for (id, (a, b)) in ids.iter().zip(crate::chunk::page_spans(&text, &ranges)) {
+            set.execute(rusqlite::params![id, a, b])?;
+        }
+    }
+    Ok(())
+}
 
 /// The newest schema version this build knows.
 pub fn latest() -> u32 {
@@ -144,11 +190,13 @@ pub fn up(conn: &mut Connection, to: Option<u32>) -> Result<Vec<u32>> {
         if now >= m.version {
             continue;
         }
-        tx.execute_batch(m.up).map_err(|e| Error::Migration {
-            version: m.version,
-            name: m.name,
-            source: e,
-        })?;
+        tx.execute_batch(m.up)
+            .and_then(|()| m.then.map_or(Ok(()), |then| then(&tx)))
+            .map_err(|e| Error::Migration {
+                version: m.version,
+                name: m.name,
+                source: e,
+            })?;
         tx.execute(
             "INSERT OR REPLACE INTO schema_migrations (version, name) VALUES (?1, ?2)",
             (m.version, m.name),

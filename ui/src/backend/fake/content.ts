@@ -51,7 +51,8 @@ export function docText(s: FakeState, id: string): string {
     const sentence = ws.join(" ");
     paras.push(`${sentence.charAt(0).toUpperCase() + sentence.slice(1)}.`);
   }
-  m.text = `${item.name}\n\n${paras.join("\n\n")}`;
+  // A PDF's pages are separated by form feeds, as the engine stores them.
+  m.text = `${item.name}\n\n${paras.join(item.mime === "application/pdf" ? "\n\f" : "\n\n")}`;
   return m.text;
 }
 

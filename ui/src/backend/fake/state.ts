@@ -129,6 +129,7 @@ export function newItem(s: FakeState, partial: ItemSeed, addedMs: number): Item 
     duplicateOf: partial.duplicateOf ?? null,
     addedAt: iso(addedMs),
     updatedAt: iso(addedMs),
+    extractor: null,
   };
   s.items.set(id, item);
   s.meta.set(id, { seq, failuresLeft: 0, alwaysFail: false, startedAt: 0, ticks: 0, text: null });
