@@ -74,6 +74,11 @@ fn extract_pdf_here(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     }
 }
 
+/// Most pages a PDF may claim (pdf_oxide accepts a `/Count` of millions).
+const MAX_PAGES: usize = 100_000;
+/// Consecutive pages pdf_oxide fails on before pdf-extract reads the whole document.
+const FAILED_RUN: usize = 32;
+
 /// Which program read a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reader {
@@ -110,13 +115,22 @@ fn with_oxide(
         }
     }
     let count = match guard::run(|| doc.page_count()) {
-        Ok(Ok(n)) if n > 0 => n,
+        Ok(Ok(n)) if n > 0 && n <= MAX_PAGES => n,
         _ => return None,
     };
     let mut pages: Vec<Page> = Vec::with_capacity(count);
     let mut ask: Vec<usize> = Vec::new();
     let mut panicked = 0usize;
     for i in 0..count {
+        // A damaged page tree can claim pages that are not there: after a run of pages
+        // that all fail, let pdf-extract read the document its own way.
+        if i >= FAILED_RUN
+            && pages[i - FAILED_RUN..]
+                .iter()
+                .all(|p| matches!(p, Page::Failed))
+        {
+            return None;
+        }
         let page = match guard::run(|| doc.extract_text(i)) {
             Ok(Ok(t)) if has_text(&t) && looks_like_text(&t) => Page::Text(t, Reader::Oxide),
             Ok(Ok(t))
@@ -221,7 +235,11 @@ fn assemble(
             text.push(PAGE_BREAK);
         }
         if let Page::Text(t, _) = p {
-            text.push_str(t.trim_matches(|c: char| c == '\n' || c == PAGE_BREAK));
+            // A form feed inside a page would read as one more page break.
+            text.push_str(
+                &t.trim_matches(|c: char| c == '\n' || c == PAGE_BREAK)
+                    .replace(PAGE_BREAK, "\n"),
+            );
         }
     }
     Ok(Extracted {
@@ -265,8 +283,8 @@ fn has_text(s: &str) -> bool {
 
 /// Whether a page's text reads like language rather than glyph soup: a font without a
 /// Unicode map yields control characters, private-use code points or shifted letters
-/// ("H{dpsoh grfxphqw" for "Example document"). Numbers, acronyms and short tokens are not
-/// judged, so tables pass.
+/// ("H{dpsoh grfxphqw" for "Example document"). Only lower-case words made of letters are
+/// judged, so tables, acronyms, code and links pass.
 pub(crate) fn looks_like_text(s: &str) -> bool {
     let (mut visible, mut junk) = (0usize, 0usize);
     for c in s.chars().filter(|c| !c.is_whitespace()) {
@@ -278,29 +296,24 @@ pub(crate) fn looks_like_text(s: &str) -> bool {
     if junk * 5 > visible {
         return false;
     }
-    let (mut words, mut wordlike, mut letters, mut vowels) = (0usize, 0usize, 0usize, 0usize);
+    let (mut letters, mut vowels) = (0usize, 0usize);
     for token in s.split_whitespace() {
         let t = token.trim_matches(|c: char| !c.is_alphanumeric());
         if t.chars().count() < 3
-            || !t.chars().any(char::is_alphabetic)
             || !t.chars().any(char::is_lowercase)
+            || !t.chars().all(char::is_alphabetic)
         {
             continue;
         }
-        words += 1;
-        if t.chars()
-            .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-' | '.'))
-        {
-            wordlike += 1;
-        }
-        for c in t.chars().filter(char::is_ascii_alphabetic) {
+        for c in t.chars() {
             letters += 1;
-            vowels += usize::from("aeiouyAEIOUY".contains(c));
+            // Accented letters (Vietnamese, French…) are mostly vowels; other scripts
+            // are not judged by this rule.
+            vowels += usize::from(!c.is_ascii() || "aeiouyAEIOUY".contains(c));
         }
     }
-    // Words made of letters; and vowels at a rate languages written in Latin letters
-    // have (about 40 %; shifted glyphs leave about 15 %).
-    (words < 8 || wordlike * 2 >= words) && (letters < 40 || vowels * 4 >= letters)
+    // Languages written in Latin letters have about 40 % vowels; shifted glyphs about 15 %.
+    letters < 40 || vowels * 4 >= letters
 }
 
 /// The document title from the Info dictionary, as pdf_oxide resolves it.
@@ -452,7 +465,7 @@ fn with_pdf_extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
         if i > 0 {
             text.push(PAGE_BREAK);
         }
-        text.push_str(p.trim_matches('\n'));
+        text.push_str(&p.trim_matches(['\n', PAGE_BREAK]).replace(PAGE_BREAK, "\n"));
     }
     Ok(Extracted {
         kind: DocKind::Pdf,
@@ -702,6 +715,8 @@ mod tests {
             "Species Count Quokka 1204 Wombat 87 Total 1291 2026-01-01 3.14 42 %",
             "Der Kormoran brütet an der Küste; les oiseaux reviennent chaque année.",
             "鸬鹚在海岸筑巢。 カワウは海岸に巣を作る。 Баклан гнездится на побережье.",
+            "Chim cốc làm tổ trên bờ biển. Những người tình nguyện đếm chúng vào lúc bình minh mỗi ngày, rồi ghi lại số lượng trong sổ tay của trạm quan sát.",
+            "def page_spans(text: str) -> list[int]:\n    return [m.start() for m in re.finditer('\\f', text)]\n# https://example.org/a_b/c?d=1 https://x.y/z_w",
             "short",
             "",
         ] {

@@ -53,9 +53,21 @@ pub fn engine_config() -> EngineConfig {
 
 /// Opens the engine with the web fetcher and whichever embedder is configured.
 pub fn open_engine(db: &Path) -> Result<Arc<Engine>> {
-    let engine = Engine::open(db, engine_config()).map_err(|e| match read_only_reason(db) {
-        Some(why) => anyhow::anyhow!("{why} ({e})"),
-        None => e.into(),
+    let engine = Engine::open(db, engine_config()).map_err(|e| {
+        let text = e.to_string().to_lowercase();
+        let about_access = [
+            "readonly",
+            "read-only",
+            "not written",
+            "unable to open",
+            "permission denied",
+        ]
+        .iter()
+        .any(|w| text.contains(w));
+        match read_only_reason(db).filter(|_| about_access) {
+            Some(why) => anyhow::anyhow!("{why} ({e})"),
+            None => e.into(),
+        }
     })?;
     engine.set_fetcher(Arc::new(WebFetcher::new(scrape_config_from_env())?));
     engine.set_embedder(embedder_from_env()?);
@@ -66,34 +78,45 @@ pub fn open_engine(db: &Path) -> Result<Arc<Engine>> {
 /// open: SQLite only says "unable to open database file" or "readonly database".
 fn read_only_reason(db: &Path) -> Option<String> {
     use std::os::unix::ffi::OsStrExt;
-    let writable = |p: &Path| {
-        let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
-            return true;
-        };
+    // The errno of access(2) for writing, None when writable.
+    let denied = |p: &Path| -> Option<i32> {
+        let c = std::ffi::CString::new(p.as_os_str().as_bytes()).ok()?;
         // SAFETY: access(2) reads a valid NUL-terminated path.
         #[allow(unsafe_code)]
         let rc = unsafe { libc::access(c.as_ptr(), libc::W_OK) };
-        rc == 0
+        (rc != 0).then(|| std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
     };
-    let dir = db.parent().filter(|d| !d.as_os_str().is_empty())?;
+    let why = |what: String, errno: i32| {
+        if errno == libc::EROFS {
+            format!("{what} is on a read-only file system: Trove needs to write to it")
+        } else {
+            format!(
+                "{what} is read-only for you: Trove needs to write to it (check its owner \
+                 and permissions)"
+            )
+        }
+    };
     for suffix in ["", "-wal", "-shm"] {
         let mut f = db.as_os_str().to_owned();
         f.push(suffix);
         let f = Path::new(&f);
-        if f.exists() && !writable(f) {
-            return Some(format!(
-                "the database file {} is read-only for you: Trove needs to write to it \
-                 (check its owner and permissions)",
-                f.display()
-            ));
+        if f.exists() {
+            if let Some(errno) = denied(f) {
+                return Some(why(format!("the database file {}", f.display()), errno));
+            }
         }
     }
-    if dir.exists() && !writable(dir) {
-        return Some(format!(
-            "the folder {} is read-only for you: Trove needs to write its database and \
-             journal there (check its owner and permissions)",
-            dir.display()
-        ));
+    let dir = db
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if dir.exists() {
+        if let Some(errno) = denied(dir) {
+            return Some(why(
+                format!("the folder {} (where its journal goes)", dir.display()),
+                errno,
+            ));
+        }
     }
     None
 }

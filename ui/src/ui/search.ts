@@ -220,8 +220,9 @@ export function createSearch(ctx: Ctx): SearchView {
       const [before, mid, after] = splitAround(v.text, v.start, v.end);
       // PDF pages are separated by form feeds: show each break as a page marker.
       let page = 1;
+      // Only paged documents (PDF): a source file may hold a form feed of its own.
       const paged = (t: string): Node[] =>
-        t.split("\f").flatMap((part, i) => {
+        (hit.page != null ? t.split("\f") : [t]).flatMap((part, i) => {
           const nodes: Node[] = [];
           if (i > 0) {
             page += 1;

@@ -188,7 +188,15 @@ fn hit_page(chunk: &str, first_page: u32, words: &[String]) -> u32 {
     let at = words
         .iter()
         .filter(|w| !w.is_empty())
-        .filter_map(|w| lower.find(w.as_str()))
+        .filter_map(|w| {
+            // Whole words only, as the keyword index matches ("art" is not in "start").
+            lower.match_indices(w.as_str()).map(|(i, _)| i).find(|&i| {
+                !lower[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric)
+            })
+        })
         .min();
     let Some(at) = at else {
         return first_page;
@@ -209,5 +217,6 @@ mod page_tests {
         assert_eq!(super::hit_page(chunk, 2, &w("end")), 2);
         assert_eq!(super::hit_page(chunk, 2, &w("absent")), 2);
         assert_eq!(super::hit_page("\x0cheron", 5, &w("heron")), 5);
+        assert_eq!(super::hit_page("start\x0cart", 1, &w("art")), 2);
     }
 }

@@ -52,8 +52,7 @@ fn backfill_pages(conn: &Connection) -> rusqlite::Result<()> {
           WHERE d.item IN (SELECT 'f' || id FROM knowledge_files WHERE mime = 'application/pdf'
                            UNION ALL
                            SELECT 'u' || id FROM scraped_contents
-                            WHERE mime LIKE 'application/pdf%')
-            AND instr(d.text, char(12)) > 0",
+                            WHERE mime LIKE 'application/pdf%')",
     )?;
     let mut chunks = conn.prepare("SELECT id, start, end FROM chunks WHERE item = ?1")?;
     let mut set = conn.prepare("UPDATE chunks SET page_start = ?2, page_end = ?3 WHERE id = ?1")?;
