@@ -9,7 +9,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -31,9 +30,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Child {
-    /// Internal: extract one file in a sandboxed child process
+    /// Internal: serve extraction requests as a sandboxed child process
     #[command(name = "__extract", hide = true)]
-    Extract { path: PathBuf },
+    Extract,
 }
 
 /// Whether to print human lines or one JSON report at the end.
@@ -43,8 +42,8 @@ pub struct Out {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Child::Extract { path }) = &cli.child {
-        return trove_extract::sandbox::child_main(path);
+    if let Some(Child::Extract) = &cli.child {
+        return trove_extract::sandbox::child_main();
     }
     trove_runtime::init_logging();
     match bench::run(&cli.args, &Out { json: cli.json }) {

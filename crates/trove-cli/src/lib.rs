@@ -161,9 +161,9 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateCmd,
     },
-    /// Internal: extract one file in a sandboxed child process
+    /// Internal: serve extraction requests on stdin as a sandboxed child process
     #[command(name = "__extract", hide = true)]
-    Extract { path: PathBuf },
+    Extract,
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,8 +228,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let Some(command) = &cli.command else {
         bail!("no command given; run `trove --help`");
     };
-    if let Command::Extract { path } = command {
-        return Ok(trove_extract::sandbox::child_main(path));
+    if let Command::Extract = command {
+        return Ok(trove_extract::sandbox::child_main());
     }
     let path = db_path(&cli)?;
     let out = output::Out { json: cli.json };
@@ -434,7 +434,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 serde_json::json!({ "embedded": n }),
             );
         }
-        Command::Migrate { .. } | Command::Extract { .. } => unreachable!(),
+        Command::Migrate { .. } | Command::Extract => unreachable!(),
     }
     Ok(ExitCode::SUCCESS)
 }

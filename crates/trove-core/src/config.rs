@@ -39,16 +39,23 @@ impl Default for QueueConfig {
     }
 }
 
-/// How extraction of risky formats (PDF) is isolated.
+/// How extraction of risky formats (PDF, images through OCR) is isolated.
 #[derive(Debug, Clone)]
 pub enum ExtractMode {
     /// In this process, with panics caught. Hangs cannot be stopped.
     InProcess,
-    /// In a child process (`exe __extract <path>`), killed after `timeout`.
-    Sandbox {
-        exe: PathBuf,
-        timeout: std::time::Duration,
-    },
+    /// In long-lived child processes (`exe __extract`), one killed when a file takes
+    /// longer than the pool's timeout, crashes or eats its memory cap.
+    Sandbox(std::sync::Arc<trove_extract::sandbox::SandboxPool>),
+}
+
+impl ExtractMode {
+    /// A pool of children running `exe __extract`, with a per-file limit of `timeout`.
+    pub fn sandbox(exe: impl Into<PathBuf>, timeout: std::time::Duration) -> Self {
+        ExtractMode::Sandbox(std::sync::Arc::new(
+            trove_extract::sandbox::SandboxPool::new(exe, timeout),
+        ))
+    }
 }
 
 /// Everything the engine is opened with (settings that can change while it runs live in

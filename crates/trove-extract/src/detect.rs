@@ -166,6 +166,13 @@ pub fn detect(bytes: &[u8], file_name: Option<&str>) -> Result<DocKind, ExtractE
     let has_bom = encoding_rs::Encoding::for_bom(bytes).is_some();
     if !has_bom {
         if let Some(t) = infer::get(bytes) {
+            match t.extension() {
+                "png" => return Ok(DocKind::Png),
+                "jpg" => return Ok(DocKind::Jpeg),
+                "tif" => return Ok(DocKind::Tiff),
+                "webp" => return Ok(DocKind::Webp),
+                _ => {}
+            }
             if t.matcher_type() != infer::MatcherType::Text {
                 return Err(unsupported(&t, ext));
             }

@@ -34,12 +34,37 @@ pub enum ExtractError {
     #[error("PDF is damaged and could not be read ({reason})")]
     PdfDamaged { reason: String },
 
-    #[error("PDF has no extractable text (scanned images?)")]
+    /// OCR ran and found no words either.
+    #[error("PDF has no text: its pages are blank, and OCR found no words on them")]
     PdfNoText,
 
+    /// No page has a text layer, and Tesseract is not installed.
+    #[error("scanned PDF with no text layer — install tesseract-ocr to read it")]
+    ScanNeedsOcr,
+
     /// Every page's text came out as glyph soup (fonts without a Unicode map).
-    #[error("PDF text cannot be read: its fonts have no Unicode map (it needs OCR)")]
+    #[error("PDF text cannot be read: its fonts have no Unicode map — install tesseract-ocr to read it by OCR")]
     PdfUnreadableFonts,
+
+    #[error("images are read by OCR — install tesseract-ocr to read this one")]
+    ImageNeedsOcr,
+
+    #[error("OCR found no text in this image")]
+    ImageNoText,
+
+    #[error("image is {width} × {height} pixels; Trove reads images of up to {} megapixels", max_pixels / 1_000_000)]
+    ImageTooLarge {
+        width: u64,
+        height: u64,
+        max_pixels: u64,
+    },
+
+    #[error("OCR failed: {reason}")]
+    OcrFailed { reason: String },
+
+    /// The OCR time budget ran out before any page gave text.
+    #[error("OCR ran out of time: {done} of {total} pages read in its {} budget, none with text", trove_common::duration::human_duration(std::time::Duration::from_secs(*secs)))]
+    OcrBudget { done: u64, total: u64, secs: u64 },
 
     #[error("Word document is damaged and could not be read ({reason})")]
     DocxDamaged { reason: String },

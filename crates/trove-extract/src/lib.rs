@@ -20,6 +20,7 @@ mod error;
 pub mod file;
 mod guard;
 mod html;
+mod ocr;
 mod pdf;
 pub mod sandbox;
 mod text;
@@ -27,6 +28,7 @@ mod text;
 pub use detect::detect;
 pub use error::ExtractError;
 pub use html::extract_html;
+pub use ocr::OcrConfig;
 pub use text::{decode_declared, decode_text, markdown_title};
 
 use serde::{Deserialize, Serialize};
@@ -41,6 +43,26 @@ pub struct Limits {
     /// Largest total uncompressed size of the parts read from a DOCX (zip bomb guard).
     /// Default 200 MiB.
     pub docx_max_uncompressed: u64,
+    /// How to read scans and images; `None` when Tesseract is not installed (then a PDF
+    /// keeps the text layer it has, and images are refused with a hint).
+    #[serde(default)]
+    pub ocr: Option<OcrConfig>,
+}
+
+impl Limits {
+    /// The most time OCR may add to one document.
+    pub fn ocr_budget(&self) -> std::time::Duration {
+        self.ocr
+            .as_ref()
+            .map_or(std::time::Duration::ZERO, |o| o.budget())
+    }
+}
+
+/// Progress of long work inside one extraction: pages read by OCR so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub done: u32,
+    pub total: u32,
 }
 
 const MIB: u64 = 1024 * 1024;
@@ -51,6 +73,7 @@ impl Default for Limits {
             max_input_bytes: 256 * MIB,
             max_text_bytes: 64 * MIB as usize,
             docx_max_uncompressed: 200 * MIB,
+            ocr: None,
         }
     }
 }
@@ -67,6 +90,11 @@ pub enum DocKind {
     Docx,
     Csv,
     Json,
+    /// Images, read by OCR.
+    Png,
+    Jpeg,
+    Tiff,
+    Webp,
 }
 
 impl DocKind {
@@ -83,6 +111,10 @@ impl DocKind {
             }
             DocKind::Csv => "text/csv",
             DocKind::Json => "application/json",
+            DocKind::Png => "image/png",
+            DocKind::Jpeg => "image/jpeg",
+            DocKind::Tiff => "image/tiff",
+            DocKind::Webp => "image/webp",
         }
     }
 
@@ -97,11 +129,25 @@ impl DocKind {
             DocKind::Docx => "Word document",
             DocKind::Csv => "CSV",
             DocKind::Json => "JSON",
+            DocKind::Png => "PNG image",
+            DocKind::Jpeg => "JPEG image",
+            DocKind::Tiff => "TIFF image",
+            DocKind::Webp => "WebP image",
         }
     }
 
-    fn is_textual(&self) -> bool {
-        !matches!(self, DocKind::Pdf | DocKind::Docx)
+    /// Images (read by OCR).
+    pub fn is_image(&self) -> bool {
+        matches!(
+            self,
+            DocKind::Png | DocKind::Jpeg | DocKind::Tiff | DocKind::Webp
+        )
+    }
+
+    /// Kinds whose parser (or OCR) should run in the sandbox child: they may hang, crash
+    /// or take long.
+    pub fn is_risky(&self) -> bool {
+        matches!(self, DocKind::Pdf) || self.is_image()
     }
 }
 
@@ -133,6 +179,30 @@ pub fn extract(
     file_name: Option<&str>,
     limits: &Limits,
 ) -> Result<Extracted, ExtractError> {
+    extract_with_progress(bytes, file_name, None, limits, &mut |_| {})
+}
+
+/// Read the file at `path` and extract it, OCR included when [`Limits::ocr`] is set;
+/// `progress` hears about OCR pages. This is what the sandbox child runs.
+pub fn extract_file_with_progress(
+    path: &std::path::Path,
+    limits: &Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Extracted, ExtractError> {
+    let bytes = sandbox::read_file(path, limits)?;
+    let name = path.file_name().map(|n| n.to_string_lossy());
+    extract_with_progress(&bytes, name.as_deref(), Some(path), limits, progress)
+}
+
+/// [`extract`] with OCR progress reports; `path`, when given, is where `bytes` came
+/// from (OCR renders PDF pages from it instead of a temporary copy).
+pub fn extract_with_progress(
+    bytes: &[u8],
+    file_name: Option<&str>,
+    path: Option<&std::path::Path>,
+    limits: &Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Extracted, ExtractError> {
     if bytes.len() as u64 > limits.max_input_bytes {
         return Err(ExtractError::TooLarge {
             size: bytes.len() as u64,
@@ -147,7 +217,7 @@ pub fn extract(
             })
         }
     };
-    let out = guard::run(|| extract_kind(kind, bytes, limits));
+    let out = guard::run(|| extract_kind(kind, bytes, path, limits, progress));
     let extracted = match out {
         Ok(r) => r?,
         Err(_) => {
@@ -165,10 +235,35 @@ pub fn extract(
     Ok(extracted)
 }
 
-fn extract_kind(kind: DocKind, bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
-    debug_assert!(kind.is_textual() || matches!(kind, DocKind::Pdf | DocKind::Docx));
+fn extract_kind(
+    kind: DocKind,
+    bytes: &[u8],
+    path: Option<&std::path::Path>,
+    limits: &Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Extracted, ExtractError> {
     match kind {
-        DocKind::Pdf => pdf::extract_pdf(bytes),
+        DocKind::Pdf => pdf::extract_pdf(bytes, path, limits.ocr.as_ref(), progress),
+        DocKind::Png | DocKind::Jpeg | DocKind::Tiff | DocKind::Webp => {
+            let Some(cfg) = limits.ocr.as_ref() else {
+                return Err(ExtractError::ImageNeedsOcr);
+            };
+            let text = ocr::image(cfg, bytes, progress)?;
+            let pages: Vec<String> = text.split('\x0c').map(ocr::tidy).collect();
+            let pages: Vec<String> = match pages.iter().rposition(|p| !p.is_empty()) {
+                Some(last) => pages[..=last].to_vec(),
+                None => return Err(ExtractError::ImageNoText),
+            };
+            let multi = pages.len() > 1;
+            Ok(Extracted {
+                kind,
+                text: pages.join("\x0c"),
+                title: None,
+                pages: multi.then_some(pages.len() as u32),
+                encoding: None,
+                extractor: Some(format!("OCR ({})", cfg.describe())),
+            })
+        }
         DocKind::Docx => docx::extract_docx(bytes, limits),
         DocKind::Html => {
             let (s, enc) = decode_text(bytes)?;

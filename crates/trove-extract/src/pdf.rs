@@ -18,7 +18,8 @@ use lopdf::{Document, Object};
 use pdf_extract::{output_doc, output_doc_page, MediaBox, OutputDev, OutputError, Transform};
 
 use crate::guard;
-use crate::{DocKind, ExtractError, Extracted};
+use crate::ocr::{self, OcrConfig};
+use crate::{DocKind, ExtractError, Extracted, Progress};
 
 /// Separator between pages in [`Extracted::text`].
 pub(crate) const PAGE_BREAK: char = '\x0c';
@@ -31,8 +32,27 @@ pub(crate) const MAX_NESTING: usize = 256;
 /// Stack for the PDF worker thread: lopdf and pdf-extract recurse.
 const PDF_STACK: usize = 64 * 1024 * 1024;
 
-/// Extract a PDF on a thread with a large stack (see [`MAX_NESTING`]).
-pub(crate) fn extract_pdf(bytes: &[u8]) -> Result<Extracted, ExtractError> {
+/// What the text readers made of a PDF, before OCR.
+#[derive(Debug)]
+pub(crate) struct PdfRead {
+    pages: Vec<Page>,
+    title: Option<String>,
+    panicked: usize,
+}
+
+/// A PDF's text, page by page: the text layer, and OCR for pages without one when `ocr`
+/// is configured (see [`finish`]).
+pub(crate) fn extract_pdf(
+    bytes: &[u8],
+    path: Option<&std::path::Path>,
+    ocr: Option<&OcrConfig>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Extracted, ExtractError> {
+    finish(read_pdf(bytes)?, bytes, path, ocr, progress)
+}
+
+/// Read a PDF's text layer on a thread with a large stack (see [`MAX_NESTING`]).
+pub(crate) fn read_pdf(bytes: &[u8]) -> Result<PdfRead, ExtractError> {
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("trove-extract-pdf".into())
@@ -50,7 +70,7 @@ pub(crate) fn extract_pdf(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     })
 }
 
-fn extract_pdf_here(bytes: &[u8]) -> Result<Extracted, ExtractError> {
+fn extract_pdf_here(bytes: &[u8]) -> Result<PdfRead, ExtractError> {
     if !bytes[..bytes.len().min(1024)]
         .windows(5)
         .any(|w| w == b"%PDF-")
@@ -98,14 +118,20 @@ enum Page {
     Unreadable,
     /// Both readers failed or panicked.
     Failed,
+    /// Read by OCR.
+    Ocr(String),
+}
+
+impl Page {
+    /// A page with no usable text layer, which OCR may read.
+    fn wants_ocr(&self) -> bool {
+        matches!(self, Page::NoTextLayer | Page::Unreadable | Page::Empty)
+    }
 }
 
 /// Read with pdf_oxide, asking pdf-extract about the pages it gets wrong. `None` when
 /// pdf_oxide cannot even count the pages: pdf-extract then reads the whole document.
-fn with_oxide(
-    doc: &pdf_oxide::PdfDocument,
-    bytes: &[u8],
-) -> Option<Result<Extracted, ExtractError>> {
+fn with_oxide(doc: &pdf_oxide::PdfDocument, bytes: &[u8]) -> Option<Result<PdfRead, ExtractError>> {
     if guard::run(|| doc.is_encrypted()).unwrap_or(true) {
         match guard::run(|| doc.authenticate(b"")) {
             Ok(Ok(true)) => {}
@@ -168,15 +194,96 @@ fn with_oxide(
         }
     }
     let title = guard::run(|| oxide_title(doc)).ok().flatten();
-    Some(assemble(pages, title, panicked))
+    Some(Ok(PdfRead {
+        pages,
+        title,
+        panicked,
+    }))
+}
+
+/// What OCR did for a document.
+#[derive(Debug)]
+enum OcrDone {
+    /// No page needed it.
+    NotNeeded,
+    /// Tesseract (or pdftoppm) is not installed.
+    Unavailable,
+    Ran {
+        describe: String,
+        budget_secs: u64,
+        result: ocr::PdfOcr,
+    },
+}
+
+/// OCR the pages without a usable text layer (when Tesseract is there), then join the
+/// pages. `path` is the PDF on disk for `pdftoppm` (written to a private temporary file
+/// from `bytes` when `None`).
+pub(crate) fn finish(
+    mut read: PdfRead,
+    bytes: &[u8],
+    path: Option<&std::path::Path>,
+    ocr_cfg: Option<&OcrConfig>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Extracted, ExtractError> {
+    let wanted: Vec<usize> = read
+        .pages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.wants_ocr())
+        .map(|(i, _)| i + 1)
+        .collect();
+    let tools = ocr_cfg.and_then(|c| Some((c, c.pdftoppm.clone()?)));
+    let done = match (wanted.is_empty(), tools) {
+        (true, _) => OcrDone::NotNeeded,
+        (false, None) => OcrDone::Unavailable,
+        (false, Some((cfg, pdftoppm))) => {
+            let tmp;
+            let pdf = match path {
+                Some(p) => p,
+                None => {
+                    tmp = temp_copy(bytes)?;
+                    tmp.path()
+                }
+            };
+            let result = ocr::pdf_pages(cfg, &pdftoppm, pdf, &wanted, progress);
+            for (n, text) in &result.read {
+                let text = ocr::tidy(text);
+                read.pages[n - 1] = if has_text(&text) {
+                    Page::Ocr(text)
+                } else {
+                    Page::Empty
+                };
+            }
+            OcrDone::Ran {
+                describe: cfg.describe(),
+                budget_secs: cfg.budget_secs,
+                result,
+            }
+        }
+    };
+    assemble(read, done)
+}
+
+fn temp_copy(bytes: &[u8]) -> Result<tempfile::NamedTempFile, ExtractError> {
+    let io = |e: std::io::Error| ExtractError::Io {
+        message: format!("cannot write a temporary copy for OCR: {e}"),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix("trove-ocr-")
+        .suffix(".pdf")
+        .tempfile()
+        .map_err(io)?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(io)?;
+    Ok(tmp)
 }
 
 /// Join the pages (form feed between them), or say why there is no text at all.
-fn assemble(
-    pages: Vec<Page>,
-    title: Option<String>,
-    panicked: usize,
-) -> Result<Extracted, ExtractError> {
+fn assemble(read: PdfRead, ocr_done: OcrDone) -> Result<Extracted, ExtractError> {
+    let PdfRead {
+        pages,
+        title,
+        panicked,
+    } = read;
     let count = pages.len();
     let numbers = |want: &dyn Fn(&Page) -> bool| -> Vec<usize> {
         pages
@@ -192,39 +299,103 @@ fn assemble(
     let unreadable = numbers(&|p| matches!(p, Page::Unreadable));
     let failed = numbers(&|p| matches!(p, Page::Failed));
     let empty = numbers(&|p| matches!(p, Page::Empty));
-    if first.is_empty() && second.is_empty() {
-        return Err(if !unreadable.is_empty() {
-            ExtractError::PdfUnreadableFonts
-        } else if !failed.is_empty() && failed.len() + no_layer.len() == count {
-            if panicked > 0 {
-                ExtractError::Crashed {
-                    format: "PDF text extraction".into(),
+    let by_ocr = numbers(&|p| matches!(p, Page::Ocr(_)));
+    if first.is_empty() && second.is_empty() && by_ocr.is_empty() {
+        return Err(
+            if let OcrDone::Ran {
+                result,
+                budget_secs,
+                ..
+            } = &ocr_done
+            {
+                if result.skipped.is_empty() {
+                    ExtractError::PdfNoText
+                } else {
+                    ExtractError::OcrBudget {
+                        done: result.read.len() as u64,
+                        total: (result.read.len()
+                            + result.timed_out.len()
+                            + result.failed.len()
+                            + result.skipped.len()) as u64,
+                        secs: *budget_secs,
+                    }
+                }
+            } else if !unreadable.is_empty() && no_layer.is_empty() {
+                ExtractError::PdfUnreadableFonts
+            } else if !failed.is_empty() && failed.len() + no_layer.len() == count {
+                if panicked > 0 {
+                    ExtractError::Crashed {
+                        format: "PDF text extraction".into(),
+                    }
+                } else {
+                    ExtractError::PdfDamaged {
+                        reason: "no page could be read".into(),
+                    }
                 }
             } else {
-                ExtractError::PdfDamaged {
-                    reason: "no page could be read".into(),
-                }
+                ExtractError::ScanNeedsOcr
+            },
+        );
+    }
+    let mut parts = Vec::new();
+    match (first.is_empty(), second.is_empty()) {
+        (false, true) => parts.push("pdf_oxide".to_owned()),
+        (true, false) => parts.push("pdf-extract".to_owned()),
+        (false, false) => parts.push(format!("pdf_oxide; pdf-extract for {}", page_list(&second))),
+        (true, true) => {}
+    }
+    match &ocr_done {
+        OcrDone::Ran {
+            describe,
+            budget_secs,
+            result,
+        } => {
+            if !by_ocr.is_empty() {
+                let n = by_ocr.len();
+                let noun = if n == 1 { "page" } else { "pages" };
+                parts.push(format!("{n} {noun} read by OCR ({describe})"));
             }
-        } else {
-            ExtractError::PdfNoText
-        });
-    }
-    let mut parts = vec![match (first.is_empty(), second.is_empty()) {
-        (false, true) => "pdf_oxide".to_owned(),
-        (true, false) => "pdf-extract".to_owned(),
-        _ => format!("pdf_oxide; pdf-extract for {}", page_list(&second)),
-    }];
-    if !no_layer.is_empty() {
-        parts.push(format!("no text layer on {}", page_list(&no_layer)));
-    }
-    if !empty.is_empty() {
-        parts.push(format!("no text found on {}", page_list(&empty)));
-    }
-    if !unreadable.is_empty() {
-        parts.push(format!(
-            "unreadable text (fonts without a Unicode map) on {}",
-            page_list(&unreadable)
-        ));
+            if !result.timed_out.is_empty() {
+                parts.push(format!(
+                    "OCR took too long on {}",
+                    page_list(&result.timed_out)
+                ));
+            }
+            if !result.failed.is_empty() {
+                parts.push(format!("OCR failed on {}", page_list(&result.failed)));
+            }
+            if !result.skipped.is_empty() {
+                parts.push(format!(
+                    "OCR stopped at its time budget ({}): {} not read",
+                    trove_common::duration::human_duration(std::time::Duration::from_secs(
+                        *budget_secs
+                    )),
+                    page_list(&result.skipped)
+                ));
+            }
+            if !empty.is_empty() {
+                parts.push(format!("no text found on {}", page_list(&empty)));
+            }
+        }
+        OcrDone::Unavailable | OcrDone::NotNeeded => {
+            let hint = if matches!(ocr_done, OcrDone::Unavailable) {
+                " (install tesseract-ocr to read them)"
+            } else {
+                ""
+            };
+            if !no_layer.is_empty() {
+                parts.push(format!("no text layer on {}{hint}", page_list(&no_layer)));
+            }
+            if !empty.is_empty() {
+                parts.push(format!("no text found on {}", page_list(&empty)));
+            }
+            if !unreadable.is_empty() {
+                parts.push(format!(
+                    "unreadable text (fonts without a Unicode map) on {}{hint}",
+                    page_list(&unreadable)
+                ));
+            }
+        }
     }
     if !failed.is_empty() {
         parts.push(format!("could not read {}", page_list(&failed)));
@@ -234,7 +405,7 @@ fn assemble(
         if i > 0 {
             text.push(PAGE_BREAK);
         }
-        if let Page::Text(t, _) = p {
+        if let Page::Text(t, _) | Page::Ocr(t) = p {
             // A form feed inside a page would read as one more page break.
             text.push_str(
                 &t.trim_matches(|c: char| c == '\n' || c == PAGE_BREAK)
@@ -382,7 +553,7 @@ fn load_lopdf(bytes: &[u8]) -> Result<Document, ExtractError> {
 }
 
 /// The whole document through pdf-extract (when pdf_oxide cannot open it).
-fn with_pdf_extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
+fn with_pdf_extract(bytes: &[u8]) -> Result<PdfRead, ExtractError> {
     let doc = load_lopdf(bytes)?;
     let title = guard::run(|| info_title(&doc)).ok().flatten();
     let page_numbers: Vec<u32> = match guard::run(|| doc.get_pages().into_keys().collect()) {
@@ -447,8 +618,7 @@ fn with_pdf_extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
         .collect();
     debug_assert!(failed.len() <= page_numbers.len());
 
-    let has_text = pages.iter().any(|p| p.chars().any(|c| !c.is_whitespace()));
-    if !has_text {
+    if !pages.iter().any(|p| has_text(p)) {
         if panicked > 0 && failed.len() == page_numbers.len() {
             return Err(ExtractError::Crashed {
                 format: "PDF text extraction".into(),
@@ -457,23 +627,24 @@ fn with_pdf_extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
         if let Some(reason) = first_error {
             return Err(ExtractError::PdfDamaged { reason });
         }
-        return Err(ExtractError::PdfNoText);
     }
-
-    let mut text = String::with_capacity(pages.iter().map(|p| p.len() + 1).sum());
-    for (i, p) in pages.iter().enumerate() {
-        if i > 0 {
-            text.push(PAGE_BREAK);
-        }
-        text.push_str(&p.trim_matches(['\n', PAGE_BREAK]).replace(PAGE_BREAK, "\n"));
-    }
-    Ok(Extracted {
-        kind: DocKind::Pdf,
-        text,
+    let pages = page_numbers
+        .iter()
+        .zip(pages)
+        .map(|(n, t)| {
+            if has_text(&t) {
+                Page::Text(t, Reader::PdfExtract)
+            } else if failed.contains(n) {
+                Page::Failed
+            } else {
+                Page::Empty
+            }
+        })
+        .collect();
+    Ok(PdfRead {
+        pages,
         title,
-        pages: Some(page_numbers.len() as u32),
-        encoding: None,
-        extractor: Some("pdf-extract".into()),
+        panicked,
     })
 }
 
@@ -744,7 +915,7 @@ mod tests {
             with_pdf_extract(pdf).unwrap_err().to_string(),
             "PDF text extraction crashed"
         );
-        let read = extract_pdf(pdf).unwrap();
+        let read = extract_pdf(pdf, None, None, &mut |_| {}).unwrap();
         assert_eq!(read.extractor.as_deref(), Some("pdf_oxide"));
     }
 

@@ -139,11 +139,20 @@ fn binary_named_txt_is_refused() {
 
 #[test]
 fn unsupported_types_are_named() {
+    let gif =
+        b"GIF89a\x01\0\x01\0\x80\0\0\0\0\0\xff\xff\xff,\0\0\0\0\x01\0\x01\0\0\x02\x02D\x01\0;";
+    let e = err(gif, "photo.txt");
+    assert_eq!(
+        e.to_string(),
+        "unsupported file type: GIF image (image/gif)"
+    );
+    // PNG, JPEG, TIFF and WebP are read by OCR; without Tesseract configured they say so.
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    assert_eq!(detect(png, Some("photo.txt")), Ok(DocKind::Png));
     let e = err(png, "photo.txt");
     assert_eq!(
         e.to_string(),
-        "unsupported file type: PNG image (image/png)"
+        "images are read by OCR — install tesseract-ocr to read this one"
     );
 
     let mut buf = std::io::Cursor::new(Vec::new());
@@ -400,7 +409,21 @@ fn scanned_pdf_without_text() {
     let e = err(&pdf, "scan.pdf");
     assert_eq!(
         e.to_string(),
-        "PDF has no extractable text (scanned images?)"
+        "scanned PDF with no text layer — install tesseract-ocr to read it"
+    );
+    // With Tesseract, blank pages are blank.
+    let Some(ocr) = trove_extract::OcrConfig::discover("eng") else {
+        eprintln!("skipped the OCR half: no tesseract");
+        return;
+    };
+    let limits = Limits {
+        ocr: Some(ocr),
+        ..Limits::default()
+    };
+    let e = extract(&pdf, Some("scan.pdf"), &limits).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "PDF has no text: its pages are blank, and OCR found no words on them"
     );
 }
 
@@ -552,9 +575,9 @@ fn deeply_nested_pdf_does_not_overflow_the_stack() {
             .join()
             .unwrap()
     };
-    assert_eq!(run(5).unwrap_err(), ExtractError::PdfNoText);
+    assert_eq!(run(5).unwrap_err(), ExtractError::ScanNeedsOcr);
     // Just under the limit: parsed on the big-stack worker thread.
-    assert_eq!(run(250).unwrap_err(), ExtractError::PdfNoText);
+    assert_eq!(run(250).unwrap_err(), ExtractError::ScanNeedsOcr);
     let e = run(100_000).unwrap_err();
     assert_eq!(
         e.to_string(),

@@ -53,6 +53,7 @@ fn limits() -> impl Strategy<Value = Limits> {
             max_input_bytes,
             max_text_bytes,
             docx_max_uncompressed,
+            ocr: None,
         }
     })
 }

@@ -6,8 +6,12 @@ mod pdfgen;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use trove_extract::sandbox::{extract_file, extract_file_sandboxed, SandboxConfig};
+use trove_extract::sandbox::{extract_file, extract_file_sandboxed, SandboxConfig, SandboxPool};
 use trove_extract::{DocKind, ExtractError, Limits};
+
+fn child_exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_trove-extract-child"))
+}
 
 fn cfg(timeout: Duration) -> SandboxConfig {
     SandboxConfig {
@@ -184,11 +188,11 @@ fn permission_denied() {
 }
 
 #[test]
-fn a_child_flooding_stdout_is_cut_off() {
+fn an_oversized_reply_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write(dir.path(), "x.test-flood", b"flood");
+    let p = write(dir.path(), "x.test-huge", b"huge");
     let mut c = cfg(Duration::from_secs(60));
-    // A 1 MiB text limit → a reply cap of about 7 MiB; the child writes without end.
+    // A 1 MiB text limit → a reply cap of about 7 MiB; the child answers with 8 MiB.
     c.limits.max_text_bytes = 1 << 20;
     let err = extract_file_sandboxed(&c, &p).unwrap_err();
     match err {
@@ -209,10 +213,121 @@ fn the_child_sees_none_of_the_parents_environment() {
     let ExtractError::ExtractorCrashed { detail } = err else {
         panic!("expected the child to abort, got {err:?}");
     };
-    assert!(detail.contains("TROVE_EXTRACT_LIMITS="), "{detail}");
-    assert!(detail.contains("TROVE_EXTRACT_CPU_SECS=35"), "{detail}");
+    // Its only variable: a lifetime CPU budget of (30 s + 5 s) × 200 files.
+    assert!(detail.contains("TROVE_EXTRACT_CPU_SECS=7000"), "{detail}");
     assert!(!detail.contains("PATH="), "{detail}");
     assert!(!detail.contains("HOME="), "{detail}");
+}
+
+#[test]
+fn one_child_reads_many_files_and_is_replaced_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = SandboxPool::new(child_exe(), Duration::from_secs(30));
+    let limits = Limits::default();
+    let pdf = write(dir.path(), "doc.pdf", &pdfgen::prose_pdf(2, 3));
+    let empty = write(dir.path(), "empty.txt", b"");
+    for _ in 0..5 {
+        let e = pool.extract(&pdf, &limits, &mut |_| {}).unwrap();
+        assert_eq!(e.pages, Some(2));
+        // An error is an answer, not a reason to replace the child.
+        let err = pool.extract(&empty, &limits, &mut |_| {}).unwrap_err();
+        assert_eq!(err, ExtractError::Empty);
+    }
+    assert_eq!(pool.spawned(), 1, "ten files, one child");
+    let first = pool.idle_pids();
+    assert_eq!(first.len(), 1);
+
+    let boom = write(dir.path(), "boom.test-abort", b"x");
+    let err = pool.extract(&boom, &limits, &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(err, ExtractError::ExtractorCrashed { .. }),
+        "{err:?}"
+    );
+    assert!(pool.idle_pids().is_empty(), "a crashed child is not kept");
+    let e = pool.extract(&pdf, &limits, &mut |_| {}).unwrap();
+    assert_eq!(e.pages, Some(2));
+    assert_eq!(pool.spawned(), 2);
+    assert_ne!(pool.idle_pids(), first);
+
+    // A hang: killed, and the next file gets a fresh child.
+    let quick = SandboxPool::new(child_exe(), Duration::from_secs(1));
+    let hang = write(dir.path(), "slow.test-hang", b"x");
+    let err = quick.extract(&hang, &limits, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, ExtractError::Timeout { .. }), "{err:?}");
+    assert!(quick.extract(&pdf, &limits, &mut |_| {}).is_ok());
+    assert_eq!(quick.spawned(), 2);
+}
+
+#[test]
+fn children_are_recycled_after_their_file_quota() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = SandboxPool::with_limits(child_exe(), Duration::from_secs(30), 2, u64::MAX);
+    let txt = write(dir.path(), "a.txt", b"hello");
+    for _ in 0..5 {
+        pool.extract(&txt, &Limits::default(), &mut |_| {}).unwrap();
+    }
+    assert_eq!(pool.spawned(), 3, "2 + 2 + 1 files");
+
+    // A memory cap of 1 byte: every child is replaced after its file.
+    let lean = SandboxPool::with_limits(child_exe(), Duration::from_secs(30), 100, 1);
+    for _ in 0..3 {
+        lean.extract(&txt, &Limits::default(), &mut |_| {}).unwrap();
+    }
+    assert_eq!(lean.spawned(), 3);
+    assert!(lean.idle_pids().is_empty());
+}
+
+#[test]
+fn a_parser_printing_to_stdout_cannot_garble_the_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "chatty.test-print", b"the words themselves");
+    let pool = SandboxPool::new(child_exe(), Duration::from_secs(30));
+    let e = pool.extract(&p, &Limits::default(), &mut |_| {}).unwrap();
+    assert_eq!(e.text, "the words themselves");
+    // And the child stays in service.
+    assert!(pool.extract(&p, &Limits::default(), &mut |_| {}).is_ok());
+    assert_eq!(pool.spawned(), 1);
+}
+
+#[test]
+fn progress_reaches_the_parent_and_keeps_a_long_file_alive() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "long.test-slow", b"many pages");
+    // 1 s per file, but the child reports progress every half second for 3 s.
+    let pool = SandboxPool::new(child_exe(), Duration::from_secs(1));
+    let mut heard = Vec::new();
+    let e = pool
+        .extract(&p, &Limits::default(), &mut |pr| heard.push(pr.done))
+        .unwrap();
+    assert_eq!(e.text, "many pages");
+    assert_eq!(heard, vec![0, 1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn a_pool_serves_threads_at_once_and_closes_its_children() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = SandboxPool::new(child_exe(), Duration::from_secs(30));
+    let pdf = write(dir.path(), "doc.pdf", &pdfgen::prose_pdf(2, 3));
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                for _ in 0..4 {
+                    let e = pool.extract(&pdf, &Limits::default(), &mut |_| {}).unwrap();
+                    assert_eq!(e.pages, Some(2));
+                }
+            });
+        }
+    });
+    assert!(pool.spawned() <= 3, "{} children", pool.spawned());
+    let pids = pool.idle_pids();
+    assert!(!pids.is_empty());
+    drop(pool);
+    for pid in pids {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "child {pid} outlived its pool"
+        );
+    }
 }
 
 #[test]

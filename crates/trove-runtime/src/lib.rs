@@ -39,16 +39,29 @@ pub fn init_logging() {
 pub fn engine_config() -> EngineConfig {
     let mut cfg = EngineConfig::default();
     if let Ok(exe) = std::env::current_exe() {
-        cfg.extract = ExtractMode::Sandbox {
-            exe,
-            timeout: Duration::from_secs(60),
-        };
+        cfg.extract = ExtractMode::sandbox(exe, Duration::from_secs(60));
     }
+    cfg.limits.ocr = ocr_config();
     // `TROVE_JOB_DEADLINE`: seconds any job may take (plus 30 s per MiB of a file).
     if let Some(secs) = env_parse::<f64>("TROVE_JOB_DEADLINE") {
         cfg.queue.deadline_ms = (secs.max(0.1) * 1000.0) as i64;
     }
     cfg
+}
+
+/// OCR with Tesseract when it is installed: languages from `TROVE_OCR_LANG` (default
+/// `eng`, e.g. `eng+deu`), the budget per document from `TROVE_OCR_BUDGET` (seconds);
+/// `TROVE_OCR=off` turns it off.
+pub fn ocr_config() -> Option<trove_extract::OcrConfig> {
+    if std::env::var("TROVE_OCR").is_ok_and(|v| matches!(v.as_str(), "off" | "0" | "no")) {
+        return None;
+    }
+    let lang = std::env::var("TROVE_OCR_LANG").unwrap_or_else(|_| "eng".into());
+    let mut cfg = trove_extract::OcrConfig::discover(&lang)?;
+    if let Some(secs) = env_parse::<u64>("TROVE_OCR_BUDGET") {
+        cfg.budget_secs = secs;
+    }
+    Some(cfg)
 }
 
 /// Opens the engine with the web fetcher and whichever embedder is configured.

@@ -38,12 +38,16 @@ pub(super) fn ingest(ctx: &JobCtx<'_>) -> RunResult<Outcome> {
     }
     ctx.progress(10, "extracting", true)?;
     let kind = trove_extract::detect(&bytes, Some(&name)).map_err(extract_error)?;
-    let extracted = match (sandbox(ctx), kind) {
-        (Some(cfg), trove_extract::DocKind::Pdf) => {
+    let extracted = match sandbox(ctx) {
+        Some(pool) if kind.is_risky() => {
             drop(bytes);
-            trove_extract::sandbox::extract_file_sandboxed(&cfg, &p)
+            pool.extract(&p, limits, &mut |pr| ocr_progress(ctx, pr))
         }
-        _ => trove_extract::extract(&bytes, Some(&name), limits),
+        _ => {
+            trove_extract::extract_with_progress(&bytes, Some(&name), Some(&p), limits, &mut |pr| {
+                ocr_progress(ctx, pr)
+            })
+        }
     }
     .map_err(extract_error)?;
     // The sandbox child reads the file again: it must still be the version hashed above.
@@ -79,16 +83,30 @@ fn unchanged(p: &Path, before: Version) -> RunResult<()> {
 /// How soon a file that changed while read is read again.
 const CHANGED_RETRY_MS: u64 = 2_000;
 
-/// The sandbox child's settings, when extraction is sandboxed.
-fn sandbox(ctx: &JobCtx<'_>) -> Option<trove_extract::sandbox::SandboxConfig> {
+/// The sandbox children, when extraction is sandboxed.
+fn sandbox<'c>(ctx: &JobCtx<'c>) -> Option<&'c trove_extract::sandbox::SandboxPool> {
     match &ctx.config.extract {
-        ExtractMode::Sandbox { exe, timeout } => Some(trove_extract::sandbox::SandboxConfig {
-            exe: exe.clone(),
-            timeout: *timeout,
-            limits: ctx.config.limits.clone(),
-        }),
+        ExtractMode::Sandbox(pool) => Some(pool),
         ExtractMode::InProcess => None,
     }
+}
+
+/// OCR pages as the job's progress ("OCR page 3 of 12"), between 10 % and 80 %; each page
+/// also moves the job's deadline, so a long scan is not stopped while it advances.
+fn ocr_progress(ctx: &JobCtx<'_>, p: trove_extract::Progress) {
+    let page_time = ctx
+        .config
+        .limits
+        .ocr
+        .as_ref()
+        .map_or(std::time::Duration::from_secs(60), |o| o.page_timeout());
+    ctx.deadline
+        .at_least(page_time + std::time::Duration::from_secs(60));
+    let total = p.total.max(1);
+    let pct = 10 + (70 * p.done.min(total) / total) as u8;
+    let stage = format!("OCR page {} of {}", (p.done + 1).min(p.total), p.total);
+    // A lost lease shows at the next stage; progress is only a report.
+    let _ = ctx.progress(pct, &stage, p.done == 0);
 }
 
 /// A PDF that came from the web: in the sandbox when extraction is sandboxed (the parser
@@ -96,7 +114,7 @@ fn sandbox(ctx: &JobCtx<'_>) -> Option<trove_extract::sandbox::SandboxConfig> {
 pub(super) fn pdf_bytes(ctx: &JobCtx<'_>, bytes: Vec<u8>) -> RunResult<trove_extract::Extracted> {
     ctx.deadline.extend_for(bytes.len() as u64);
     let extracted = match sandbox(ctx) {
-        Some(cfg) => {
+        Some(pool) => {
             let tmp_err = |e: std::io::Error| {
                 JobError::transient(format!("cannot write a temporary file: {e}"))
             };
@@ -107,9 +125,17 @@ pub(super) fn pdf_bytes(ctx: &JobCtx<'_>, bytes: Vec<u8>) -> RunResult<trove_ext
                 .map_err(tmp_err)?;
             std::io::Write::write_all(&mut tmp, &bytes).map_err(tmp_err)?;
             drop(bytes);
-            trove_extract::sandbox::extract_file_sandboxed(&cfg, tmp.path())
+            pool.extract(tmp.path(), &ctx.config.limits, &mut |pr| {
+                ocr_progress(ctx, pr)
+            })
         }
-        None => trove_extract::extract(&bytes, Some("page.pdf"), &ctx.config.limits),
+        None => trove_extract::extract_with_progress(
+            &bytes,
+            Some("page.pdf"),
+            None,
+            &ctx.config.limits,
+            &mut |pr| ocr_progress(ctx, pr),
+        ),
     };
     Ok(extracted.map_err(extract_error)?)
 }

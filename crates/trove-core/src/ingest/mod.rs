@@ -71,6 +71,13 @@ impl JobDeadline {
         self.limit_ms.fetch_add(extra, Ordering::Relaxed);
     }
 
+    /// Make sure at least `left` remains before the deadline (long work that shows
+    /// progress, like OCR page by page).
+    pub fn at_least(&self, left: Duration) {
+        let want = (self.started.elapsed() + left).as_millis() as u64;
+        self.limit_ms.fetch_max(want, Ordering::Relaxed);
+    }
+
     /// The limit as it stands.
     pub fn limit(&self) -> Duration {
         Duration::from_millis(self.limit_ms.load(Ordering::Relaxed))
