@@ -149,11 +149,13 @@ fn a_chromium_pdf_is_read_word_for_word_and_hits_carry_their_page() {
     );
 }
 
-/// A page with text and a page with only an image: the text is kept, the item says which
-/// page had no text layer, and a PDF of nothing but images is still not called damaged.
+/// Without OCR (Tesseract missing, or `TROVE_OCR=off`): a page with text and a page with
+/// only an image: the text is kept, the item says which page had no text layer and what
+/// would read it, and a PDF of nothing but images is not called damaged.
 #[test]
 fn pages_without_a_text_layer_are_reported_not_called_damaged() {
-    let sb = Sandbox::new();
+    let mut sb = Sandbox::new();
+    sb.env.push(("TROVE_OCR".into(), "off".into()));
     let Some(pdf) = chromium_pdf(
         &sb.files(),
         r#"<!doctype html><style>.p{break-after:page}</style>
@@ -169,9 +171,259 @@ fn pages_without_a_text_layer_are_reported_not_called_damaged() {
     assert_eq!(shown["item"]["status"], "completed", "{shown}");
     let extractor = shown["item"]["extractor"].as_str().unwrap_or_default();
     assert!(
-        extractor.contains("no text layer on page 2"),
+        extractor.contains("no text layer on page 2 (install tesseract-ocr to read them)"),
         "read by {extractor:?}"
     );
     let r = sb.json(&["search", "lighthouse", "--mode", "keyword"]);
     assert_eq!(r["hits"][0]["page"], 1, "{r}");
+
+    // A scan with no text layer at all fails with the remedy, not "damaged".
+    let scan = sb.write("scan.pdf", image_pdf(&[&page_jpeg(&pdf, 1)]));
+    sb.json(&["add", scan.to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    let shown = sb.json(&["show", "f2"]);
+    assert_eq!(shown["item"]["status"], "failed", "{shown}");
+    assert_eq!(
+        shown["item"]["error"], "scanned PDF with no text layer — install tesseract-ocr to read it",
+        "{shown}"
+    );
+}
+
+/// Whether Tesseract is installed (CI installs it); tests needing it skip with a message.
+fn tesseract() -> bool {
+    let ok = Command::new("tesseract")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED: no tesseract");
+    }
+    ok
+}
+
+/// Page `page` of `pdf` as a JPEG at 100 dpi, rendered by poppler: the words become pixels.
+fn page_jpeg(pdf: &Path, page: u32) -> Vec<u8> {
+    let n = page.to_string();
+    let out = Command::new("pdftoppm")
+        .args(["-r", "100", "-jpeg", "-singlefile", "-f", &n, "-l", &n])
+        .arg(pdf)
+        .output()
+        .expect("pdftoppm (poppler-utils)");
+    assert!(out.status.success() && out.stdout.starts_with(&[0xFF, 0xD8]));
+    out.stdout
+}
+
+/// A PDF whose pages are nothing but the given JPEGs (letter size): a "scan", no text layer.
+fn image_pdf(jpegs: &[&[u8]]) -> Vec<u8> {
+    let n = jpegs.len();
+    let mut objs: Vec<Vec<u8>> = Vec::new();
+    objs.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
+    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 3 + 3 * i)).collect();
+    objs.push(format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).into_bytes());
+    for (i, jpg) in jpegs.iter().enumerate() {
+        let (page, image, content) = (3 + 3 * i, 4 + 3 * i, 5 + 3 * i);
+        assert_eq!(objs.len() + 1, page);
+        objs.push(format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im0 {image} 0 R >> >> /Contents {content} 0 R >>"
+        ).into_bytes());
+        let mut img = format!(
+            "<< /Type /XObject /Subtype /Image /Width 850 /Height 1100 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode /Length {} >>\nstream\n",
+            jpg.len()
+        )
+        .into_bytes();
+        img.extend_from_slice(jpg);
+        img.extend_from_slice(b"\nendstream");
+        objs.push(img);
+        let draw = b"q 612 0 0 792 0 0 cm /Im0 Do Q";
+        let mut c = format!("<< /Length {} >>\nstream\n", draw.len()).into_bytes();
+        c.extend_from_slice(draw);
+        c.extend_from_slice(b"\nendstream");
+        objs.push(c);
+    }
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objs.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(o);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objs.len() + 1).as_bytes());
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objs.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// A scan (pages that are only pictures of text) is found by a word only its pixels
+/// contain; in a mixed PDF only the page without text is read by OCR, and its hits carry
+/// their page; an image file is read the same way.
+#[test]
+fn scans_and_images_are_read_by_ocr() {
+    let sb = Sandbox::new();
+    if !tesseract() {
+        return;
+    }
+    let Some(pdf) = chromium_pdf(&sb.files(), HTML) else {
+        eprintln!("SKIPPED: no chromium to produce the PDF");
+        return;
+    };
+    // Page 1 and page 3 of the field guide, as pictures.
+    let (p1, p3) = (page_jpeg(&pdf, 1), page_jpeg(&pdf, 3));
+    let png = Command::new("pdftoppm")
+        .args(["-r", "100", "-png", "-singlefile", "-f", "2", "-l", "2"])
+        .arg(&pdf)
+        .output()
+        .unwrap()
+        .stdout;
+    assert!(png.starts_with(b"\x89PNG"));
+    let scan = sb.write("scan.pdf", image_pdf(&[&p1, &p3]));
+    assert_eq!(
+        pdftotext(&scan).trim(),
+        "",
+        "the scan must have no text layer"
+    );
+    sb.json(&["add", scan.to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    let shown = sb.json(&["show", "f1"]);
+    assert_eq!(shown["item"]["status"], "completed", "{shown}");
+    assert_eq!(
+        shown["item"]["extractor"], "2 pages read by OCR (tesseract, eng)",
+        "{shown}"
+    );
+    for (word, page) in [("practicality", 1), ("cormorant", 1), ("observatory", 2)] {
+        let r = sb.json(&["search", word, "--mode", "keyword"]);
+        let hit = &r["hits"][0];
+        assert_eq!(hit["itemId"], "f1", "{word}: {r}");
+        assert_eq!(hit["page"], page, "{word} is on page {page}: {r}");
+    }
+
+    // Mixed: a text page, then a scanned page. Only the second is read by OCR.
+    let Some(mixed_src) = chromium_pdf(
+        &sb.files(),
+        r#"<!doctype html><p style="font-size:20pt">Marginalia about the lighthouse keeper's logbook.</p>"#,
+    ) else {
+        return;
+    };
+    let text_page = std::fs::read(&mixed_src).unwrap();
+    let mixed = sb.write("mixed.pdf", append_scan(&text_page, &p3));
+    sb.json(&["add", mixed.to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    let shown = sb.json(&["show", "f2"]);
+    assert_eq!(shown["item"]["status"], "completed", "{shown}");
+    assert_eq!(
+        shown["item"]["extractor"], "pdf_oxide; 1 page read by OCR (tesseract, eng)",
+        "{shown}"
+    );
+    let r = sb.json(&["search", "logbook", "--mode", "keyword"]);
+    assert_eq!(
+        (&r["hits"][0]["itemId"], &r["hits"][0]["page"]),
+        (&"f2".into(), &1.into()),
+        "{r}"
+    );
+    let r = sb.json(&["search", "volunteers", "--mode", "keyword"]);
+    let hit = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["itemId"] == "f2");
+    assert_eq!(hit.map(|h| &h["page"]), Some(&2.into()), "{r}");
+
+    // An image file.
+    let img = sb.write("page2.png", png);
+    sb.json(&["add", img.to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    let shown = sb.json(&["show", "f3"]);
+    assert_eq!(shown["item"]["status"], "completed", "{shown}");
+    assert_eq!(
+        shown["item"]["extractor"], "OCR (tesseract, eng)",
+        "{shown}"
+    );
+    let r = sb.json(&["search", "heliotrope", "--mode", "keyword"]);
+    let ids: Vec<&str> = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["itemId"].as_str())
+        .collect();
+    assert!(ids.contains(&"f3"), "{r}");
+}
+
+/// `text_pdf` with one more page: `jpeg` as a scanned page. Made by qpdf-free means: the
+/// scan PDF's objects are renumbered after the text PDF's with pdfunite (poppler).
+fn append_scan(text_pdf: &[u8], jpeg: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, out) = (
+        dir.path().join("a.pdf"),
+        dir.path().join("b.pdf"),
+        dir.path().join("ab.pdf"),
+    );
+    std::fs::write(&a, text_pdf).unwrap();
+    std::fs::write(&b, image_pdf(&[jpeg])).unwrap();
+    let st = Command::new("pdfunite")
+        .arg(&a)
+        .arg(&b)
+        .arg(&out)
+        .status()
+        .expect("pdfunite (poppler-utils)");
+    assert!(st.success());
+    std::fs::read(out).unwrap()
+}
+
+/// OCR's limits: an image too large is refused by its size before any decoding, and a long
+/// scan stops at the time budget and says which pages it did not read.
+#[test]
+fn ocr_refuses_huge_images_and_stops_at_its_budget() {
+    let mut sb = Sandbox::new();
+    if !tesseract() {
+        return;
+    }
+    // A PNG header claiming 30,000 × 30,000 pixels.
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend_from_slice(&30_000u32.to_be_bytes());
+    png.extend_from_slice(&30_000u32.to_be_bytes());
+    png.extend_from_slice(b"\x08\x00\x00\x00\x00\0\0\0\0");
+    png.extend_from_slice(&[0u8; 64]);
+    let big = sb.write("poster.png", png);
+    sb.json(&["add", big.to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    let shown = sb.json(&["show", "f1"]);
+    assert_eq!(shown["item"]["status"], "failed", "{shown}");
+    assert_eq!(
+        shown["item"]["error"],
+        "image is 30000 × 30000 pixels; Trove reads images of up to 64 megapixels",
+        "{shown}"
+    );
+
+    let Some(pdf) = chromium_pdf(&sb.files(), HTML) else {
+        eprintln!("SKIPPED: no chromium to produce the PDF");
+        return;
+    };
+    // 300 pages of the same picture, a 1-second budget: the page started is finished, the
+    // rest are named, and the item still completes with what was read.
+    let p1 = page_jpeg(&pdf, 1);
+    let pages: Vec<&[u8]> = (0..300).map(|_| p1.as_slice()).collect();
+    let long = sb.write("long-scan.pdf", image_pdf(&pages));
+    sb.env.push(("TROVE_OCR_BUDGET".into(), "1".into()));
+    sb.json(&["add", long.to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    let shown = sb.json(&["show", "f2"]);
+    assert_eq!(shown["item"]["status"], "completed", "{shown}");
+    let extractor = shown["item"]["extractor"].as_str().unwrap();
+    assert!(
+        extractor.contains("read by OCR (tesseract, eng)")
+            && extractor.contains("OCR stopped at its time budget (1 s): pages ")
+            && extractor.ends_with("–300 not read"),
+        "{extractor}"
+    );
+    let r = sb.json(&["search", "cormorant", "--mode", "keyword"]);
+    assert_eq!(r["hits"][0]["itemId"], "f2", "{r}");
 }

@@ -29,6 +29,8 @@ pub struct Sandbox {
     pub db: PathBuf,
     /// Set `TROVE_MODEL_DIR` for the child (None: point it at an empty dir, no model).
     pub model_dir: Option<PathBuf>,
+    /// More environment for every command (e.g. `TROVE_OCR=off`).
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for Sandbox {
@@ -48,6 +50,7 @@ impl Sandbox {
             dir,
             db,
             model_dir: None,
+            env: Vec::new(),
         }
     }
 
@@ -80,6 +83,9 @@ impl Sandbox {
                     .unwrap_or_else(|| self.dir.path().join("no-model")),
             )
             .stdin(Stdio::null());
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
         c
     }
 

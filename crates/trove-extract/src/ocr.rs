@@ -27,7 +27,8 @@ pub struct OcrConfig {
     pub languages: String,
     /// Time one page may take before it is skipped.
     pub page_timeout_secs: u64,
-    /// Time all OCR of one document may take; pages past it are not read (and named).
+    /// Time all OCR of one document may take; pages not started by then are not read (and
+    /// named). Checked between pages, so it may be passed by up to one page's limit.
     pub budget_secs: u64,
     /// Largest image read, in pixels (width × height).
     pub max_pixels: u64,
@@ -143,6 +144,8 @@ pub(crate) struct PdfOcr {
     pub timed_out: Vec<usize>,
     /// Pages Tesseract or pdftoppm failed on.
     pub failed: Vec<usize>,
+    /// Why the first of them failed.
+    pub first_failure: Option<String>,
     /// Pages not tried because the budget ran out.
     pub skipped: Vec<usize>,
 }
@@ -177,7 +180,9 @@ pub(crate) fn pdf_pages(
             .spawn();
         let mut render = match render {
             Ok(c) => c,
-            Err(_) => {
+            Err(e) => {
+                out.first_failure
+                    .get_or_insert(format!("cannot start pdftoppm: {e}"));
                 out.failed.push(page);
                 continue;
             }
@@ -187,13 +192,15 @@ pub(crate) fn pdf_pages(
             .take()
             .map(Stdio::from)
             .unwrap_or(Stdio::null());
-        let limit = cfg
-            .page_timeout()
-            .min(cfg.budget().saturating_sub(started.elapsed()));
-        match recognise(cfg, image, None, limit, Some(&mut render)) {
+        // The budget is checked between pages: a page started is finished (or hits its
+        // own limit), so at least one page of a long scan is always read.
+        match recognise(cfg, image, None, cfg.page_timeout(), Some(&mut render)) {
             Ok(text) => out.read.push((page, text)),
             Err(Failure::TimedOut) => out.timed_out.push(page),
-            Err(Failure::Failed(_)) => out.failed.push(page),
+            Err(Failure::Failed(why)) => {
+                out.first_failure.get_or_insert(why);
+                out.failed.push(page);
+            }
         }
         progress(Progress {
             done: k as u32 + 1,

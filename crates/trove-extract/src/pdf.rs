@@ -362,7 +362,11 @@ fn assemble(read: PdfRead, ocr_done: OcrDone) -> Result<Extracted, ExtractError>
                 ));
             }
             if !result.failed.is_empty() {
-                parts.push(format!("OCR failed on {}", page_list(&result.failed)));
+                let why = result.first_failure.as_deref().unwrap_or("no reason given");
+                parts.push(format!(
+                    "OCR failed on {} ({why})",
+                    page_list(&result.failed)
+                ));
             }
             if !result.skipped.is_empty() {
                 parts.push(format!(

@@ -336,19 +336,23 @@ impl SandboxPool {
         let started = Instant::now();
         let mut deadline = started + self.inner.timeout;
         // OCR progress moves the deadline, never past this.
-        let ceiling = started + self.inner.timeout + limits.ocr_budget() + Duration::from_secs(30);
+        let page_limit = limits
+            .ocr
+            .as_ref()
+            .map_or(Duration::ZERO, |o| o.page_timeout());
+        let ceiling = started
+            + self.inner.timeout
+            + limits.ocr_budget()
+            + page_limit
+            + Duration::from_secs(30);
         loop {
             let wait = deadline.saturating_duration_since(Instant::now());
             match worker.lines.recv_timeout(wait) {
                 Ok(Line::Text(line)) => match serde_json::from_slice::<Message>(&line) {
                     Ok(Message::Progress(p)) => {
                         progress(p);
-                        let page = limits
-                            .ocr
-                            .as_ref()
-                            .map_or(Duration::ZERO, |o| o.page_timeout());
                         deadline = deadline
-                            .max(Instant::now() + page + Duration::from_secs(10))
+                            .max(Instant::now() + page_limit + Duration::from_secs(10))
                             .min(ceiling);
                     }
                     Ok(Message::Done(result)) => {
