@@ -2,7 +2,8 @@
 # Install the Debian 12 packages Trove needs to build, run and test.
 # Tauri/WebKitGTK build deps, Xvfb + WebKitWebDriver (end-to-end tests), Chromium (UI tests),
 # poppler-utils/qpdf (PDF fixtures and the pdftotext reference in `trove-bench`),
-# python3-gi/GTK + xdotool (a real OS drag-and-drop in the end-to-end test).
+# python3-gi/GTK + xdotool (a real OS drag-and-drop in the end-to-end test),
+# tesseract-ocr (OCR of scans and images; poppler's pdftoppm renders the pages).
 # Idempotent; uses sudo when not root.
 set -euo pipefail
 PKGS=(
@@ -11,6 +12,7 @@ PKGS=(
   xvfb xauth webkit2gtk-driver
   chromium chromium-driver
   poppler-utils qpdf
+  tesseract-ocr tesseract-ocr-eng
   python3-gi gir1.2-gtk-3.0 xdotool
 )
 missing=()

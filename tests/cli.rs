@@ -137,7 +137,8 @@ fn bad_inputs_fail_cleanly_while_the_rest_complete() {
     sb.write("mixed/page.html", "<html><head><title>T</title><script>var secret = 'scriptword';</script></head><body><p>Visible hedgehog text.</p></body></html>");
     sb.write("mixed/data.json", r#"{"animal": "axolotl"}"#);
     sb.write("mixed/table.csv", "name,colour\nnarwhal,grey\n");
-    // A real PNG header: an unsupported type, named by its type.
+    // A PNG cut after its header: damaged, named by its type (with OCR: Tesseract cannot
+    // read it; without: images need OCR — either way the type is named).
     sb.write(
         "mixed/picture.png",
         b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89",

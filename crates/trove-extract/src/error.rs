@@ -46,8 +46,9 @@ pub enum ExtractError {
     #[error("PDF text cannot be read: its fonts have no Unicode map — install tesseract-ocr to read it by OCR")]
     PdfUnreadableFonts,
 
-    #[error("images are read by OCR — install tesseract-ocr to read this one")]
-    ImageNeedsOcr,
+    /// An image, and Tesseract is not installed (`format` is e.g. "PNG image").
+    #[error("{format}: images are read by OCR — install tesseract-ocr to read it")]
+    ImageNeedsOcr { format: String },
 
     #[error("OCR found no text in this image")]
     ImageNoText,
@@ -59,8 +60,9 @@ pub enum ExtractError {
         max_pixels: u64,
     },
 
-    #[error("OCR failed: {reason}")]
-    OcrFailed { reason: String },
+    /// Tesseract could not read an image file (`format` is e.g. "PNG image").
+    #[error("{format} could not be read — is it damaged? (Tesseract: {reason})")]
+    ImageDamaged { format: String, reason: String },
 
     /// The OCR time budget ran out before any page gave text.
     #[error("OCR ran out of time: {done} of {total} pages read in its {} budget, none with text", trove_common::duration::human_duration(std::time::Duration::from_secs(*secs)))]

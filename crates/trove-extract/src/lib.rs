@@ -246,9 +246,11 @@ fn extract_kind(
         DocKind::Pdf => pdf::extract_pdf(bytes, path, limits.ocr.as_ref(), progress),
         DocKind::Png | DocKind::Jpeg | DocKind::Tiff | DocKind::Webp => {
             let Some(cfg) = limits.ocr.as_ref() else {
-                return Err(ExtractError::ImageNeedsOcr);
+                return Err(ExtractError::ImageNeedsOcr {
+                    format: kind.label().to_owned(),
+                });
             };
-            let text = ocr::image(cfg, bytes, progress)?;
+            let text = ocr::image(cfg, kind.label(), bytes, progress)?;
             let pages: Vec<String> = text.split('\x0c').map(ocr::tidy).collect();
             let pages: Vec<String> = match pages.iter().rposition(|p| !p.is_empty()) {
                 Some(last) => pages[..=last].to_vec(),

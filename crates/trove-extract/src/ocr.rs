@@ -210,10 +210,11 @@ pub(crate) fn pdf_pages(
     out
 }
 
-/// OCR of a standalone image (PNG, JPEG, TIFF, WebP): pages (a TIFF may have several)
-/// separated by form feeds.
+/// OCR of a standalone image (PNG, JPEG, TIFF, WebP; `label` names it in errors): pages (a
+/// TIFF may have several) separated by form feeds.
 pub(crate) fn image(
     cfg: &OcrConfig,
+    label: &str,
     bytes: &[u8],
     progress: &mut dyn FnMut(Progress),
 ) -> Result<String, ExtractError> {
@@ -233,7 +234,10 @@ pub(crate) fn image(
         Failure::TimedOut => ExtractError::Timeout {
             secs: limit.as_secs(),
         },
-        Failure::Failed(why) => ExtractError::OcrFailed { reason: why },
+        Failure::Failed(why) => ExtractError::ImageDamaged {
+            format: label.to_owned(),
+            reason: why,
+        },
     })?;
     progress(Progress { done: 1, total: 1 });
     Ok(text)

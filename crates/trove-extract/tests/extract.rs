@@ -152,7 +152,7 @@ fn unsupported_types_are_named() {
     let e = err(png, "photo.txt");
     assert_eq!(
         e.to_string(),
-        "images are read by OCR — install tesseract-ocr to read this one"
+        "PNG image: images are read by OCR — install tesseract-ocr to read it"
     );
 
     let mut buf = std::io::Cursor::new(Vec::new());
