@@ -2,6 +2,7 @@
 # Install the Debian 12 packages Trove needs to build, run and test.
 # Tauri/WebKitGTK build deps, Xvfb + WebKitWebDriver (end-to-end tests), Chromium (UI tests),
 # poppler-utils/qpdf (PDF fixtures and the pdftotext reference in `trove-bench`),
+# ghostscript/python3-cairo (PDFs from more real producers in tests/pdf.rs),
 # python3-gi/GTK + xdotool (a real OS drag-and-drop in the end-to-end test),
 # tesseract-ocr (OCR of scans and images; poppler's pdftoppm renders the pages).
 # Idempotent; uses sudo when not root.
@@ -11,7 +12,7 @@ PKGS=(
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver
   chromium chromium-driver
-  poppler-utils qpdf
+  poppler-utils qpdf ghostscript python3-cairo
   tesseract-ocr tesseract-ocr-eng
   python3-gi gir1.2-gtk-3.0 xdotool
 )

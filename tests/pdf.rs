@@ -149,6 +149,112 @@ fn a_chromium_pdf_is_read_word_for_word_and_hits_carry_their_page() {
     );
 }
 
+/// Two pages of known prose from another real producer: Ghostscript (`ps2pdf` from
+/// PostScript written here) or cairo (through pycairo, as GTK applications print).
+/// `None` (skipped, with a message) when the producer is not installed; CI installs both.
+fn producer_pdf(dir: &Path, producer: &str) -> Option<PathBuf> {
+    let out = dir.join(format!("{producer}.pdf"));
+    let made = match producer {
+        "ghostscript" => {
+            let ps = dir.join("doc.ps");
+            std::fs::write(
+                &ps,
+                "%!PS\n/Times-Roman findfont 14 scalefont setfont\n\
+                 72 720 moveto (The albatross follows the trade winds across the southern ocean.) show\n\
+                 72 700 moveto (Sailors once read its flight as a sign of weather to come.) show\n\
+                 showpage\n/Helvetica findfont 12 scalefont setfont\n\
+                 72 720 moveto (On the second page the petrel nests on cliffs above the fjord.) show\n\
+                 72 700 moveto (Its burrow smells of musk and salt, the ranger wrote.) show\nshowpage\n",
+            )
+            .unwrap();
+            Command::new("ps2pdf").arg(&ps).arg(&out).output()
+        }
+        _ => Command::new("/usr/bin/python3")
+            .arg("-c")
+            .arg(
+                "import cairo, sys\n\
+                 s = cairo.PDFSurface(sys.argv[1], 612, 792)\n\
+                 c = cairo.Context(s)\n\
+                 c.select_font_face('DejaVu Sans')\n\
+                 c.set_font_size(13)\n\
+                 pages = [['The albatross follows the trade winds across the southern ocean.',\n\
+                           'Sailors once read its flight as a sign of weather to come.'],\n\
+                          ['On the second page the petrel nests on cliffs above the fjord.',\n\
+                           'Its burrow smells of musk and salt, the ranger wrote.']]\n\
+                 for lines in pages:\n\
+                 \x20   for i, line in enumerate(lines):\n\
+                 \x20       c.move_to(72, 90 + 20 * i)\n\
+                 \x20       c.show_text(line)\n\
+                 \x20   c.show_page()\n\
+                 s.finish()\n",
+            )
+            .arg(&out)
+            .output(),
+    };
+    match made {
+        Ok(o) if o.status.success() && out.is_file() => Some(out),
+        Ok(o) => {
+            eprintln!(
+                "SKIPPED {producer}: {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("failed")
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("SKIPPED {producer}: {e}");
+            None
+        }
+    }
+}
+
+#[test]
+fn pdfs_from_ghostscript_and_cairo_are_read_word_for_word() {
+    let sb = Sandbox::new();
+    let mut id = 0;
+    for producer in ["ghostscript", "cairo"] {
+        let Some(pdf) = producer_pdf(&sb.files(), producer) else {
+            continue;
+        };
+        id += 1;
+        let item = format!("f{id}");
+        sb.json(&["add", pdf.to_str().unwrap()]);
+        sb.ok(&["work", "--until-idle"]);
+        let shown = sb.json(&["show", &item]);
+        assert_eq!(shown["item"]["status"], "completed", "{producer}: {shown}");
+        let stored = sb.json(&["show", &item, "--text"]);
+        let text = stored["text"].as_str().unwrap();
+        let theirs = words(&pdftotext(&pdf));
+        let ours = words(text);
+        let missing: Vec<&String> = theirs.difference(&ours).collect();
+        assert!(
+            missing.len() * 100 <= theirs.len(),
+            "{producer}: missing {missing:?} of {} words\n{text}",
+            theirs.len()
+        );
+        for (word, page) in [
+            ("albatross", 1),
+            ("weather", 1),
+            ("petrel", 2),
+            ("ranger", 2),
+        ] {
+            let r = sb.json(&["search", word, "--mode", "keyword"]);
+            let hit = r["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h["itemId"] == item.as_str());
+            assert_eq!(
+                hit.map(|h| &h["page"]),
+                Some(&page.into()),
+                "{producer}: {word} is on page {page}: {r}"
+            );
+        }
+    }
+}
+
 /// Without OCR (Tesseract missing, or `TROVE_OCR=off`): a page with text and a page with
 /// only an image: the text is kept, the item says which page had no text layer and what
 /// would read it, and a PDF of nothing but images is not called damaged.

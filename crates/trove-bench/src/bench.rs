@@ -33,9 +33,16 @@ pub struct BenchArgs {
     /// Chunks in the search index (e); needs the embedding model for hybrid search
     #[arg(long, default_value_t = 100_000)]
     pub chunks: usize,
-    /// Run only these parts (a,b,c,d,e)
+    /// Images read by OCR (f), against the `tesseract` program on the same images
+    #[arg(long, default_value_t = 12)]
+    pub ocr_images: usize,
+    /// Run only these parts (a,b,c,d,e,f)
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// The program whose `__extract` mode is the extraction child in (d) and (f): by
+    /// default the `trove` binary next to this one (the binary users run), else this one
+    #[arg(long)]
+    pub child: Option<PathBuf>,
     /// Where to put the temporary data (default: the system temp dir)
     #[arg(long)]
     pub dir: Option<PathBuf>,
@@ -57,11 +64,21 @@ pub fn run(args: &BenchArgs, out: &Out) -> Result<ExitCode> {
     if want("c") {
         report.insert("text".into(), bench_text(tmp.path(), args.text_mb, out)?);
     }
+    let child = args.child.clone().unwrap_or_else(default_child);
+    if want("d") || want("f") {
+        say(out, format!("    extraction child: {}", child.display()));
+    }
     if want("d") {
-        report.insert("pdf".into(), bench_pdf(tmp.path(), args.pdfs, out)?);
+        report.insert("pdf".into(), bench_pdf(tmp.path(), args.pdfs, &child, out)?);
     }
     if want("e") {
         report.insert("search".into(), bench_search(tmp.path(), args.chunks, out)?);
+    }
+    if want("f") {
+        report.insert(
+            "ocr".into(),
+            bench_ocr(tmp.path(), args.ocr_images, &child, out)?,
+        );
     }
     if out.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -79,6 +96,47 @@ fn fresh_engine(dir: &Path, name: &str) -> Result<Arc<Engine>> {
     let db = dir.join(format!("{name}.db"));
     let engine = Engine::open(&db, trove_runtime::engine_config())?;
     Ok(engine)
+}
+
+/// `trove` next to this executable when it is there (`make bench` builds both), else this
+/// executable (it has the same `__extract` mode).
+fn default_child() -> PathBuf {
+    let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("trove-bench"));
+    let trove = me.with_file_name("trove");
+    if trove.is_file() {
+        trove
+    } else {
+        me
+    }
+}
+
+/// An engine whose risky formats go to `child __extract` (a pool of long-lived children),
+/// as in the product. Returns the pool too, to read its children's memory.
+fn engine_with_child(
+    dir: &Path,
+    name: &str,
+    child: &Path,
+) -> Result<(Arc<Engine>, Arc<trove_extract::sandbox::SandboxPool>)> {
+    let mut cfg = trove_runtime::engine_config();
+    let pool = Arc::new(trove_extract::sandbox::SandboxPool::new(
+        child,
+        Duration::from_secs(60),
+    ));
+    cfg.extract = trove_core::ExtractMode::Sandbox(pool.clone());
+    let engine = Engine::open(&dir.join(format!("{name}.db")), cfg)?;
+    engine.set_embedder(None);
+    Ok((engine, pool))
+}
+
+/// Peak resident memory (VmHWM) of processes, in KiB: the largest.
+fn peak_rss_kib(pids: &[u32]) -> Option<u64> {
+    pids.iter()
+        .filter_map(|pid| {
+            let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+            let l = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+            l.split_whitespace().nth(1)?.parse().ok()
+        })
+        .max()
 }
 
 fn per_sec(n: usize, d: Duration) -> f64 {
@@ -321,27 +379,52 @@ pub fn make_pdf(seed: usize, pages: usize) -> Vec<u8> {
     pdf
 }
 
-/// (d) PDFs through the engine (sandboxed extraction, chunking, indexing), next to poppler's
-/// `pdftotext` on the same files, both one file at a time.
-fn bench_pdf(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
+/// (d) PDFs through the engine (extraction in the pool of children, chunking, indexing),
+/// next to poppler's `pdftotext` on the same files (a process per file, as it is used), and
+/// the same files extracted in this process. Half the files are made here (Helvetica, one
+/// text object per line), half by Chromium (Skia, as Google Docs exports) when it is
+/// installed.
+fn bench_pdf(dir: &Path, n: usize, child: &Path, out: &Out) -> Result<serde_json::Value> {
     let pages = 20;
     let files = dir.join("pdf-files");
     std::fs::create_dir_all(&files)?;
+    let skia = chromium_pdf(dir, pages);
+    if skia.is_none() {
+        say(
+            out,
+            "    (no chromium: all PDFs are the made-up kind)".into(),
+        );
+    }
     let mut paths = Vec::new();
     for i in 0..n {
         let p = files.join(format!("doc-{i:03}.pdf"));
-        std::fs::write(&p, make_pdf(i, pages))?;
+        let bytes = match (&skia, i % 2) {
+            // The same document, made distinct (Trove skips exact duplicates): a comment
+            // after the end, which readers ignore.
+            (Some(s), 1) => [s.as_slice(), format!("\n% copy {i}\n").as_bytes()].concat(),
+            _ => make_pdf(i, pages),
+        };
+        std::fs::write(&p, bytes)?;
         paths.push(p);
     }
-    let engine = fresh_engine(dir, "pdf")?;
-    engine.set_embedder(None);
+    let (engine, pool) = engine_with_child(dir, "pdf", child)?;
     engine.add_paths(std::slice::from_ref(&files))?;
     let took = drain(engine.clone(), 1)?;
     let c = engine.counts(Some(ItemKind::File))?;
     if c.completed != n as i64 {
         bail!("only {} of {n} PDFs completed", c.completed);
     }
+    let children = pool.spawned();
+    let peak = peak_rss_kib(&pool.idle_pids());
     let trove_pps = per_sec(n * pages, took);
+
+    let t = Instant::now();
+    for p in &paths {
+        let bytes = std::fs::read(p)?;
+        trove_extract::extract(&bytes, None, &trove_extract::Limits::default())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+    }
+    let in_process_pps = per_sec(n * pages, t.elapsed());
     let reference = match pdftotext_time(&paths) {
         Ok(d) => Some(per_sec(n * pages, d)),
         Err(e) => {
@@ -352,16 +435,165 @@ fn bench_pdf(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
     say(
         out,
         format!(
-            "(d) PDF, {n} files × {pages} pages, 1 worker: {trove_pps:.0} pages/s end to end{}",
+            "(d) PDF, {n} files × {pages} pages, 1 worker: {trove_pps:.0} pages/s end to end{}; \
+             extraction in this process {in_process_pps:.0} pages/s{}; {children} child process(es), \
+             peak RSS {}",
             reference
                 .map(|r| format!("; pdftotext: {r:.0} pages/s → {:.2}×", trove_pps / r))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            reference
+                .map(|r| format!(" ({:.2}×)", in_process_pps / r))
+                .unwrap_or_default(),
+            peak.map_or("unknown".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0)),
         ),
     );
     Ok(json!({
         "files": n, "pages": n * pages, "pages_per_s": trove_pps,
         "pdftotext_pages_per_s": reference,
         "ratio": reference.map(|r| trove_pps / r),
+        "in_process_pages_per_s": in_process_pps,
+        "in_process_ratio": reference.map(|r| in_process_pps / r),
+        "children": children,
+        "child_peak_rss_kib": peak,
+        "skia_files": if skia.is_some() { n / 2 } else { 0 },
+    }))
+}
+
+/// `pages` pages of prose printed to PDF by headless Chromium, if it is installed.
+fn chromium_pdf(dir: &Path, pages: usize) -> Option<Vec<u8>> {
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            std::process::Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })?;
+    let mut html = String::from(
+        "<!doctype html><meta charset=utf-8><style>body{font:12pt serif}.p{break-after:page}</style>",
+    );
+    for p in 0..pages {
+        html.push_str("<div class=p>");
+        for l in 0..12 {
+            html.push_str(&format!(
+                "<p>Page {p}, paragraph {l}: the harbour ledger records tides, cargo and the \
+                 names of ships that came in before the storm; {} and {} were noted by the clerk.</p>",
+                word(p * 100 + l),
+                word(p * 100 + l + 50)
+            ));
+        }
+        html.push_str("</div>");
+    }
+    let src = dir.join("skia.html");
+    let pdf = dir.join("skia.pdf");
+    std::fs::write(&src, html).ok()?;
+    std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.join("chromium-profile").display()
+        ))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", src.display()))
+        .output()
+        .ok()?;
+    std::fs::read(pdf).ok()
+}
+
+/// (f) OCR: PNG images of text pages (rendered by poppler at 300 dpi from a Chromium PDF)
+/// through the engine, against the `tesseract` program on the same images, one at a time.
+fn bench_ocr(dir: &Path, n: usize, child: &Path, out: &Out) -> Result<serde_json::Value> {
+    if trove_runtime::ocr_config().is_none() {
+        say(out, "(f) OCR: skipped (tesseract is not installed)".into());
+        return Ok(json!(null));
+    }
+    let Some(pdf) = chromium_pdf(dir, n) else {
+        say(
+            out,
+            "(f) OCR: skipped (no chromium to make the pages)".into(),
+        );
+        return Ok(json!(null));
+    };
+    let pdf_path = dir.join("ocr-source.pdf");
+    std::fs::write(&pdf_path, pdf)?;
+    let images = dir.join("ocr-images");
+    std::fs::create_dir_all(&images)?;
+    let mut paths = Vec::new();
+    for page in 1..=n {
+        let png = std::process::Command::new("pdftoppm")
+            .args([
+                "-r",
+                "300",
+                "-png",
+                "-singlefile",
+                "-f",
+                &page.to_string(),
+                "-l",
+                &page.to_string(),
+            ])
+            .arg(&pdf_path)
+            .output()
+            .context("pdftoppm not found (apt install poppler-utils)")?;
+        if !png.status.success() || png.stdout.is_empty() {
+            bail!("pdftoppm could not render page {page}");
+        }
+        let p = images.join(format!("page-{page:03}.png"));
+        std::fs::write(&p, png.stdout)?;
+        paths.push(p);
+    }
+    let (engine, pool) = engine_with_child(dir, "ocr", child)?;
+    engine.add_paths(std::slice::from_ref(&images))?;
+    let took = drain(engine.clone(), 1)?;
+    let c = engine.counts(Some(ItemKind::File))?;
+    if c.completed != n as i64 {
+        bail!("only {} of {n} images completed", c.completed);
+    }
+    let peak = peak_rss_kib(&pool.idle_pids());
+    let trove_pps = per_sec(n, took);
+    // The reference twice: as a person runs it (OpenMP threads as it likes), and with one
+    // thread as Trove runs it (OMP_THREAD_LIMIT=1), which isolates Trove's own overhead.
+    let tesseract = |one_thread: bool| -> Result<f64> {
+        let t = Instant::now();
+        for p in &paths {
+            let mut cmd = std::process::Command::new("tesseract");
+            cmd.arg(p).arg("stdout");
+            if one_thread {
+                cmd.env("OMP_THREAD_LIMIT", "1");
+            }
+            let o = cmd.output().context("tesseract not found")?;
+            if !o.status.success() {
+                bail!("tesseract failed on {}", p.display());
+            }
+        }
+        Ok(per_sec(n, t.elapsed()))
+    };
+    let reference = tesseract(false)?;
+    let same_threads = tesseract(true)?;
+    say(
+        out,
+        format!(
+            "(f) OCR, {n} page images at 300 dpi, 1 worker: {trove_pps:.2} pages/s end to end; \
+             tesseract: {reference:.2} pages/s → {:.2}×; tesseract with one thread as Trove runs \
+             it: {same_threads:.2} pages/s → {:.2}× (Trove's overhead {:+.1} %); child peak RSS {}",
+            trove_pps / reference,
+            trove_pps / same_threads,
+            (same_threads / trove_pps - 1.0) * 100.0,
+            peak.map_or("unknown".into(), |k| format!(
+                "{:.0} MiB",
+                k as f64 / 1024.0
+            )),
+        ),
+    );
+    Ok(json!({
+        "images": n, "pages_per_s": trove_pps, "tesseract_pages_per_s": reference,
+        "tesseract_one_thread_pages_per_s": same_threads,
+        "ratio": trove_pps / reference, "ratio_same_threads": trove_pps / same_threads,
+        "child_peak_rss_kib": peak,
     }))
 }
 

@@ -128,13 +128,27 @@ fn private_stdout() -> Option<std::fs::File> {
     None
 }
 
-/// Linux: the child is killed when the parent dies, even in the middle of a parse.
+/// The child leaves when its parent dies, even in the middle of a parse: a watchdog
+/// thread sees the parent process change (the child is adopted by init or a subreaper).
+/// (`PR_SET_PDEATHSIG` would fire when the parent *thread* that started the child ends, and
+/// the worker's threads come and go.)
 #[allow(unsafe_code)]
 fn die_with_parent() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl with PR_SET_PDEATHSIG only sets a flag on this process.
-    unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+    #[cfg(unix)]
+    {
+        // SAFETY: getppid has no preconditions.
+        let parent = unsafe { libc::getppid() };
+        let _ = std::thread::Builder::new()
+            .name("trove-extract-watchdog".into())
+            .stack_size(64 * 1024)
+            .spawn(move || loop {
+                std::thread::sleep(Duration::from_millis(500));
+                // SAFETY: as above; _exit ends the process without running destructors,
+                // which is what an orphan should do.
+                if unsafe { libc::getppid() } != parent {
+                    unsafe { libc::_exit(9) };
+                }
+            });
     }
 }
 

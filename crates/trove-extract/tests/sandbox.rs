@@ -344,3 +344,46 @@ fn a_path_swapped_for_a_fifo_fails_at_once() {
     let err = extract_file(&p, &Limits::default()).unwrap_err();
     assert!(matches!(err, ExtractError::NotRegular { .. }), "{err:?}");
 }
+
+/// A child whose parent died mid-file (stdin still open, as when the worker is killed
+/// while a parser hangs) leaves on its own within a second or so.
+#[test]
+fn an_orphaned_child_leaves() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let exe = child_exe();
+    // sh starts the child in the background with sh's own stdin (kept open by this test),
+    // prints its pid and exits: the child is orphaned, its stdin never closes.
+    let mut sh = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            // A background job's stdin is /dev/null unless taken from another fd.
+            "exec 3<&0; '{}' __extract <&3 & echo $!; sleep 0.3",
+            exe.display()
+        ))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(sh.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let pid: u32 = line.trim().parse().unwrap();
+    let _keep_stdin_open = sh.stdin.take();
+    sh.wait().unwrap();
+    let alive = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+    };
+    let start = Instant::now();
+    while alive(pid) && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!alive(pid), "the orphaned child {pid} is still running");
+}
