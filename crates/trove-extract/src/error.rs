@@ -64,6 +64,10 @@ pub enum ExtractError {
     #[error("{format} could not be read — is it damaged? (Tesseract: {reason})")]
     ImageDamaged { format: String, reason: String },
 
+    /// OCR could read none of the pages it tried.
+    #[error("OCR failed on every page it tried: {reason}")]
+    OcrFailed { reason: String },
+
     /// The OCR time budget ran out before any page gave text.
     #[error("OCR ran out of time: {done} of {total} pages read in its {} budget, none with text", trove_common::duration::human_duration(std::time::Duration::from_secs(*secs)))]
     OcrBudget { done: u64, total: u64, secs: u64 },

@@ -34,6 +34,10 @@ pub struct OcrConfig {
     pub max_pixels: u64,
     /// Resolution PDF pages are rendered at.
     pub dpi: u32,
+    /// Tesseract's language data folder, when the environment chose one (`TESSDATA_PREFIX`):
+    /// OCR runs with a cleared environment, so it is passed as `--tessdata-dir`.
+    #[serde(default)]
+    pub tessdata: Option<PathBuf>,
 }
 
 impl OcrConfig {
@@ -49,7 +53,10 @@ impl OcrConfig {
     /// Tesseract is missing or has none of them.
     pub fn discover(languages: &str) -> Option<OcrConfig> {
         let tesseract = find_program("tesseract")?;
-        let installed = installed_languages(&tesseract);
+        let tessdata = std::env::var_os("TESSDATA_PREFIX")
+            .map(PathBuf::from)
+            .filter(|p| p.is_dir());
+        let installed = installed_languages(&tesseract, tessdata.as_deref());
         let wanted: Vec<&str> = languages
             .split(['+', ',', ' '])
             .filter(|l| !l.is_empty())
@@ -86,6 +93,7 @@ impl OcrConfig {
             budget_secs: Self::BUDGET_SECS,
             max_pixels: Self::MAX_PIXELS,
             dpi: 300,
+            tessdata,
         })
     }
 
@@ -94,7 +102,8 @@ impl OcrConfig {
     }
 
     pub fn budget(&self) -> Duration {
-        Duration::from_secs(self.budget_secs)
+        // Clamped (a week) so deadline arithmetic cannot overflow.
+        Duration::from_secs(self.budget_secs.min(7 * 24 * 3600))
     }
 
     /// "tesseract, eng": how the item names its reader.
@@ -118,8 +127,15 @@ fn is_executable(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-fn installed_languages(tesseract: &Path) -> Vec<String> {
-    let Ok(out) = Command::new(tesseract)
+/// The languages Tesseract has data for, asked the way pages are read (cleared
+/// environment, the same data folder).
+fn installed_languages(tesseract: &Path, tessdata: Option<&Path>) -> Vec<String> {
+    let mut cmd = Command::new(tesseract);
+    cmd.env_clear();
+    if let Some(dir) = tessdata {
+        cmd.arg("--tessdata-dir").arg(dir);
+    }
+    let Ok(out) = cmd
         .arg("--list-langs")
         .stdin(Stdio::null())
         .stderr(Stdio::null())
@@ -170,10 +186,9 @@ pub(crate) fn pdf_pages(
         }
         let n = page.to_string();
         let dpi = cfg.dpi.to_string();
-        let render = Command::new(pdftoppm)
+        let render = helper(pdftoppm)
             .args(["-r", &dpi, "-png", "-singlefile", "-f", &n, "-l", &n])
             .arg(pdf)
-            .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -260,9 +275,12 @@ fn recognise(
     limit: Duration,
     mut render: Option<&mut Child>,
 ) -> Result<String, Failure> {
-    let spawned = Command::new(&cfg.tesseract)
+    let mut cmd = helper(&cfg.tesseract);
+    if let Some(dir) = &cfg.tessdata {
+        cmd.arg("--tessdata-dir").arg(dir);
+    }
+    let spawned = cmd
         .args(["stdin", "stdout", "-l", &cfg.languages])
-        .env_clear()
         // One thread per page: the worker already runs pages of several files at once.
         .env("OMP_THREAD_LIMIT", "1")
         .stdin(image)
@@ -334,6 +352,27 @@ fn recognise(
         }
         Ok(String::from_utf8_lossy(&text).into_owned())
     })
+}
+
+/// A helper program (pdftoppm, tesseract) with a cleared environment that is killed
+/// when the thread that started it ends — the extraction child's serving thread, so a
+/// helper never outlives a killed or orphaned child.
+#[allow(unsafe_code)]
+fn helper(program: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_clear();
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: prctl is async-signal-safe and touches only the new process.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+    }
+    cmd
 }
 
 fn wait_until(child: &mut Child, deadline: Instant) -> Option<std::process::ExitStatus> {

@@ -308,7 +308,17 @@ fn assemble(read: PdfRead, ocr_done: OcrDone) -> Result<Extracted, ExtractError>
                 ..
             } = &ocr_done
             {
-                if result.skipped.is_empty() {
+                if result.read.is_empty()
+                    && result.skipped.is_empty()
+                    && (!result.failed.is_empty() || !result.timed_out.is_empty())
+                {
+                    ExtractError::OcrFailed {
+                        reason: result
+                            .first_failure
+                            .clone()
+                            .unwrap_or_else(|| "every page took longer than its limit".into()),
+                    }
+                } else if result.skipped.is_empty() {
                     ExtractError::PdfNoText
                 } else {
                     ExtractError::OcrBudget {

@@ -41,8 +41,28 @@ const CHILD_FILE_SIZE_LIMIT: u64 = 1024 * 1024;
 /// One file to extract, as the parent sends it (one JSON line on the child's stdin).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Request {
+    /// The path's raw bytes: file names need not be UTF-8.
+    #[serde(with = "path_bytes")]
     pub path: PathBuf,
     pub limits: Limits,
+}
+
+/// A path as its bytes (Unix file names are bytes, not necessarily UTF-8).
+mod path_bytes {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    use std::path::{Path, PathBuf};
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+        p.as_os_str().as_bytes().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+        Ok(PathBuf::from(std::ffi::OsString::from_vec(
+            Vec::<u8>::deserialize(d)?,
+        )))
+    }
 }
 
 /// One line from the child.
@@ -340,7 +360,7 @@ impl SandboxPool {
             worker.kill();
             worker = self.spawn()?;
             if let Err(e) = worker.send(&request) {
-                let detail = worker.death(&e.to_string());
+                let detail = worker.death(&e.to_string(), false);
                 return Err(ExtractError::ExtractorCrashed { detail });
             }
         }
@@ -379,7 +399,7 @@ impl SandboxPool {
                         return result;
                     }
                     Err(e) => {
-                        let detail = worker.death(&format!("unreadable reply ({e})"));
+                        let detail = worker.death(&format!("unreadable reply ({e})"), true);
                         return Err(ExtractError::ExtractorCrashed { detail });
                     }
                 },
@@ -388,7 +408,7 @@ impl SandboxPool {
                     return Err(too_large(reply_cap));
                 }
                 Ok(Line::Closed) | Err(RecvTimeoutError::Disconnected) => {
-                    let detail = worker.death("it closed its output");
+                    let detail = worker.death("it closed its output", false);
                     return Err(ExtractError::ExtractorCrashed { detail });
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -589,7 +609,10 @@ impl Worker {
     }
 
     /// The child ended (or must): how, and its last words.
-    fn death(mut self, what: &str) -> String {
+    fn death(mut self, what: &str, kill_now: bool) -> String {
+        if kill_now {
+            let _ = self.child.kill();
+        }
         let status = match wait_briefly(&mut self.child) {
             Some(s) => s,
             None => {
@@ -605,7 +628,7 @@ impl Worker {
         let err = String::from_utf8_lossy(&lock(&self.stderr))
             .trim()
             .to_string();
-        describe_status(&status, &err)
+        format!("{what}; {}", describe_status(&status, &err))
     }
 
     fn kill(mut self) {

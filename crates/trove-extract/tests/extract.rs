@@ -425,6 +425,20 @@ fn scanned_pdf_without_text() {
         e.to_string(),
         "PDF has no text: its pages are blank, and OCR found no words on them"
     );
+    // A Tesseract that fails on every page is reported as failing, not as blank pages.
+    let broken = Limits {
+        ocr: Some(trove_extract::OcrConfig {
+            tesseract: "/bin/false".into(),
+            ..limits.ocr.clone().unwrap()
+        }),
+        ..Limits::default()
+    };
+    let e = extract(&pdf, Some("scan.pdf"), &broken).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("OCR failed on every page it tried: "),
+        "{e}"
+    );
 }
 
 #[test]

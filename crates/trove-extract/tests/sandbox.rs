@@ -387,3 +387,16 @@ fn an_orphaned_child_leaves() {
     }
     assert!(!alive(pid), "the orphaned child {pid} is still running");
 }
+
+/// File names are bytes: one that is not UTF-8 reaches the child intact.
+#[test]
+fn a_file_name_that_is_not_utf8_is_extracted() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9 notes.txt");
+    let p = dir.path().join(name);
+    std::fs::write(&p, "latin-1 name").unwrap();
+    let pool = SandboxPool::new(child_exe(), Duration::from_secs(30));
+    let e = pool.extract(&p, &Limits::default(), &mut |_| {}).unwrap();
+    assert_eq!(e.text, "latin-1 name");
+}
