@@ -42,6 +42,10 @@ pub enum ExtractError {
     #[error("scanned PDF with no text layer — install tesseract-ocr to read it")]
     ScanNeedsOcr,
 
+    /// No page has a text layer; Tesseract is installed but not poppler's pdftoppm.
+    #[error("scanned PDF with no text layer — install poppler-utils (pdftoppm) to read it by OCR")]
+    ScanNeedsRenderer,
+
     /// Every page's text came out as glyph soup (fonts without a Unicode map).
     #[error("PDF text cannot be read: its fonts have no Unicode map — install tesseract-ocr to read it by OCR")]
     PdfUnreadableFonts,

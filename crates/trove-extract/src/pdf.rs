@@ -206,8 +206,10 @@ fn with_oxide(doc: &pdf_oxide::PdfDocument, bytes: &[u8]) -> Option<Result<PdfRe
 enum OcrDone {
     /// No page needed it.
     NotNeeded,
-    /// Tesseract (or pdftoppm) is not installed.
+    /// Tesseract is not installed.
     Unavailable,
+    /// Tesseract is there, but not poppler's pdftoppm to render the pages.
+    NoRenderer,
     Ran {
         describe: String,
         budget_secs: u64,
@@ -235,6 +237,7 @@ pub(crate) fn finish(
     let tools = ocr_cfg.and_then(|c| Some((c, c.pdftoppm.clone()?)));
     let done = match (wanted.is_empty(), tools) {
         (true, _) => OcrDone::NotNeeded,
+        (false, None) if ocr_cfg.is_some() => OcrDone::NoRenderer,
         (false, None) => OcrDone::Unavailable,
         (false, Some((cfg, pdftoppm))) => {
             let tmp;
@@ -342,6 +345,8 @@ fn assemble(read: PdfRead, ocr_done: OcrDone) -> Result<Extracted, ExtractError>
                         reason: "no page could be read".into(),
                     }
                 }
+            } else if matches!(ocr_done, OcrDone::NoRenderer) {
+                ExtractError::ScanNeedsRenderer
             } else {
                 ExtractError::ScanNeedsOcr
             },
@@ -391,8 +396,10 @@ fn assemble(read: PdfRead, ocr_done: OcrDone) -> Result<Extracted, ExtractError>
                 parts.push(format!("no text found on {}", page_list(&empty)));
             }
         }
-        OcrDone::Unavailable | OcrDone::NotNeeded => {
-            let hint = if matches!(ocr_done, OcrDone::Unavailable) {
+        OcrDone::Unavailable | OcrDone::NoRenderer | OcrDone::NotNeeded => {
+            let hint = if matches!(ocr_done, OcrDone::NoRenderer) {
+                " (install poppler-utils to read them by OCR)"
+            } else if matches!(ocr_done, OcrDone::Unavailable) {
                 " (install tesseract-ocr to read them)"
             } else {
                 ""

@@ -425,6 +425,19 @@ fn scanned_pdf_without_text() {
         e.to_string(),
         "PDF has no text: its pages are blank, and OCR found no words on them"
     );
+    // Tesseract without poppler's pdftoppm: the hint names the missing package.
+    let no_renderer = Limits {
+        ocr: Some(trove_extract::OcrConfig {
+            pdftoppm: None,
+            ..limits.ocr.clone().unwrap()
+        }),
+        ..Limits::default()
+    };
+    let e = extract(&pdf, Some("scan.pdf"), &no_renderer).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "scanned PDF with no text layer — install poppler-utils (pdftoppm) to read it by OCR"
+    );
     // A Tesseract that fails on every page is reported as failing, not as blank pages.
     let broken = Limits {
         ocr: Some(trove_extract::OcrConfig {
