@@ -42,7 +42,9 @@ fn prose(i: usize, paragraphs: usize) -> String {
 
 #[test]
 fn random_kills_during_a_mixed_folder_lose_nothing() {
-    let files = env_or("TROVE_SOAK_FILES", 300);
+    // Large enough that the work outlasts the kills now that one extraction child serves
+    // many files (300 ran out after two kills once the per-file process start was gone).
+    let files = env_or("TROVE_SOAK_FILES", 2000);
     let kills = env_or("TROVE_SOAK_KILLS", 10);
     let seed = std::env::var("TROVE_SOAK_SEED")
         .ok()
