@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::sandbox::wait_until;
 use crate::{ExtractError, Progress};
 
 /// How to run OCR. `None` in [`crate::Limits::ocr`] means Tesseract is not installed.
@@ -303,22 +304,9 @@ fn recognise(
                 let _ = stdin.write_all(bytes);
             });
         }
-        let stdout = ocr.stdout.take();
-        let reader = scope.spawn(move || {
-            let mut text = Vec::new();
-            if let Some(s) = stdout {
-                let _ = s.take(MAX_OCR_TEXT).read_to_end(&mut text);
-            }
-            text
-        });
-        let stderr = ocr.stderr.take();
-        let errors = scope.spawn(move || {
-            let mut text = Vec::new();
-            if let Some(s) = stderr {
-                let _ = s.take(64 * 1024).read_to_end(&mut text);
-            }
-            text
-        });
+        let (stdout, stderr) = (ocr.stdout.take(), ocr.stderr.take());
+        let reader = scope.spawn(move || read_up_to(stdout, MAX_OCR_TEXT));
+        let errors = scope.spawn(move || read_up_to(stderr, 64 * 1024));
         let status = wait_until(&mut ocr, Instant::now() + limit);
         let render_ok = match render {
             Some(r) => {
@@ -375,21 +363,13 @@ fn helper(program: &Path) -> Command {
     cmd
 }
 
-fn wait_until(child: &mut Child, deadline: Instant) -> Option<std::process::ExitStatus> {
-    let mut nap = Duration::from_millis(2);
-    loop {
-        match child.try_wait() {
-            Ok(Some(s)) => return Some(s),
-            Ok(None) => {}
-            Err(_) => return None,
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return None;
-        }
-        std::thread::sleep(nap.min(deadline - now));
-        nap = (nap * 2).min(Duration::from_millis(25));
+/// Up to `cap` bytes of a pipe (past them the writer blocks, and its time limit ends it).
+fn read_up_to(pipe: Option<impl Read>, cap: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    if let Some(p) = pipe {
+        let _ = p.take(cap).read_to_end(&mut out);
     }
+    out
 }
 
 /// Tesseract's text for one page, tidied: its trailing form feed and blank lines go.

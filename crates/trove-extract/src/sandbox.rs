@@ -657,16 +657,26 @@ impl Drop for Worker {
 
 /// The child's exit status if it ends within a second.
 fn wait_briefly(child: &mut Child) -> Option<std::process::ExitStatus> {
-    let start = Instant::now();
+    wait_until(child, Instant::now() + Duration::from_secs(1))
+}
+
+/// The child's exit status if it ends by `deadline` (`None` past it, or if it cannot be
+/// asked). Shared with OCR's helper programs.
+pub(crate) fn wait_until(child: &mut Child, deadline: Instant) -> Option<std::process::ExitStatus> {
     let mut nap = Duration::from_millis(1);
-    while start.elapsed() < Duration::from_secs(1) {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
+    loop {
+        match child.try_wait() {
+            Ok(Some(s)) => return Some(s),
+            Ok(None) => {}
+            Err(_) => return None,
         }
-        std::thread::sleep(nap);
+        let now = Instant::now();
+        if now >= deadline {
+            return None;
+        }
+        std::thread::sleep(nap.min(deadline - now));
         nap = (nap * 2).min(Duration::from_millis(20));
     }
-    None
 }
 
 fn describe_status(status: &std::process::ExitStatus, stderr: &str) -> String {
