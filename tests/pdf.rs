@@ -513,3 +513,136 @@ fn ocr_refuses_huge_images_and_stops_at_its_budget() {
     let r = sb.json(&["search", "cormorant", "--mode", "keyword"]);
     assert_eq!(r["hits"][0]["itemId"], "f2", "{r}");
 }
+
+/// The committed PDFs of `tests/fixtures/pdf` (LibreOffice, pdfTeX, Chromium multi-column,
+/// CJK and right-to-left, an AcroForm; `make/make.sh` rebuilds them): Trove's stored text
+/// covers ≥ 99 % of the words `pdftotext` finds, every listed word is on its page, and
+/// searching for it finds that page.
+#[test]
+fn pdfs_from_libreoffice_pdftex_and_chromium_are_read_word_for_word() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pdf");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let sb = Sandbox::new();
+    let mut checked = 0;
+    for (n, fixture) in manifest.as_array().unwrap().iter().enumerate() {
+        let file = fixture["file"].as_str().unwrap();
+        let words_on_pages = fixture["words"].as_array().unwrap();
+        if words_on_pages.is_empty() {
+            continue; // no-tounicode.pdf: see the test below
+        }
+        let pdf = dir.join(file);
+        sb.json(&["add", pdf.to_str().unwrap()]);
+        sb.ok(&["work", "--until-idle"]);
+        let item = format!("f{}", n + 1);
+        let shown = sb.json(&["show", &item]);
+        assert_eq!(shown["item"]["status"], "completed", "{file}: {shown}");
+        let stored = sb.json(&["show", &item, "--text"]);
+        let pages: Vec<&str> = stored["pages"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{file}: no pages: {stored}"))
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            pages.len() as u64,
+            fixture["pages"].as_u64().unwrap(),
+            "{file}"
+        );
+
+        // pdftotext wraps right-to-left lines in direction marks; they are not words.
+        let mut reference: String = pdftotext(&pdf)
+            .chars()
+            .filter(|c| !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+            .collect();
+        // Words poppler gets wrong (it writes the Arabic lam-alef ligature's two letters in
+        // visual order: "واألطفال" for "والأطفال"), as the manifest records them, with the
+        // word the page shows.
+        if let Some(fixes) = fixture["pdftotext_errors"].as_object() {
+            for (wrong, right) in fixes {
+                assert!(
+                    reference.contains(wrong.as_str()),
+                    "{file}: pdftotext no longer writes {wrong}"
+                );
+                reference = reference.replace(wrong.as_str(), right.as_str().unwrap());
+            }
+        }
+        let theirs = words(&reference);
+        let ours = words(stored["text"].as_str().unwrap());
+        let missing: Vec<&String> = theirs.difference(&ours).collect();
+        assert!(
+            missing.len() * 100 <= theirs.len(),
+            "{file}: {} of pdftotext's {} words missing: {missing:?}\n--- stored ---\n{}",
+            missing.len(),
+            theirs.len(),
+            stored["text"]
+        );
+
+        for pair in words_on_pages {
+            let (word, page) = (pair[0].as_str().unwrap(), pair[1].as_u64().unwrap());
+            assert!(
+                pages[page as usize - 1].to_lowercase().contains(word),
+                "{file}: {word:?} is not on page {page}:\n{}",
+                pages[page as usize - 1]
+            );
+            // Keyword search works on words; a CJK run is one token to the index.
+            if word.chars().all(|c| c.is_ascii_alphabetic()) {
+                let r = sb.json(&["search", word, "--mode", "keyword"]);
+                let hit = r["hits"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|h| h["itemId"] == item.as_str());
+                assert_eq!(
+                    hit.map(|h| &h["page"]),
+                    Some(&page.into()),
+                    "{file}: {word} is on page {page}: {r}"
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 6, "fixtures with words in the manifest");
+}
+
+/// A font with no ToUnicode map and made-up glyph names: pdftotext prints punctuation, and
+/// pdf_oxide's reading is glyph soup. Trove does not index the noise: with Tesseract the
+/// pages are read by OCR and the hidden words are found on their pages; without it the item
+/// fails with the reason.
+#[test]
+fn a_font_without_unicode_is_read_by_ocr_not_indexed_as_noise() {
+    let pdf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pdf/no-tounicode.pdf");
+    assert!(
+        !words(&pdftotext(&pdf))
+            .iter()
+            .any(|w| w.contains("hornswoggle")),
+        "pdftotext should not read this font"
+    );
+    let sb = Sandbox::new();
+    sb.json(&["add", pdf.to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    let shown = sb.json(&["show", "f1"]);
+    if !tesseract() {
+        assert_eq!(shown["item"]["status"], "failed", "{shown}");
+        return;
+    }
+    assert_eq!(shown["item"]["status"], "completed", "{shown}");
+    let stored = sb.json(&["show", "f1", "--text"]);
+    let text = stored["text"].as_str().unwrap();
+    assert!(!text.contains("!\"#$%&"), "glyph soup was indexed:\n{text}");
+    let pages = stored["pages"].as_array().unwrap();
+    for (word, page) in [("hornswoggle", 1), ("lickspittle", 2)] {
+        assert!(
+            pages[page - 1]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains(word),
+            "{word} on page {page}: {stored}"
+        );
+        let r = sb.json(&["search", word, "--mode", "keyword"]);
+        assert_eq!(r["hits"][0]["page"], page, "{word}: {r}");
+    }
+    let extractor = shown["item"]["extractor"].as_str().unwrap_or_default();
+    assert!(extractor.contains("OCR"), "read by {extractor:?}");
+}

@@ -418,6 +418,17 @@ fn bench_pdf(dir: &Path, n: usize, child: &Path, out: &Out) -> Result<serde_json
     let peak = peak_rss_kib(&pool.idle_pids());
     let trove_pps = per_sec(n * pages, took);
 
+    // The same files with the default number of workers (as the app runs), next to
+    // pdftotext run as many at a time.
+    let workers = trove_runtime::engine_config().default_concurrency();
+    let (engine, _pool) = engine_with_child(dir, "pdf-default", child)?;
+    engine.add_paths(std::slice::from_ref(&files))?;
+    let took = drain(engine.clone(), workers)?;
+    let default_pps = per_sec(n * pages, took);
+    let parallel_reference = pdftotext_parallel_time(&paths, workers as usize)
+        .ok()
+        .map(|d| per_sec(n * pages, d));
+
     let t = Instant::now();
     for p in &paths {
         let bytes = std::fs::read(p)?;
@@ -447,8 +458,25 @@ fn bench_pdf(dir: &Path, n: usize, child: &Path, out: &Out) -> Result<serde_json
             peak.map_or("unknown".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0)),
         ),
     );
+    say(
+        out,
+        format!(
+            "    {workers} workers (the default): {default_pps:.0} pages/s{}{}",
+            reference
+                .map(|r| format!("; {:.2}× pdftotext one at a time", default_pps / r))
+                .unwrap_or_default(),
+            parallel_reference
+                .map(|r| format!(
+                    "; pdftotext {workers} at a time: {r:.0} pages/s → {:.2}×",
+                    default_pps / r
+                ))
+                .unwrap_or_default(),
+        ),
+    );
     Ok(json!({
         "files": n, "pages": n * pages, "pages_per_s": trove_pps,
+        "default_workers": workers, "default_pages_per_s": default_pps,
+        "pdftotext_parallel_pages_per_s": parallel_reference,
         "pdftotext_pages_per_s": reference,
         "ratio": reference.map(|r| trove_pps / r),
         "in_process_pages_per_s": in_process_pps,
@@ -600,16 +628,45 @@ fn bench_ocr(dir: &Path, n: usize, child: &Path, out: &Out) -> Result<serde_json
 fn pdftotext_time(paths: &[PathBuf]) -> Result<Duration> {
     let t = Instant::now();
     for p in paths {
-        let o = std::process::Command::new("pdftotext")
-            .arg(p)
-            .arg("-")
-            .output()
-            .context("pdftotext not found (apt install poppler-utils)")?;
-        if !o.status.success() {
-            bail!("pdftotext failed on {}", p.display());
-        }
+        pdftotext(p)?;
     }
     Ok(t.elapsed())
+}
+
+/// `pdftotext` over the files, `at_once` processes at a time (as `xargs -P` runs it).
+fn pdftotext_parallel_time(paths: &[PathBuf], at_once: usize) -> Result<Duration> {
+    let t = Instant::now();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..at_once.max(1))
+            .map(|_| {
+                scope.spawn(|| -> Result<()> {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(p) = paths.get(i) else {
+                            return Ok(());
+                        };
+                        pdftotext(p)?;
+                    }
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .try_for_each(|r| r.join().map_err(|_| anyhow::anyhow!("pdftotext thread"))?)
+    })?;
+    Ok(t.elapsed())
+}
+
+fn pdftotext(p: &Path) -> Result<()> {
+    let o = std::process::Command::new("pdftotext")
+        .arg(p)
+        .arg("-")
+        .output()
+        .context("pdftotext not found (apt install poppler-utils)")?;
+    if !o.status.success() {
+        bail!("pdftotext failed on {}", p.display());
+    }
+    Ok(())
 }
 
 /// (e) Search latency and memory at N chunks. Chunk texts are synthetic; their vectors are

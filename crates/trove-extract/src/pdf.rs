@@ -145,8 +145,9 @@ fn with_oxide(doc: &pdf_oxide::PdfDocument, bytes: &[u8]) -> Option<Result<PdfRe
         _ => return None,
     };
     let mut pages: Vec<Page> = Vec::with_capacity(count);
-    let mut ask: Vec<usize> = Vec::new();
     let mut panicked = 0usize;
+    // One page at a time: pdf_oxide 0.3.78's document is `Sync`, but reading its pages from
+    // two threads made the last page of a 300-page scan fail (tests/pdf.rs, OCR budget).
     for i in 0..count {
         // A damaged page tree can claim pages that are not there: after a run of pages
         // that all fail, let pdf-extract read the document its own way.
@@ -157,35 +158,13 @@ fn with_oxide(doc: &pdf_oxide::PdfDocument, bytes: &[u8]) -> Option<Result<PdfRe
         {
             return None;
         }
-        let page = match guard::run(|| doc.extract_text(i)) {
-            Ok(Ok(t)) if has_text(&t) && looks_like_text(&t) => Page::Text(t, Reader::Oxide),
-            Ok(Ok(t))
-                if !has_text(&t)
-                    && !guard::run(|| doc.has_text_layer(i))
-                        .map_or(true, |r| r.unwrap_or(true)) =>
-            {
-                Page::NoTextLayer
-            }
-            Ok(Ok(t)) => {
-                ask.push(i);
-                if has_text(&t) {
-                    Page::Unreadable
-                } else {
-                    Page::Empty
-                }
-            }
-            Ok(Err(_)) => {
-                ask.push(i);
-                Page::Failed
-            }
-            Err(_) => {
-                panicked += 1;
-                ask.push(i);
-                Page::Failed
-            }
-        };
+        let (page, page_panicked) = oxide_page(doc, i);
+        panicked += usize::from(page_panicked);
         pages.push(page);
     }
+    let ask: Vec<usize> = (0..count)
+        .filter(|&i| matches!(pages[i], Page::Unreadable | Page::Empty | Page::Failed))
+        .collect();
     if !ask.is_empty() {
         for (i, text) in second_opinion(bytes, &ask) {
             if has_text(&text) && looks_like_text(&text) {
@@ -199,6 +178,23 @@ fn with_oxide(doc: &pdf_oxide::PdfDocument, bytes: &[u8]) -> Option<Result<PdfRe
         title,
         panicked,
     }))
+}
+
+/// One page through pdf_oxide, panics contained.
+fn oxide_page(doc: &pdf_oxide::PdfDocument, i: usize) -> (Page, bool) {
+    match guard::run(|| doc.extract_text(i)) {
+        Ok(Ok(t)) if has_text(&t) && looks_like_text(&t) => (Page::Text(t, Reader::Oxide), false),
+        Ok(Ok(t))
+            if !has_text(&t)
+                && !guard::run(|| doc.has_text_layer(i)).map_or(true, |r| r.unwrap_or(true)) =>
+        {
+            (Page::NoTextLayer, false)
+        }
+        Ok(Ok(t)) if has_text(&t) => (Page::Unreadable, false),
+        Ok(Ok(_)) => (Page::Empty, false),
+        Ok(Err(_)) => (Page::Failed, false),
+        Err(_) => (Page::Failed, true),
+    }
 }
 
 /// What OCR did for a document.
@@ -477,15 +473,25 @@ fn has_text(s: &str) -> bool {
 /// Unicode map yields control characters, private-use code points or shifted letters
 /// ("H{dpsoh grfxphqw" for "Example document"). Only lower-case words made of letters are
 /// judged, so tables, acronyms, code and links pass.
+/// A font whose codes run from `!` in order of first use comes out as punctuation
+/// ("!\"#$%&'#(%)*+*'&"): a page of at least 8 visible characters where fewer than half
+/// are letters or digits is not text. Leaders and rules (`....`, `----`, `|`) are not
+/// counted, so tables of contents and drawn tables pass; code stays well above half.
 pub(crate) fn looks_like_text(s: &str) -> bool {
-    let (mut visible, mut junk) = (0usize, 0usize);
+    let (mut visible, mut junk, mut alnum, mut leaders) = (0usize, 0usize, 0usize, 0usize);
     for c in s.chars().filter(|c| !c.is_whitespace()) {
         visible += 1;
         if c.is_control() || c == '\u{FFFD}' || ('\u{E000}'..='\u{F8FF}').contains(&c) {
             junk += 1;
         }
+        alnum += usize::from(c.is_alphanumeric());
+        leaders += usize::from(matches!(
+            c,
+            '.' | '-' | '_' | '=' | '|' | '·' | '…' | '─' | '•'
+        ));
     }
-    if junk * 5 > visible {
+    let judged = visible - leaders;
+    if junk * 5 > visible || (judged >= 8 && alnum * 2 < judged) {
         return false;
     }
     let (mut letters, mut vowels) = (0usize, 0usize);
@@ -914,6 +920,25 @@ mod tests {
         ] {
             assert!(looks_like_text(ok), "{ok:?}");
         }
+    }
+
+    #[test]
+    fn punctuation_soup_fails_the_gibberish_guard_and_code_passes() {
+        // A Type 3 font with codes from 0x21 and no ToUnicode (tests/fixtures/pdf/no-tounicode.pdf).
+        assert!(!looks_like_text(
+            "!\"#$%&’#(%)*+*’&,’-\n./’+/%&&’#+0\"-&+\"#+1),’+\"#’+%2+/\"-#20\",,*’3"
+        ));
+        assert!(looks_like_text(
+            "fn main() { let v: Vec<u32> = (0..10).map(|x| x * 2).collect(); println!(\"{v:?}\"); }"
+        ));
+        assert!(looks_like_text(
+            "| Year | Count |\n|------|-------|\n| 2024 | 1,204 |\n| 2025 | 87 |"
+        ));
+        assert!(!looks_like_text("9'5\"#&+2/''(+!\"#$%&"));
+        assert!(looks_like_text("Q&A: 2024–25 (draft)"));
+        assert!(looks_like_text(
+            "Contents\nIntroduction ........................ 1\nMethods ............................. 7"
+        ));
     }
 
     #[test]
