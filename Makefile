@@ -37,8 +37,10 @@ test-rust: build
 test-ui: ui/node_modules
 	cd ui && npm test
 
+# The real app window under Xvfb, then the .deb as people install it (tests/e2e/package.sh).
 test-e2e: build
 	tests/e2e/run.sh
+	tests/e2e/package.sh
 
 # Everything: Rust unit/integration/CLI/crash/scrape suites, UI browser tests, and the real
 # app end to end under Xvfb.
@@ -49,6 +51,7 @@ bench: deps
 	cargo build --release -p trove-bench
 	TROVE_MODEL_DIR="$(TEST_MODEL_DIR)" "$(CARGO_TARGET_DIR)/release/trove-bench"
 
-# An installable Debian package (target/release/bundle/deb); not part of the tests.
+# The Debian package people install: stripped binary, the embedding model, menu entry
+# ($CARGO_TARGET_DIR/release/bundle/deb/). The tests build and install its debug twin.
 deb: deps ui
-	cd tests/e2e && npm ci --no-audit --no-fund && npm run deb
+	scripts/deb.sh

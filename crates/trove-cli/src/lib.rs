@@ -419,7 +419,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Concurrency { n } => out.queue(&engine.set_concurrency(*n)?),
         Command::Reindex => {
             if engine.embedder().is_none() {
-                bail!("no embedding model is installed; run scripts/fetch-model.sh first");
+                bail!("the embedding model is missing: reinstall Trove's package (or, from a checkout, run scripts/fetch-model.sh)");
             }
             let n = engine.reindex(|done, total| {
                 if !cli.json && total > 0 {

@@ -34,7 +34,7 @@ pub use openai::{OpenAiCompatible, OpenAiConfig};
 pub enum EmbedError {
     /// The local model files are not in `dir`.
     #[error(
-        "embedding model files not found in {dir} (need model.safetensors, tokenizer.json, config.json); run scripts/fetch-model.sh or set TROVE_MODEL_DIR"
+        "embedding model files not found in {dir} (need model.safetensors, tokenizer.json, config.json); reinstall Trove's package, run scripts/fetch-model.sh from a checkout, or set TROVE_MODEL_DIR"
     )]
     ModelMissing { dir: PathBuf },
     /// The local model files exist but could not be loaded.
@@ -89,13 +89,30 @@ pub trait Embedder: Send + Sync {
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
 }
 
-/// Where the local model lives: `$TROVE_MODEL_DIR` if set, else
-/// `$XDG_DATA_HOME/trove/models/all-MiniLM-L6-v2` (XDG_DATA_HOME defaulting to
-/// `~/.local/share`, or the platform data directory where there is no `$HOME`).
+/// Where the local model lives, first found of:
+/// 1. `$TROVE_MODEL_DIR` if set (used as given, present or not);
+/// 2. the user's copy, `$XDG_DATA_HOME/trove/models/all-MiniLM-L6-v2` (XDG_DATA_HOME
+///    defaulting to `~/.local/share`), as `scripts/fetch-model.sh` writes it;
+/// 3. the copy installed with the program: `<exe dir>/../share/trove/models/all-MiniLM-L6-v2`
+///    (`/usr/share/trove/…` for `/usr/bin/trove`, as the .deb lays it out).
+///
+/// When none holds the model, the user's location (2), for the error message.
 pub fn default_model_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("TROVE_MODEL_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
+    let user = user_model_dir();
+    if model_present(&user) {
+        return user;
+    }
+    match installed_model_dir() {
+        Some(dir) if model_present(&dir) => dir,
+        _ => user,
+    }
+}
+
+/// The model in the user's data directory.
+fn user_model_dir() -> PathBuf {
     let data = std::env::var_os("XDG_DATA_HOME")
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
@@ -106,7 +123,17 @@ pub fn default_model_dir() -> PathBuf {
         })
         .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("."));
-    data.join("trove").join("models").join("all-MiniLM-L6-v2")
+    data.join("trove").join(MODEL_SUBDIR)
+}
+
+const MODEL_SUBDIR: &str = "models/all-MiniLM-L6-v2";
+
+/// The model shipped beside the running program (`<prefix>/bin/trove` →
+/// `<prefix>/share/trove/models/all-MiniLM-L6-v2`), symlinks to the binary resolved.
+pub fn installed_model_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?.canonicalize().ok()?;
+    let prefix = exe.parent()?.parent()?;
+    Some(prefix.join("share").join("trove").join(MODEL_SUBDIR))
 }
 
 /// True when `dir` holds the files [`LocalMiniLm::load`] needs.

