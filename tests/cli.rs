@@ -382,3 +382,164 @@ fn migrate_down_backs_up_asks_first_and_up_requeues_what_lost_its_text() {
     assert!(chunks > 0);
     assert_eq!(sb.count_status("completed"), 1);
 }
+
+/// `trove config`: one list of settings kept in the database, checked values, the
+/// environment's override reported, and the engine using what is saved (OCR off: an image
+/// is not read even where Tesseract is installed).
+#[test]
+fn settings_are_saved_checked_overridden_by_the_environment_and_applied() {
+    let mut sb = Sandbox::new();
+    let list = sb.json(&["config", "list"]);
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "concurrency",
+        "rate-limit",
+        "fetch-timeout",
+        "robots",
+        "ocr",
+        "ocr-languages",
+    ] {
+        assert!(names.contains(&n), "{n} missing from {names:?}");
+    }
+    let rate = sb.json(&["config", "get", "rate-limit"]);
+    assert_eq!(
+        (rate["value"].as_str(), rate["source"].as_str()),
+        (Some("1"), Some("default"))
+    );
+
+    sb.ok(&["config", "set", "rate-limit", "0.5"]);
+    assert_eq!(sb.ok(&["config", "get", "rate-limit"]).trim(), "0.5");
+    // The queue's own setting is the same one.
+    sb.ok(&["config", "set", "concurrency", "3"]);
+    assert_eq!(sb.json(&["status"])["queue"]["concurrency"], 3);
+
+    for (args, says) in [
+        (vec!["config", "set", "concurrency", "99"], "from 1 to 16"),
+        (vec!["config", "set", "ocr", "maybe"], "on or off"),
+        (
+            vec!["config", "set", "ocr-languages", "eng;rm"],
+            "language codes",
+        ),
+        (vec!["config", "get", "colour"], "rate-limit"),
+    ] {
+        let o = sb.run(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(sb.ok(&["config", "get", "concurrency"]).trim(), "3");
+
+    sb.env.push(("TROVE_RATE_LIMIT".into(), "4".into()));
+    let rate = sb.json(&["config", "get", "rate-limit"]);
+    assert_eq!(rate["value"], "4", "{rate}");
+    assert_eq!(rate["source"], "env", "{rate}");
+    assert_eq!(rate["stored"], "0.5", "{rate}");
+    let out = sb.ok(&["config", "set", "rate-limit", "2"]);
+    assert!(out.contains("TROVE_RATE_LIMIT = 4 overrides it"), "{out}");
+    sb.env.clear();
+    assert_eq!(sb.ok(&["config", "get", "rate-limit"]).trim(), "2");
+    sb.ok(&["config", "unset", "rate-limit"]);
+    assert_eq!(
+        sb.json(&["config", "get", "rate-limit"])["source"],
+        "default"
+    );
+
+    // Saved settings reach the engine: with OCR off an image is not read.
+    sb.ok(&["config", "set", "ocr", "off"]);
+    let png = sb.write(
+        "scan.png",
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x00\x00\x00\x00",
+    );
+    sb.json(&["add", png.to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    let shown = sb.json(&["show", "f1"]);
+    assert_eq!(shown["item"]["status"], "failed", "{shown}");
+    let error = shown["item"]["error"].as_str().unwrap();
+    assert!(error.contains("images are read by OCR"), "{error}");
+}
+
+/// `trove open`: the desktop's programs are stand-ins here (a recording `xdg-open`, an
+/// `xdg-mime` that names Evince as the PDF viewer, a recording `evince`) placed first on
+/// PATH. A PDF opens at the hit's page, other files and links with xdg-open, --reveal opens
+/// the folder, a moved file says so, and the pdf-viewer setting replaces the viewer.
+#[test]
+fn open_uses_the_desktops_programs_and_a_pdf_opens_at_its_page() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut sb = Sandbox::new();
+    let bin = sb.files().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = sb.files().join("opened.log");
+    for (name, body) in [
+        (
+            "xdg-open",
+            format!("echo \"xdg-open $*\" >> '{}'", log.display()),
+        ),
+        (
+            "evince",
+            format!("echo \"evince $*\" >> '{}'", log.display()),
+        ),
+        ("xdg-mime", "echo org.gnome.Evince.desktop".to_owned()),
+    ] {
+        let p = bin.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    sb.env.push(("PATH".into(), path));
+
+    let pdf = sb.write(
+        "guide.pdf",
+        simple_pdf(&["first page", "second page", "third page"]),
+    );
+    let txt = sb.write("notes/plan.txt", "the plan\n");
+    sb.json(&["add", pdf.to_str().unwrap(), txt.to_str().unwrap()]);
+    let opened = |expect: &str| {
+        let line = trove_tests::wait_for(std::time::Duration::from_secs(10), || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            text.lines().find(|l| *l == expect).map(str::to_owned)
+        });
+        assert!(
+            line.is_some(),
+            "never ran {expect:?}; ran: {:?}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    };
+
+    let r = sb.json(&["open", "f1", "--page", "3"]);
+    assert_eq!(r["command"][0], "evince", "{r}");
+    opened(&format!("evince --page-index 3 {}", pdf.display()));
+    sb.ok(&["open", "f1"]);
+    opened(&format!("xdg-open {}", pdf.display()));
+    sb.ok(&["open", "f2", "--reveal"]);
+    opened(&format!("xdg-open {}", txt.parent().unwrap().display()));
+
+    // The pdf-viewer setting: the user's command, no shell.
+    sb.ok(&[
+        "config",
+        "set",
+        "pdf-viewer",
+        "evince --fullscreen -i {page} {file}",
+    ]);
+    sb.ok(&["open", "f1", "--page", "2"]);
+    opened(&format!("evince --fullscreen -i 2 {}", pdf.display()));
+    let printed = sb.ok(&["open", "f1", "--page", "2", "--print"]);
+    assert_eq!(
+        printed.trim(),
+        format!("evince --fullscreen -i 2 {}", pdf.display())
+    );
+
+    // A file that moved: said plainly, nothing started.
+    std::fs::rename(&txt, sb.files().join("elsewhere.txt")).unwrap();
+    let o = sb.run(&["open", "f2"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("is no longer at"),
+        "{err}"
+    );
+    let o = sb.run(&["open", "f9"]);
+    assert!(!o.status.success());
+}

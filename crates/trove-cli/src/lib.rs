@@ -4,7 +4,7 @@
 
 mod output;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -118,6 +118,20 @@ pub enum Command {
     },
     /// Delete an item, its text and index entries; cancels its job
     Delete { id: String },
+    /// Open an item with the desktop's application (a PDF at --page where the viewer can),
+    /// its folder (--reveal), or a link in the browser
+    Open {
+        id: String,
+        /// For a PDF: the page to show (search hits say "p. N")
+        #[arg(long, conflicts_with = "reveal")]
+        page: Option<u32>,
+        /// Show the folder that holds the file
+        #[arg(long)]
+        reveal: bool,
+        /// Print the command instead of running it
+        #[arg(long)]
+        print: bool,
+    },
     /// Search everything added
     Search {
         #[arg(required = true)]
@@ -154,6 +168,11 @@ pub enum Command {
     Resume,
     /// Set how many jobs run at once
     Concurrency { n: u32 },
+    /// Settings shared by the app and the command line (kept in the database)
+    Config {
+        #[command(subcommand)]
+        action: ConfigCmd,
+    },
     /// Embed every chunk that has no vector for the active model yet
     Reindex,
     /// Schema migrations
@@ -164,6 +183,18 @@ pub enum Command {
     /// Internal: serve extraction requests on stdin as a sandboxed child process
     #[command(name = "__extract", hide = true)]
     Extract,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Every setting: its value, where it comes from, what it does
+    List,
+    /// One setting's value
+    Get { name: String },
+    /// Change a setting (an environment variable, where one is set, still wins)
+    Set { name: String, value: String },
+    /// Back to the default
+    Unset { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -417,6 +448,38 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Pause => out.queue(&engine.set_paused(true)?),
         Command::Resume => out.queue(&engine.set_paused(false)?),
         Command::Concurrency { n } => out.queue(&engine.set_concurrency(*n)?),
+        Command::Config { action } => config(&engine, &path, action, &out)?,
+        Command::Open {
+            id,
+            page,
+            reveal,
+            print,
+        } => {
+            let item = engine.item(parse_ref(id)?)?;
+            let viewer = trove_runtime::settings::value(
+                &trove_runtime::settings::read_stored(&path),
+                "pdf-viewer",
+            );
+            let target = trove_runtime::open::Target {
+                page: *page,
+                reveal: *reveal,
+            };
+            let cmd = if *print {
+                trove_runtime::open::command_for(&item, target, &viewer)?
+            } else {
+                trove_runtime::open::open(&item, target, &viewer)?
+            };
+            let words: Vec<String> = cmd
+                .iter()
+                .map(|w| w.to_string_lossy().into_owned())
+                .collect();
+            let human = if *print {
+                words.join(" ")
+            } else {
+                format!("opened {} with {}", item.name, words[0])
+            };
+            out.message(&human, serde_json::json!({ "command": words }));
+        }
         Command::Reindex => {
             if engine.embedder().is_none() {
                 bail!("the embedding model is missing: reinstall Trove's package (or, from a checkout, run scripts/fetch-model.sh)");
@@ -451,6 +514,47 @@ fn looks_like_url(s: &str) -> bool {
     ]
     .iter()
     .any(|p| lower.starts_with(p))
+}
+
+/// `trove config list|get|set|unset`.
+fn config(engine: &Engine, db: &Path, action: &ConfigCmd, out: &output::Out) -> Result<()> {
+    use trove_runtime::settings::{self, Source};
+    let find = |name: &str| settings::find(name);
+    let current = |name: &str| -> Result<settings::Effective> {
+        let all = settings::effective(&settings::read_stored(db));
+        Ok(all
+            .into_iter()
+            .find(|e| e.name == name)
+            .expect("a known setting"))
+    };
+    match action {
+        ConfigCmd::List => out.settings(&settings::effective(&settings::read_stored(db))),
+        ConfigCmd::Get { name } => {
+            let e = current(find(name)?.name)?;
+            out.message(&e.value, &e);
+        }
+        ConfigCmd::Set { name, value } => {
+            let s = find(name)?;
+            settings::store(engine, s, Some(value))?;
+            let e = current(s.name)?;
+            let mut text = format!("{} = {}", e.name, e.stored.as_deref().unwrap_or(&e.value));
+            if e.source == Source::Env {
+                text.push_str(&format!(
+                    " (saved; {} = {} overrides it while it is set)",
+                    e.env.unwrap_or_default(),
+                    e.value
+                ));
+            }
+            out.message(&text, &e);
+        }
+        ConfigCmd::Unset { name } => {
+            let s = find(name)?;
+            settings::store(engine, s, None)?;
+            let e = current(s.name)?;
+            out.message(&format!("{} = {} (default)", e.name, s.default), &e);
+        }
+    }
+    Ok(())
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime> {

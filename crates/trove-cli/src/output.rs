@@ -326,6 +326,25 @@ impl Out {
         );
     }
 
+    pub fn settings(&self, all: &[trove_runtime::settings::Effective]) {
+        use trove_runtime::settings::Source;
+        if self.json {
+            return print_json(all);
+        }
+        let width = all.iter().map(|e| e.name.len()).max().unwrap_or(0);
+        for e in all {
+            let from = match (e.source, e.env) {
+                (Source::Env, Some(var)) => match &e.stored {
+                    Some(saved) => format!("from {var}; saved: {saved}"),
+                    None => format!("from {var}"),
+                },
+                (Source::Stored, _) => "saved".to_owned(),
+                _ => "default".to_owned(),
+            };
+            println!("{:width$}  {:<8} ({from})  {}", e.name, e.value, e.about);
+        }
+    }
+
     pub fn queue(&self, q: &QueueState) {
         self.message(
             &format!(

@@ -237,6 +237,13 @@ impl Engine {
     pub fn set_refresh_every(&self, every: Option<Duration>) -> Result<()> {
         settings::set_refresh_every(&self.store, every)
     }
+    /// A stored setting of the layers above the engine (see `trove_runtime::settings`).
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        settings::setting(&self.store, key)
+    }
+    pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
+        settings::set_setting(&self.store, key, value)
+    }
     pub fn queue_state(&self) -> Result<QueueState> {
         Ok(QueueState {
             paused: self.paused()?,

@@ -3,6 +3,7 @@
 //! sandboxed PDF extraction through this very executable, the web fetcher (trove-scrape)
 //! and the embedding model (trove-embed) when available.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -10,6 +11,9 @@ use std::time::Duration;
 use anyhow::Result;
 use trove_core::ports::{Embedder, FetchFuture, FetchRequest, Fetched, FetchedPage, Fetcher};
 use trove_core::{Engine, EngineConfig, ExtractMode, JobError};
+
+pub mod open;
+pub mod settings;
 
 /// Where Trove keeps its database when neither `--db` nor `TROVE_DB` says otherwise:
 /// `$XDG_DATA_HOME/trove/trove.db` (usually `~/.local/share/trove/trove.db`).
@@ -34,14 +38,20 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// The engine's configuration for this executable: PDFs are extracted in a child process
-/// of it (`<exe> __extract <path>`), killed after a minute.
+/// The engine's configuration for this executable with the default settings (and the
+/// environment's overrides); see [`engine_config_with`].
 pub fn engine_config() -> EngineConfig {
+    engine_config_with(&HashMap::new())
+}
+
+/// The engine's configuration for this executable and the database's `stored` settings:
+/// files are extracted in child processes of it (`<exe> __extract`), killed after a minute.
+pub fn engine_config_with(stored: &HashMap<String, String>) -> EngineConfig {
     let mut cfg = EngineConfig::default();
     if let Ok(exe) = std::env::current_exe() {
         cfg.extract = ExtractMode::sandbox(exe, Duration::from_secs(60));
     }
-    cfg.limits.ocr = ocr_config();
+    cfg.limits.ocr = ocr_config_with(stored);
     // `TROVE_JOB_DEADLINE`: seconds any job may take (plus 30 s per MiB of a file).
     if let Some(secs) = env_parse::<f64>("TROVE_JOB_DEADLINE") {
         cfg.queue.deadline_ms = (secs.max(0.1) * 1000.0) as i64;
@@ -49,16 +59,20 @@ pub fn engine_config() -> EngineConfig {
     cfg
 }
 
-/// OCR with Tesseract when it is installed: languages from `TROVE_OCR_LANG` (default
-/// `eng`, e.g. `eng+deu`), the budget per document from `TROVE_OCR_BUDGET` (seconds);
-/// `TROVE_OCR=off` turns it off.
+/// OCR with the default settings; see [`ocr_config_with`].
 pub fn ocr_config() -> Option<trove_extract::OcrConfig> {
-    if std::env::var("TROVE_OCR").is_ok_and(|v| matches!(v.as_str(), "off" | "0" | "no")) {
+    ocr_config_with(&HashMap::new())
+}
+
+/// OCR with Tesseract when it is installed and the `ocr` setting is on (`TROVE_OCR=off`):
+/// the `ocr-languages` (`TROVE_OCR_LANG`, e.g. `eng+deu`) and the `ocr-budget` per
+/// document in seconds (`TROVE_OCR_BUDGET`).
+pub fn ocr_config_with(stored: &HashMap<String, String>) -> Option<trove_extract::OcrConfig> {
+    if settings::value(stored, "ocr") == "off" {
         return None;
     }
-    let lang = std::env::var("TROVE_OCR_LANG").unwrap_or_else(|_| "eng".into());
-    let mut cfg = trove_extract::OcrConfig::discover(&lang)?;
-    if let Some(secs) = env_parse::<u64>("TROVE_OCR_BUDGET") {
+    let mut cfg = trove_extract::OcrConfig::discover(&settings::value(stored, "ocr-languages"))?;
+    if let Ok(secs) = settings::value(stored, "ocr-budget").parse() {
         cfg.budget_secs = secs;
     }
     Some(cfg)
@@ -66,7 +80,8 @@ pub fn ocr_config() -> Option<trove_extract::OcrConfig> {
 
 /// Opens the engine with the web fetcher and whichever embedder is configured.
 pub fn open_engine(db: &Path) -> Result<Arc<Engine>> {
-    let engine = Engine::open(db, engine_config()).map_err(|e| {
+    let stored = settings::read_stored(db);
+    let engine = Engine::open(db, engine_config_with(&stored)).map_err(|e| {
         let text = e.to_string().to_lowercase();
         let about_access = [
             "readonly",
@@ -82,7 +97,7 @@ pub fn open_engine(db: &Path) -> Result<Arc<Engine>> {
             None => e.into(),
         }
     })?;
-    engine.set_fetcher(Arc::new(WebFetcher::new(scrape_config_from_env())?));
+    engine.set_fetcher(Arc::new(WebFetcher::new(scrape_config_with(&stored))?));
     engine.set_embedder(embedder_from_env()?);
     Ok(engine)
 }
@@ -134,21 +149,27 @@ fn read_only_reason(db: &Path) -> Option<String> {
     None
 }
 
-/// `TROVE_RATE_LIMIT` (requests per second per host, 0 = off) and `TROVE_FETCH_TIMEOUT`
-/// (seconds) override the polite defaults.
+/// The web fetcher's configuration with the default settings; see [`scrape_config_with`].
+pub fn scrape_config_from_env() -> trove_scrape::ScrapeConfig {
+    scrape_config_with(&HashMap::new())
+}
+
+/// The settings `rate-limit` (requests per second per host, 0 = off; `TROVE_RATE_LIMIT`),
+/// `fetch-timeout` (seconds; `TROVE_FETCH_TIMEOUT`) and `robots` over the polite defaults.
 ///
 /// TEST-ONLY: `TROVE_TEST_PUBLIC_IPS` (comma-separated addresses, e.g. `127.0.0.2`) lists
 /// local addresses the web fetcher's SSRF guard treats as public sites
 /// ([`trove_scrape::ScrapeConfig::treat_as_public`]), so end-to-end tests can play a
 /// public site on loopback. Never set it otherwise: it weakens the guard.
-pub fn scrape_config_from_env() -> trove_scrape::ScrapeConfig {
+pub fn scrape_config_with(stored: &HashMap<String, String>) -> trove_scrape::ScrapeConfig {
     let mut cfg = trove_scrape::ScrapeConfig::default();
-    if let Some(rate) = env_parse::<f64>("TROVE_RATE_LIMIT") {
+    if let Ok(rate) = settings::value(stored, "rate-limit").parse::<f64>() {
         cfg.per_host_per_second = rate.max(0.0);
     }
-    if let Some(secs) = env_parse::<f64>("TROVE_FETCH_TIMEOUT") {
+    if let Ok(secs) = settings::value(stored, "fetch-timeout").parse::<f64>() {
         cfg.total_timeout = Duration::from_secs_f64(secs.max(0.1));
     }
+    cfg.respect_robots = settings::value(stored, "robots") != "off";
     if let Ok(list) = std::env::var("TROVE_TEST_PUBLIC_IPS") {
         cfg.treat_as_public = parse_ip_list(&list);
     }

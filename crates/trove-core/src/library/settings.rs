@@ -19,6 +19,22 @@ fn set(store: &Store, key: &str, value: &str) -> Result<()> {
     })
 }
 
+/// A setting kept for the layers above the engine (scraping, OCR…): the raw stored text.
+pub fn setting(store: &Store, key: &str) -> Result<Option<String>> {
+    get(store, key)
+}
+
+/// Store a setting for the layers above (`None` removes it: back to its default).
+pub fn set_setting(store: &Store, key: &str, value: Option<&str>) -> Result<()> {
+    match value {
+        Some(v) => set(store, key, v),
+        None => store.write(|tx, now| {
+            keys::remove(tx, key)?;
+            events::record(tx, now, EventKind::Queue, NewEvent::default())
+        }),
+    }
+}
+
 pub fn paused(store: &Store) -> Result<bool> {
     Ok(get(store, keys::PAUSED)?.as_deref() == Some("1"))
 }

@@ -1,0 +1,366 @@
+//! The user's settings: one list, read by the CLI (`trove config`), the app and the engine's
+//! wiring. Values live in the database's `settings` table, so the window and the command line
+//! share them; an environment variable, where one is named, overrides the stored value (and
+//! `trove config` says so). Queue settings apply at once to every process on the database;
+//! the others when Trove next starts (or next opens the database, for the CLI).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+use trove_core::store::settings as keys;
+use trove_core::{CONCURRENCY_MAX, CONCURRENCY_MIN};
+
+/// What a setting's value may be.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// A whole number within the range.
+    Int { min: u64, max: u64 },
+    /// A number within the range.
+    Number { min: f64, max: f64 },
+    /// `on` or `off`.
+    Switch,
+    /// Tesseract language codes joined by `+` (`eng`, `eng+deu`).
+    Languages,
+    /// `auto`, or a program with its arguments (`okular -p {page} {file}`).
+    Command,
+}
+
+/// One setting.
+#[derive(Debug)]
+pub struct Setting {
+    /// The name users type: `trove config set rate-limit 2`.
+    pub name: &'static str,
+    /// The key in the database's `settings` table.
+    pub key: &'static str,
+    /// The environment variable that overrides it, if any.
+    pub env: Option<&'static str>,
+    /// The value when nothing is stored (as `trove config get` prints it).
+    pub default: &'static str,
+    /// The stored number is the value times this (the link refresh interval is kept in
+    /// milliseconds, shown in hours); 1 for the others.
+    pub stored_scale: f64,
+    pub kind: Kind,
+    pub about: &'static str,
+}
+
+/// Every setting, in the order `trove config list` shows them.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        name: "concurrency",
+        key: keys::CONCURRENCY,
+        env: None,
+        default: "2",
+        stored_scale: 1.0,
+        kind: Kind::Int {
+            min: CONCURRENCY_MIN as u64,
+            max: CONCURRENCY_MAX as u64,
+        },
+        about: "items processed at the same time",
+    },
+    Setting {
+        name: "link-refresh-hours",
+        key: keys::REFRESH_EVERY,
+        env: None,
+        default: "0",
+        stored_scale: 3_600_000.0,
+        kind: Kind::Number {
+            min: 0.0,
+            max: 24.0 * 365.0,
+        },
+        about: "fetch completed links again after this many hours (0: never)",
+    },
+    Setting {
+        name: "rate-limit",
+        key: "scrape.rate_limit",
+        env: Some("TROVE_RATE_LIMIT"),
+        default: "1",
+        stored_scale: 1.0,
+        kind: Kind::Number {
+            min: 0.0,
+            max: 100.0,
+        },
+        about: "requests per second to one web site (0: no limit)",
+    },
+    Setting {
+        name: "fetch-timeout",
+        key: "scrape.fetch_timeout_secs",
+        env: Some("TROVE_FETCH_TIMEOUT"),
+        default: "30",
+        stored_scale: 1.0,
+        kind: Kind::Number {
+            min: 1.0,
+            max: 600.0,
+        },
+        about: "seconds before fetching a page gives up",
+    },
+    Setting {
+        name: "robots",
+        key: "scrape.robots",
+        env: None,
+        default: "on",
+        stored_scale: 1.0,
+        kind: Kind::Switch,
+        about: "follow web sites' robots.txt",
+    },
+    Setting {
+        name: "ocr",
+        key: "ocr.enabled",
+        env: Some("TROVE_OCR"),
+        default: "on",
+        stored_scale: 1.0,
+        kind: Kind::Switch,
+        about: "read scanned pages and images with Tesseract, when it is installed",
+    },
+    Setting {
+        name: "ocr-languages",
+        key: "ocr.languages",
+        env: Some("TROVE_OCR_LANG"),
+        default: "eng",
+        stored_scale: 1.0,
+        kind: Kind::Languages,
+        about: "Tesseract languages, e.g. eng+deu (each needs its tesseract-ocr-<lang> package)",
+    },
+    Setting {
+        name: "ocr-budget",
+        key: "ocr.budget_secs",
+        env: Some("TROVE_OCR_BUDGET"),
+        default: "1200",
+        stored_scale: 1.0,
+        kind: Kind::Int {
+            min: 1,
+            max: 7 * 24 * 3600,
+        },
+        about: "seconds OCR may spend on one document",
+    },
+    Setting {
+        name: "pdf-viewer",
+        key: "open.pdf_viewer",
+        env: None,
+        default: "auto",
+        stored_scale: 1.0,
+        kind: Kind::Command,
+        about: "opens PDFs at a hit's page: auto (Evince, Okular, zathura, Atril, Xreader) or a command with {file} and {page}",
+    },
+];
+
+/// A setting by the name users type.
+pub fn find(name: &str) -> Result<&'static Setting> {
+    SETTINGS.iter().find(|s| s.name == name).ok_or_else(|| {
+        let names: Vec<&str> = SETTINGS.iter().map(|s| s.name).collect();
+        anyhow::anyhow!(
+            "no setting called {name:?}; the settings are: {}",
+            names.join(", ")
+        )
+    })
+}
+
+impl Setting {
+    /// The value in its canonical form, or why it is not acceptable.
+    pub fn check(&self, value: &str) -> Result<String> {
+        let v = value.trim();
+        Ok(match self.kind {
+            Kind::Int { min, max } => match v.parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => n.to_string(),
+                _ => bail!(
+                    "{} must be a whole number from {min} to {max} (got {v:?})",
+                    self.name
+                ),
+            },
+            Kind::Number { min, max } => match v.parse::<f64>() {
+                Ok(n) if n.is_finite() && (min..=max).contains(&n) => n.to_string(),
+                _ => bail!(
+                    "{} must be a number from {min} to {max} (got {v:?})",
+                    self.name
+                ),
+            },
+            Kind::Switch => match v.to_ascii_lowercase().as_str() {
+                "on" | "1" | "yes" | "true" => "on".into(),
+                "off" | "0" | "no" | "false" => "off".into(),
+                _ => bail!("{} is on or off (got {v:?})", self.name),
+            },
+            Kind::Languages => {
+                let ok = !v.is_empty()
+                    && v.split('+').all(|l| {
+                        !l.is_empty()
+                            && l.len() <= 32
+                            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    });
+                if !ok {
+                    bail!(
+                        "{} are Tesseract language codes joined by + (e.g. eng+deu), got {v:?}",
+                        self.name
+                    );
+                }
+                v.to_owned()
+            }
+            Kind::Command => {
+                if v.is_empty() || v.len() > 1000 || v.chars().any(char::is_control) {
+                    bail!("{} is auto or a command such as \"okular -p {{page}} {{file}}\" (got {v:?})", self.name);
+                }
+                v.to_owned()
+            }
+        })
+    }
+
+    /// The environment's value, when its variable is set to an acceptable value.
+    pub fn env_value(&self) -> Option<String> {
+        let var = self.env?;
+        std::env::var(var).ok().and_then(|v| self.check(&v).ok())
+    }
+}
+
+/// Where a setting's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Default,
+    Stored,
+    Env,
+}
+
+/// A setting's value as Trove uses it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Effective {
+    pub name: &'static str,
+    pub value: String,
+    pub source: Source,
+    /// The variable that overrides the stored value, when it is set.
+    pub env: Option<&'static str>,
+    /// What is stored in the database (also when a variable overrides it).
+    pub stored: Option<String>,
+    pub about: &'static str,
+}
+
+/// Every setting's effective value, given what the database stores.
+pub fn effective(stored: &HashMap<String, String>) -> Vec<Effective> {
+    SETTINGS.iter().map(|s| effective_one(s, stored)).collect()
+}
+
+impl Setting {
+    /// What the database keeps for a checked value.
+    pub fn to_stored(&self, value: &str) -> String {
+        if self.stored_scale == 1.0 {
+            return value.to_owned();
+        }
+        let n: f64 = value.parse().unwrap_or(0.0);
+        format!("{}", (n * self.stored_scale).round() as u64)
+    }
+
+    /// A stored value as users see it (None when it is not acceptable any more).
+    fn read_stored_value(&self, stored: &str) -> Option<String> {
+        if self.stored_scale == 1.0 {
+            return self.check(stored).ok();
+        }
+        let n: f64 = stored.trim().parse().ok()?;
+        self.check(&(n / self.stored_scale).to_string()).ok()
+    }
+}
+
+fn effective_one(s: &'static Setting, stored: &HashMap<String, String>) -> Effective {
+    let kept = stored.get(s.key).and_then(|v| s.read_stored_value(v));
+    let env = s.env_value();
+    let (value, source) = match (&env, &kept) {
+        (Some(v), _) => (v.clone(), Source::Env),
+        (None, Some(v)) => (v.clone(), Source::Stored),
+        (None, None) => (s.default.to_owned(), Source::Default),
+    };
+    Effective {
+        name: s.name,
+        value,
+        source,
+        env: env.is_some().then_some(s.env).flatten(),
+        stored: kept,
+        about: s.about,
+    }
+}
+
+/// The stored settings of the database at `db`, read before the engine opens it (its
+/// configuration depends on them). Empty when the file or the table does not exist yet.
+pub fn read_stored(db: &Path) -> HashMap<String, String> {
+    use rusqlite::OpenFlags;
+    let Ok(conn) = rusqlite::Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    ) else {
+        return HashMap::new();
+    };
+    let _ = conn.busy_timeout(std::time::Duration::from_secs(2));
+    SETTINGS
+        .iter()
+        .filter_map(|s| Some((s.key.to_owned(), keys::get(&conn, s.key).ok()??)))
+        .collect()
+}
+
+/// The value Trove uses for `name` (a name from [`SETTINGS`]).
+pub fn value(stored: &HashMap<String, String>, name: &str) -> String {
+    SETTINGS
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| effective_one(s, stored).value)
+        .unwrap_or_default()
+}
+
+/// Store `value` for the setting (`None`: back to its default), through the engine so that
+/// every process on the database sees the change (queue settings take effect at once).
+pub fn store(engine: &trove_core::Engine, s: &Setting, value: Option<&str>) -> Result<()> {
+    let value = value.map(|v| s.check(v)).transpose()?;
+    match (s.name, value.as_deref()) {
+        ("concurrency", Some(v)) => {
+            engine.set_concurrency(v.parse()?)?;
+        }
+        ("link-refresh-hours", v) => {
+            let hours: f64 = v.unwrap_or("0").parse()?;
+            let every = (hours > 0.0).then(|| std::time::Duration::from_secs_f64(hours * 3600.0));
+            engine.set_refresh_every(every)?;
+        }
+        (_, v) => engine.set_setting(s.key, v.map(|v| s.to_stored(v)).as_deref())?,
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_checked_and_canonical() {
+        assert_eq!(find("ocr").unwrap().check("Yes").unwrap(), "on");
+        assert!(find("ocr").unwrap().check("maybe").is_err());
+        assert_eq!(
+            find("ocr-languages").unwrap().check("eng+deu").unwrap(),
+            "eng+deu"
+        );
+        assert!(find("ocr-languages")
+            .unwrap()
+            .check("eng; rm -rf /")
+            .is_err());
+        assert!(find("concurrency").unwrap().check("17").is_err());
+        assert_eq!(find("rate-limit").unwrap().check(" 0.5 ").unwrap(), "0.5");
+        assert!(find("nonsense")
+            .unwrap_err()
+            .to_string()
+            .contains("rate-limit"));
+    }
+
+    #[test]
+    fn stored_values_are_read_in_their_unit_and_bad_ones_ignored() {
+        let mut stored = HashMap::new();
+        stored.insert(keys::REFRESH_EVERY.to_owned(), "86400000".to_owned());
+        stored.insert("scrape.rate_limit".to_owned(), "lots".to_owned());
+        let all = effective(&stored);
+        let refresh = all.iter().find(|e| e.name == "link-refresh-hours").unwrap();
+        assert_eq!(
+            (refresh.value.as_str(), refresh.source),
+            ("24", Source::Stored)
+        );
+        let rate = all.iter().find(|e| e.name == "rate-limit").unwrap();
+        assert_eq!((rate.value.as_str(), rate.source), ("1", Source::Default));
+        assert_eq!(
+            find("link-refresh-hours").unwrap().to_stored("1.5"),
+            "5400000"
+        );
+    }
+}
