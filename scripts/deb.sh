@@ -35,9 +35,8 @@ if [ ! -f "$STAGE/model.safetensors" ] || [ "$MODEL_CACHE/model.safetensors" -nt
   python3 "$ROOT/scripts/model-f16.py" "$MODEL_CACHE" "$STAGE"
 fi
 
-if [ ! -f "$ROOT/ui/dist/index.html" ]; then
-  (cd "$ROOT/ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build) >&2
-fi
+# The UI is embedded in the binary: build it from the sources as they are.
+(cd "$ROOT/ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build) >&2
 cd "$ROOT/tests/e2e"
 [ -x node_modules/.bin/tauri ] || npm ci --no-audit --no-fund >&2
 log "tauri build ${FLAGS[*]:-} (no bundle yet)"

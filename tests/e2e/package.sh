@@ -6,7 +6,9 @@
 # - its CLI finds the model it carries (semantic search by meaning alone) and keeps its data
 #   under ~/.local/share/trove;
 # - its window, started as the menu entry starts it, finds the same item by meaning
-#   (WebDriver under Xvfb; screenshot in artifacts/e2e/installed-semantic-search.png).
+#   (WebDriver under Xvfb; screenshots in artifacts/e2e/installed-*.png), opens a PDF hit
+#   at its page in the desktop's viewer (a recording stand-in), and saves a setting that
+#   `trove config get` then reads.
 source "$(dirname "$0")/lib.sh"
 
 need dpkg-deb "dpkg"
@@ -39,7 +41,15 @@ done
 
 # A new user: nothing but a HOME, a PATH and a display, as a session gives a menu launch.
 H="$E2E_TMP/home"
-mkdir -p "$H" "$E2E_TMP/run" "$E2E_TMP/files"
+mkdir -p "$H" "$E2E_TMP/run" "$E2E_TMP/files" "$E2E_TMP/desktop"
+# The desktop's programs, as stand-ins that record what they were asked to open: xdg-mime
+# names Evince the PDF viewer; evince and xdg-open write their arguments to a log.
+OPENED="$E2E_TMP/opened.log"
+: >"$OPENED"
+printf '#!/bin/sh\necho org.gnome.Evince.desktop\n' >"$E2E_TMP/desktop/xdg-mime"
+printf '#!/bin/sh\necho "evince $*" >>"%s"\n' "$OPENED" >"$E2E_TMP/desktop/evince"
+printf '#!/bin/sh\necho "xdg-open $*" >>"%s"\n' "$OPENED" >"$E2E_TMP/desktop/xdg-open"
+chmod +x "$E2E_TMP/desktop/"*
 chmod 700 "$E2E_TMP/run"
 for d in $(seq 141 190); do
   [ -e "/tmp/.X11-unix/X$d" ] || [ -e "/tmp/.X$d-lock" ] || break
@@ -47,7 +57,7 @@ done
 Xvfb ":$d" -screen 0 1280x800x24 -nolisten tcp >"$E2E_TMP/xvfb.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$d" ] && break; sleep 0.1; done
-USER_ENV=(env -i "HOME=$H" "PATH=$R/usr/bin:/usr/local/bin:/usr/bin:/bin" "DISPLAY=:$d"
+USER_ENV=(env -i "HOME=$H" "PATH=$R/usr/bin:$E2E_TMP/desktop:/usr/local/bin:/usr/bin:/bin" "DISPLAY=:$d"
   "XDG_RUNTIME_DIR=$E2E_TMP/run" "LANG=C.UTF-8" "NO_AT_BRIDGE=1" "WEBKIT_DISABLE_COMPOSITING_MODE=1")
 trove() { "${USER_ENV[@]}" trove "$@"; }
 
@@ -57,6 +67,8 @@ printf 'Quarterly tax forms are due at the end of the fiscal period; keep receip
 log "the package's CLI: add, process, search by meaning"
 pets="$(trove --json add "$F/pets.txt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["added"][0]["id"])')"
 trove add "$F/taxes.txt" >/dev/null
+cp "$ROOT/tests/fixtures/pdf/libreoffice.pdf" "$F/report.pdf"
+pdf="$(trove --json add "$F/report.pdf" | python3 -c 'import json,sys; print(json.load(sys.stdin)["added"][0]["id"])')"
 trove work --until-idle >/dev/null
 [ -f "$H/.local/share/trove/trove.db" ] || fail "no database in ~/.local/share/trove: $(find "$H" -maxdepth 4)"
 top="$(trove --json search dog --mode semantic | python3 -c 'import json,sys; h=json.load(sys.stdin)["hits"]; print(h[0]["itemId"] if h else "")')"
@@ -69,8 +81,13 @@ WD_PORT="$(free_port)"
 PIDS+=($!)
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$WD_PORT/status" >/dev/null 2>&1 && break; sleep 0.1; done
 set +e
-TROVE_APP="$BIN" WD_URL="http://127.0.0.1:$WD_PORT" ART="$ART" MEANING_ITEM="$pets" node "$ROOT/tests/e2e/installed.mjs"
+TROVE_APP="$BIN" WD_URL="http://127.0.0.1:$WD_PORT" ART="$ART" MEANING_ITEM="$pets" PDF_ITEM="$pdf" \
+  OPENED="$OPENED" node "$ROOT/tests/e2e/installed.mjs"
 rc=$?
 set -e
 [ $rc -eq 0 ] || { tail -n 30 "$E2E_TMP/tauri-driver.log" >&2; fail "the installed window (rc $rc)"; }
+# The setting changed in the window is the one the command line reads.
+got="$(trove config get rate-limit)"
+[ "$got" = "0.5" ] || fail "the window saved rate-limit 0.5, trove config get says '$got'"
+log "ok: a setting saved in the window is what trove config get reads"
 log "ok: package $(du -h "$DEB" | cut -f1), screenshots in $ART"

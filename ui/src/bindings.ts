@@ -92,6 +92,36 @@ code: ErrorCode,
 message: string, };
 
 /**
+ * A setting as the Settings screen shows it (see `trove_runtime::settings`).
+ */
+export type SettingView = { name: string, 
+/**
+ * The value in use.
+ */
+value: string, source: "default" | "stored" | "env", 
+/**
+ * The environment variable that overrides the saved value right now.
+ */
+env: string | null, 
+/**
+ * What is saved (also when a variable overrides it).
+ */
+stored: string | null, default: string, about: string, kind: "int" | "number" | "switch" | "languages" | "command", min: number | null, max: number | null, 
+/**
+ * Applies at once; otherwise when Trove next starts.
+ */
+live: boolean, };
+
+/**
+ * The Settings screen: every setting, and where the library lives.
+ */
+export type SettingsView = { settings: Array<SettingView>, 
+/**
+ * The database file.
+ */
+database: string, };
+
+/**
  * One change, as the UI receives it (in arrays, on `trove://events`).
  */
 export type EngineEvent = { "type": "itemAdded", item: Item, } | { "type": "itemUpdated", item: Item, } | { "type": "itemDeleted", id: string, } | { "type": "queue", queue: QueueState, } | { "type": "batchFinished", completed: number, failed: number, };
@@ -125,6 +155,9 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /** Limits the engine enforces (`set_concurrency` rejects values outside them; a search is cut to the query limits). */
 export const LIMITS = { concurrencyMin: 1, concurrencyMax: 16, queryMaxChars: 1000, queryMaxTerms: 64 } as const;
 
+/** Every setting at its default (trove_runtime::settings::SETTINGS). */
+export const SETTINGS: SettingView[] = [{"name":"concurrency","value":"2","source":"default","env":null,"stored":null,"default":"2","about":"items processed at the same time","kind":"int","min":1.0,"max":16.0,"live":true},{"name":"link-refresh-hours","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"fetch completed links again after this many hours (0: never)","kind":"number","min":0.0,"max":8760.0,"live":true},{"name":"rate-limit","value":"1","source":"default","env":null,"stored":null,"default":"1","about":"requests per second to one web site (0: no limit)","kind":"number","min":0.0,"max":100.0,"live":false},{"name":"fetch-timeout","value":"30","source":"default","env":null,"stored":null,"default":"30","about":"seconds before fetching a page gives up","kind":"number","min":1.0,"max":600.0,"live":false},{"name":"robots","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"follow web sites' robots.txt","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"read scanned pages and images with Tesseract, when it is installed","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr-languages","value":"eng","source":"default","env":null,"stored":null,"default":"eng","about":"Tesseract languages, e.g. eng+deu (each needs its tesseract-ocr-<lang> package)","kind":"languages","min":null,"max":null,"live":false},{"name":"ocr-budget","value":"1200","source":"default","env":null,"stored":null,"default":"1200","about":"seconds OCR may spend on one document","kind":"int","min":1.0,"max":604800.0,"live":false},{"name":"pdf-viewer","value":"auto","source":"default","env":null,"stored":null,"default":"auto","about":"opens PDFs at a hit's page: auto (Evince, Okular, zathura, Atril, Xreader) or a command with {file} and {page}","kind":"command","min":null,"max":null,"live":true}];
+
 /** Every command the app registers, in registration order. */
 export const COMMANDS = [
   "list_items",
@@ -141,6 +174,10 @@ export const COMMANDS = [
   "open_chunk",
   "refresh_links",
   "build_semantic_index",
+  "open_item",
+  "open_data_folder",
+  "get_settings",
+  "set_setting",
 ] as const;
 
 export type CommandName = (typeof COMMANDS)[number];
@@ -173,5 +210,15 @@ export function commands(invoke: Invoke) {
     /** Embeds every chunk the installed model has no vector for yet. Returns how many */
     /** vectors were computed. */
     buildSemanticIndex: () => invoke<number>("build_semantic_index"),
+    /** Opens an item with the desktop's application: a PDF at `page` where the viewer can be */
+    /** told one, the folder holding it with `reveal`, a link in the browser. Returns the */
+    /** command that was started. */
+    openItem: (id: string, page: number | null, reveal: boolean) => invoke<Array<string>>("open_item", { id, page, reveal }),
+    /** Opens the folder that holds the database in the file manager. */
+    openDataFolder: () => invoke<void>("open_data_folder"),
+    /** Every setting, where its value comes from, and where the library lives. */
+    getSettings: () => invoke<SettingsView>("get_settings"),
+    /** Saves a setting (`null`: back to its default); returns the screen's new state. */
+    setSetting: (name: string, value: string | null) => invoke<SettingsView>("set_setting", { name, value }),
   };
 }

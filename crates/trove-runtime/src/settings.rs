@@ -43,6 +43,9 @@ pub struct Setting {
     pub stored_scale: f64,
     pub kind: Kind,
     pub about: &'static str,
+    /// Takes effect at once (queue settings, the PDF viewer); the others when Trove next
+    /// starts.
+    pub live: bool,
 }
 
 /// Every setting, in the order `trove config list` shows them.
@@ -58,6 +61,7 @@ pub const SETTINGS: &[Setting] = &[
             max: CONCURRENCY_MAX as u64,
         },
         about: "items processed at the same time",
+        live: true,
     },
     Setting {
         name: "link-refresh-hours",
@@ -70,6 +74,7 @@ pub const SETTINGS: &[Setting] = &[
             max: 24.0 * 365.0,
         },
         about: "fetch completed links again after this many hours (0: never)",
+        live: true,
     },
     Setting {
         name: "rate-limit",
@@ -82,6 +87,7 @@ pub const SETTINGS: &[Setting] = &[
             max: 100.0,
         },
         about: "requests per second to one web site (0: no limit)",
+        live: false,
     },
     Setting {
         name: "fetch-timeout",
@@ -94,6 +100,7 @@ pub const SETTINGS: &[Setting] = &[
             max: 600.0,
         },
         about: "seconds before fetching a page gives up",
+        live: false,
     },
     Setting {
         name: "robots",
@@ -103,6 +110,7 @@ pub const SETTINGS: &[Setting] = &[
         stored_scale: 1.0,
         kind: Kind::Switch,
         about: "follow web sites' robots.txt",
+        live: false,
     },
     Setting {
         name: "ocr",
@@ -112,6 +120,7 @@ pub const SETTINGS: &[Setting] = &[
         stored_scale: 1.0,
         kind: Kind::Switch,
         about: "read scanned pages and images with Tesseract, when it is installed",
+        live: false,
     },
     Setting {
         name: "ocr-languages",
@@ -121,6 +130,7 @@ pub const SETTINGS: &[Setting] = &[
         stored_scale: 1.0,
         kind: Kind::Languages,
         about: "Tesseract languages, e.g. eng+deu (each needs its tesseract-ocr-<lang> package)",
+        live: false,
     },
     Setting {
         name: "ocr-budget",
@@ -133,6 +143,7 @@ pub const SETTINGS: &[Setting] = &[
             max: 7 * 24 * 3600,
         },
         about: "seconds OCR may spend on one document",
+        live: false,
     },
     Setting {
         name: "pdf-viewer",
@@ -142,6 +153,7 @@ pub const SETTINGS: &[Setting] = &[
         stored_scale: 1.0,
         kind: Kind::Command,
         about: "opens PDFs at a hit's page: auto (Evince, Okular, zathura, Atril, Xreader) or a command with {file} and {page}",
+        live: true,
     },
 ];
 
@@ -292,6 +304,17 @@ pub fn read_stored(db: &Path) -> HashMap<String, String> {
         .iter()
         .filter_map(|s| Some((s.key.to_owned(), keys::get(&conn, s.key).ok()??)))
         .collect()
+}
+
+/// The stored settings, read through an open engine.
+pub fn stored_in(engine: &trove_core::Engine) -> Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for s in SETTINGS {
+        if let Some(v) = engine.setting(s.key)? {
+            out.insert(s.key.to_owned(), v);
+        }
+    }
+    Ok(out)
 }
 
 /// The value Trove uses for `name` (a name from [`SETTINGS`]).

@@ -73,6 +73,8 @@ pub fn generate() -> String {
     decl::<SearchResponse>(&mut out);
     decl::<ChunkView>(&mut out);
     decl::<AppError>(&mut out);
+    decl::<super::commands::SettingView>(&mut out);
+    decl::<super::commands::SettingsView>(&mut out);
     decl::<EngineEvent>(&mut out);
     decl::<DropOutcome>(&mut out);
 
@@ -104,6 +106,11 @@ pub fn generate() -> String {
         trove_core::CONCURRENCY_MAX,
         trove_core::model::QUERY_MAX_CHARS,
         trove_core::model::QUERY_MAX_TERMS,
+    );
+    let _ = writeln!(
+        out,
+        "/** Every setting at its default (trove_runtime::settings::SETTINGS). */\nexport const SETTINGS: SettingView[] = {};\n",
+        serde_json::to_string(&super::commands::default_settings()).expect("settings as JSON"),
     );
     let _ = writeln!(
         out,

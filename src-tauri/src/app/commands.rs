@@ -52,6 +52,102 @@ impl From<anyhow::Error> for AppError {
     }
 }
 
+/// A setting as the Settings screen shows it (see `trove_runtime::settings`).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingView {
+    pub name: String,
+    /// The value in use.
+    pub value: String,
+    #[ts(type = "\"default\" | \"stored\" | \"env\"")]
+    pub source: String,
+    /// The environment variable that overrides the saved value right now.
+    pub env: Option<String>,
+    /// What is saved (also when a variable overrides it).
+    pub stored: Option<String>,
+    pub default: String,
+    pub about: String,
+    #[ts(type = "\"int\" | \"number\" | \"switch\" | \"languages\" | \"command\"")]
+    pub kind: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Applies at once; otherwise when Trove next starts.
+    pub live: bool,
+}
+
+/// The Settings screen: every setting, and where the library lives.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsView {
+    pub settings: Vec<SettingView>,
+    /// The database file.
+    pub database: String,
+}
+
+/// Every setting at its default, in the Settings screen's order (also written into the
+/// TypeScript bindings as `SETTINGS`, which the browser tests' fake backend serves).
+pub fn default_settings() -> Vec<SettingView> {
+    use trove_runtime::settings::{Kind, SETTINGS};
+    SETTINGS
+        .iter()
+        .map(|s| {
+            let (kind, min, max) = match s.kind {
+                Kind::Int { min, max } => ("int", Some(min as f64), Some(max as f64)),
+                Kind::Number { min, max } => ("number", Some(min), Some(max)),
+                Kind::Switch => ("switch", None, None),
+                Kind::Languages => ("languages", None, None),
+                Kind::Command => ("command", None, None),
+            };
+            SettingView {
+                name: s.name.into(),
+                value: s.default.into(),
+                source: "default".into(),
+                env: None,
+                stored: None,
+                default: s.default.into(),
+                about: s.about.into(),
+                kind: kind.into(),
+                min,
+                max,
+                live: s.live,
+            }
+        })
+        .collect()
+}
+
+fn settings_view(engine: &Engine) -> Result<SettingsView, AppError> {
+    use trove_runtime::settings::{self, Source};
+    let effective = settings::effective(&settings::stored_in(engine)?);
+    let settings = default_settings()
+        .into_iter()
+        .zip(effective)
+        .map(|(view, e)| SettingView {
+            value: e.value,
+            source: match e.source {
+                Source::Default => "default",
+                Source::Stored => "stored",
+                Source::Env => "env",
+            }
+            .into(),
+            env: e.env.map(Into::into),
+            stored: e.stored,
+            ..view
+        })
+        .collect();
+    Ok(SettingsView {
+        settings,
+        database: engine.db_path().display().to_string(),
+    })
+}
+
+/// A setting's refusal ("concurrency must be a whole number from 1 to 16") as `invalid`.
+fn invalid(e: anyhow::Error) -> AppError {
+    match e.downcast::<trove_core::Error>() {
+        Ok(core) => core.into(),
+        Err(e) => trove_core::Error::Invalid(format!("{e:#}")).into(),
+    }
+}
+
 /// What a command body gets: the engine and the app (for dialogs).
 pub struct Ctx {
     pub app: AppHandle,
@@ -161,6 +257,39 @@ trove_commands! {
     /// vectors were computed.
     fn build_semantic_index(ctx) -> usize {
         Ok(ctx.engine.reindex(|_, _| {})?)
+    }
+    /// Opens an item with the desktop's application: a PDF at `page` where the viewer can be
+    /// told one, the folder holding it with `reveal`, a link in the browser. Returns the
+    /// command that was started.
+    fn open_item(ctx, id: String, page: Option<u32>, reveal: bool) -> Vec<String> {
+        use trove_runtime::{open, settings};
+        let item = ctx.engine.item(id.parse::<ItemRef>()?)?;
+        let viewer = settings::value(&settings::stored_in(&ctx.engine)?, "pdf-viewer");
+        let cmd = open::open(&item, open::Target { page, reveal }, &viewer).map_err(invalid)?;
+        Ok(cmd.iter().map(|w| w.to_string_lossy().into_owned()).collect())
+    }
+    /// Opens the folder that holds the database in the file manager.
+    fn open_data_folder(ctx) -> () {
+        let dir = ctx.engine.db_path().parent().map(PathBuf::from).unwrap_or_default();
+        std::process::Command::new("xdg-open")
+            .arg(&dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| AppError::internal(format!("cannot open {}: {e}", dir.display())))?;
+        Ok(())
+    }
+    /// Every setting, where its value comes from, and where the library lives.
+    fn get_settings(ctx) -> SettingsView {
+        settings_view(&ctx.engine)
+    }
+    /// Saves a setting (`null`: back to its default); returns the screen's new state.
+    fn set_setting(ctx, name: String, value: Option<String>) -> SettingsView {
+        use trove_runtime::settings;
+        let s = settings::find(&name).map_err(invalid)?;
+        settings::store(&ctx.engine, s, value.as_deref()).map_err(invalid)?;
+        settings_view(&ctx.engine)
     }
 }
 

@@ -12,6 +12,7 @@ import type {
   Overview,
   QueueState,
   SearchResponse,
+  SettingsView,
   Status,
 } from "../bindings";
 
@@ -32,6 +33,8 @@ export type {
   SearchHit,
   SearchMode,
   SearchResponse,
+  SettingsView,
+  SettingView,
   Skipped,
   Status,
   StuckRow,
@@ -61,6 +64,13 @@ export interface Backend {
   refreshLinks(): Promise<number>;
   /** embed what the installed model has no vectors for; returns how many were computed */
   buildSemanticIndex(): Promise<number>;
+  /** open with the desktop's application (a PDF at `page`; `reveal`: its folder); returns the command started */
+  openItem(id: string, page: number | null, reveal: boolean): Promise<string[]>;
+  /** the folder holding the database, in the file manager */
+  openDataFolder(): Promise<void>;
+  getSettings(): Promise<SettingsView>;
+  /** null: back to the default; rejects with `invalid` and a sentence for a bad value */
+  setSetting(name: string, value: string | null): Promise<SettingsView>;
   /** events arrive BATCHED (arrays); returns unsubscribe */
   onEvents(cb: (batch: EngineEvent[]) => void): () => void;
   /** from Tauri's drag-drop window events; the drop itself is handled in Rust */

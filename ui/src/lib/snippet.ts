@@ -37,7 +37,8 @@ export function splitSnippet(snippet: string): SnippetPart[] {
         mark = false;
       }
     } else {
-      buf += ch;
+      // A PDF's page break (form feed) reads as a space in a one-line snippet.
+      buf += ch === "\f" ? " " : ch;
     }
   }
   push();

@@ -10,6 +10,7 @@ import { button, h, icon, setText } from "./dom";
 import { createLibrary } from "./library";
 import { createQueuePanel } from "./queue";
 import { createSearch } from "./search";
+import { createSettingsDialog } from "./settings";
 import { createToaster } from "./toast";
 
 declare global {
@@ -54,6 +55,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   const library = createLibrary(ctx);
   const search = createSearch(ctx);
   const queue = createQueuePanel(ctx);
+  const settings = createSettingsDialog(ctx);
   // the URL dialog lists skipped addresses itself
   const urlDialog = createUrlDialog(ctx, (r) => reportAdded({ added: r.added, skipped: [] }, "page"));
   const details = createDetailsDialog(ctx);
@@ -99,6 +101,8 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   const queueToggle = button("Queue", { icon: "queue", class: "btn btn-ghost queue-toggle", testid: "queue-toggle" });
   queueToggle.append(runningPill, runningSr);
   queueToggle.setAttribute("aria-controls", "queue-panel");
+  const settingsBtn = button("Settings", { icon: "gear", class: "btn btn-ghost", testid: "settings-open" });
+  settingsBtn.addEventListener("click", () => void settings.open());
   const topbar = h(
     "header",
     { class: "topbar" },
@@ -110,6 +114,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     ),
     tabs,
     h("span", { class: "grow" }),
+    settingsBtn,
     queueToggle,
   );
 
@@ -155,6 +160,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     toast.el,
     urlDialog.el,
     details.el,
+    settings.el,
   );
 
   // -------------------------------------------------------- queue toggle

@@ -69,10 +69,20 @@ export function createSearch(ctx: Ctx): SearchView {
   const docText = h("div", { class: "doc-text", attrs: { tabindex: "0", "aria-label": "Document text" } });
   const closeDoc = button("Close document", { icon: "close", iconOnly: true, class: "btn btn-icon btn-ghost" });
   const revealBtn = button("Show in library", { class: "btn btn-small" });
+  const openBtn = button("Open", { class: "btn btn-small", testid: "doc-open" });
+  const folderBtn = button("Show in folder", { class: "btn btn-small", testid: "doc-folder" });
   const docView = h(
     "article",
     { class: "doc-view", attrs: { hidden: true, "aria-label": "Document" }, data: { testid: "doc-view" } },
-    h("div", { class: "doc-head" }, h("div", { class: "doc-head-text" }, docTitle, docLoc), revealBtn, closeDoc),
+    h(
+      "div",
+      { class: "doc-head" },
+      h("div", { class: "doc-head-text" }, docTitle, docLoc),
+      openBtn,
+      folderBtn,
+      revealBtn,
+      closeDoc,
+    ),
     docText,
   );
   const docEmpty = h(
@@ -146,6 +156,18 @@ export function createSearch(ctx: Ctx): SearchView {
   revealBtn.addEventListener("click", () => {
     if (openItemId) ctx.actions.reveal(openItemId);
   });
+  // The desktop's application: a PDF at the hit's page, a link in the browser.
+  let openPage: number | null = null;
+  const openOutside = async (reveal: boolean) => {
+    if (!openItemId) return;
+    try {
+      await ctx.backend.openItem(openItemId, reveal ? null : openPage, reveal);
+    } catch (e) {
+      ctx.toast.show(`Could not open it: ${errorMessage(e)}`, { kind: "error" });
+    }
+  };
+  openBtn.addEventListener("click", () => void openOutside(false));
+  folderBtn.addEventListener("click", () => void openOutside(true));
 
   async function run() {
     const q = input.value.trim();
@@ -215,6 +237,10 @@ export function createSearch(ctx: Ctx): SearchView {
     try {
       const v = await ctx.backend.openChunk(hit.chunkId);
       openItemId = v.itemId;
+      openPage = hit.page ?? null;
+      const link = v.itemId.startsWith("u");
+      setText(openBtn, link ? "Open in browser" : hit.page != null ? `Open at page ${hit.page}` : "Open");
+      folderBtn.hidden = link;
       setText(docTitle, v.name);
       setText(docLoc, hit.page != null ? `${v.location} · p. ${hit.page}` : v.location);
       const [before, mid, after] = splitAround(v.text, v.start, v.end);

@@ -152,6 +152,21 @@ describe("all four states (fake=states, frozen)", () => {
       markers.map((_, i) => `page ${i + 2}`),
     );
     assert.match(await page.locator(".doc-loc").innerText(), /p\. \d+/);
+
+    // "Open at page N" hands the desktop's viewer the same page the hit names.
+    const hitPage = Number(loc.match(/p\. (\d+)$/)[1]);
+    const open = page.locator(tid("doc-open"));
+    assert.equal(await open.innerText(), `Open at page ${hitPage}`);
+    await open.click();
+    await page.waitForFunction(() => window.__troveFake.opened().length > 0);
+    const [cmd] = await page.evaluate(() => window.__troveFake.opened().slice(-1));
+    assert.deepEqual(cmd.slice(0, 3), ["evince", "--page-index", String(hitPage)]);
+    assert.match(cmd[3], /Annual report 2025\.pdf$/);
+    await page.locator(tid("doc-folder")).click();
+    await page.waitForFunction(() => window.__troveFake.opened().length > 1);
+    const [folder] = await page.evaluate(() => window.__troveFake.opened().slice(-1));
+    assert.equal(folder[0], "xdg-open");
+    assert.ok(!folder[1].endsWith(".pdf"), `the folder, not the file: ${folder}`);
   });
 
   test("search ranks and highlights ordinary terms; stale queries do not win", async () => {
@@ -451,6 +466,49 @@ describe("library interactions", () => {
     await page.evaluate(() => window.__troveFake.setProblem(null));
     await page.locator(tid("queue-pause")).click();
     await banner.waitFor({ state: "hidden" });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
+
+describe("settings", () => {
+  test("every setting the engine lists; saved values, refused values and defaults; the data folder", async () => {
+    const { page, errors } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    const names = await page.evaluate(async () =>
+      (await window.__troveFake.backend.getSettings()).settings.map((s) => s.name),
+    );
+    await page.locator(tid("settings-open")).click();
+    await page.waitForSelector(`${tid("settings-dialog")}[open]`);
+    for (const n of names) assert.equal(await page.locator(tid(`setting-${n}`)).count(), 1, `${n} has a control`);
+    assert.ok(names.includes("rate-limit") && names.includes("ocr-languages") && names.includes("pdf-viewer"));
+    assert.match(await page.locator(tid("settings-db")).innerText(), /trove\.db$/);
+
+    // A good value is saved (and said to apply on next start where it does).
+    const rate = page.locator(tid("setting-rate-limit"));
+    await rate.fill("0.5");
+    await rate.press("Enter");
+    await page.waitForSelector(`${tid("setting-rate-limit-row")}[data-source="stored"]`);
+    assert.equal(await page.locator(tid("setting-rate-limit")).inputValue(), "0.5");
+    assert.match(await page.locator(tid("setting-rate-limit-row")).innerText(), /next time Trove starts/);
+    // A bad one is refused in place, with the engine's sentence; nothing is saved.
+    const jobs = page.locator(tid("setting-concurrency"));
+    await jobs.fill("99");
+    await jobs.press("Enter");
+    const err = page.locator(`${tid("setting-concurrency-row")} [role="alert"]`);
+    await err.waitFor();
+    assert.match(await err.innerText(), /from 1 to 16/);
+    assert.equal(await page.locator(tid("setting-concurrency-row")).getAttribute("data-source"), "default");
+    // A switch saves on click; Default puts a saved value back.
+    await page.locator(tid("setting-ocr")).click();
+    await page.waitForSelector(`${tid("setting-ocr-row")}[data-source="stored"]`);
+    assert.equal(await page.locator(tid("setting-ocr")).isChecked(), false);
+    await page.locator(tid("setting-rate-limit-reset")).click();
+    await page.waitForSelector(`${tid("setting-rate-limit-row")}[data-source="default"]`);
+    assert.equal(await page.locator(tid("setting-rate-limit")).inputValue(), "1");
+
+    await page.locator(tid("settings-open-folder")).click();
+    await page.waitForFunction(() => window.__troveFake.opened().some((c) => c[1]?.endsWith("/trove")));
+    await page.locator(tid("settings-close")).click();
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -10,6 +10,13 @@ describe("splitSnippet", () => {
       { text: "d", mark: true },
     ]);
   });
+  it("shows a PDF page break as a space", () => {
+    expect(splitSnippet("end of page one.\f\u0002Gallimaufry\u0003 begins")).toEqual([
+      { text: "end of page one. ", mark: false },
+      { text: "Gallimaufry", mark: true },
+      { text: " begins", mark: false },
+    ]);
+  });
   it("returns plain text unchanged", () => {
     expect(splitSnippet("plain")).toEqual([{ text: "plain", mark: false }]);
     expect(splitSnippet("")).toEqual([]);

@@ -2,6 +2,7 @@
 import type { Backend, DragState, EngineEvent, Status } from "../types";
 import { randomFile } from "./content";
 import { type DropOptions, dragEmit, dropFiles } from "./drop";
+import { opened } from "./settings";
 import { type FakeState, newItem, update } from "./state";
 import { addItems, tick, wake } from "./worker";
 
@@ -26,6 +27,8 @@ export interface FakeTestHooks {
   /** what the worker pool reports as a database problem (null: none), as Rust's QueueState.problem */
   setProblem(problem: string | null): void;
   count(): number;
+  /** the commands "open" would have started, oldest first */
+  opened(): string[][];
   backend: Backend;
 }
 
@@ -75,6 +78,7 @@ export function createHooks(s: FakeState, backend: Backend): FakeTestHooks {
       });
     },
     count: () => s.items.size,
+    opened: () => opened.map((c) => [...c]),
     backend,
   };
 }

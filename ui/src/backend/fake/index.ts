@@ -10,6 +10,7 @@
 //   worker.ts   the simulated worker           seed.ts     ?fake=states / seed-N
 //   library.ts  list/add/retry/delete/refresh  queue.ts    overview, pause, concurrency
 //   search.ts   search, index, open chunk      drop.ts     drag states and drops
+//   settings.ts settings, open item/folder
 //   hooks.ts    window.__troveFake
 import type { Backend, DragState, DropOutcome, EngineEvent } from "../types";
 import { installHtmlDragSimulation } from "./drop";
@@ -19,6 +20,7 @@ import { DEFAULT_FAKE_OPTIONS, type FakeOptions } from "./options";
 import { queueCommands } from "./queue";
 import { searchCommands } from "./search";
 import { seedMany, seedStates } from "./seed";
+import { settingsCommands } from "./settings";
 import { createState } from "./state";
 import { wake } from "./worker";
 
@@ -56,6 +58,7 @@ export function createFakeBackend(opts: Partial<FakeOptions> = {}): FakeBackend 
     ...libraryCommands(s),
     ...queueCommands(s),
     ...searchCommands(s),
+    ...settingsCommands(s),
     onEvents: subscribe<EngineEvent[]>(s.listeners.events),
     onDragState: subscribe<DragState>(s.listeners.drag),
     onDropped: subscribe<DropOutcome>(s.listeners.dropped),

@@ -1,0 +1,133 @@
+// The Settings dialog: every setting the engine describes (generated list), saved in the
+// database on change, so the command line (`trove config`) sees the same values. A value
+// an environment variable overrides is shown with that variable; settings that apply when
+// Trove next starts say so.
+import type { SettingsView, SettingView } from "../backend/types";
+import { errorMessage } from "../backend/types";
+import type { Ctx } from "./context";
+import { button, h, setText } from "./dom";
+
+const LABELS: Record<string, string> = {
+  concurrency: "Parallel jobs",
+  "link-refresh-hours": "Refresh links every (hours)",
+  "rate-limit": "Requests per second to one site",
+  "fetch-timeout": "Page fetch timeout (seconds)",
+  robots: "Follow robots.txt",
+  ocr: "Read scans and images (OCR)",
+  "ocr-languages": "OCR languages",
+  "ocr-budget": "OCR time per document (seconds)",
+  "pdf-viewer": "PDF viewer",
+};
+
+export function createSettingsDialog(ctx: Ctx) {
+  const list = h("div", { class: "settings-list", data: { testid: "settings-list" } });
+  const dbPath = h("code", { class: "settings-db", data: { testid: "settings-db" } });
+  const openFolder = button("Open folder", { icon: "folder", class: "btn btn-small", testid: "settings-open-folder" });
+  const close = button("Close", { testid: "settings-close" });
+  const dialog = h(
+    "dialog",
+    {
+      class: "dialog dialog-wide",
+      attrs: { "aria-labelledby": "settings-title" },
+      data: { testid: "settings-dialog" },
+    },
+    h(
+      "div",
+      { class: "dialog-body" },
+      h("h2", { attrs: { id: "settings-title" }, text: "Settings" }),
+      list,
+      h("div", { class: "settings-data" }, h("span", { class: "muted small", text: "Library: " }), dbPath, openFolder),
+      h("div", { class: "dialog-actions" }, h("span", { class: "grow" }), close),
+    ),
+  );
+  close.addEventListener("click", () => dialog.close());
+  openFolder.addEventListener("click", async () => {
+    try {
+      await ctx.backend.openDataFolder();
+    } catch (e) {
+      ctx.toast.show(`Could not open the folder: ${errorMessage(e)}`, { kind: "error" });
+    }
+  });
+
+  function row(s: SettingView): HTMLElement {
+    const id = `setting-${s.name}`;
+    const label = LABELS[s.name] ?? s.name;
+    const error = h("p", { class: "setting-error small", attrs: { role: "alert", hidden: true } });
+    const notes: string[] = [];
+    if (s.source === "env" && s.env) {
+      notes.push(`Set by ${s.env}${s.stored !== null ? ` (saved: ${s.stored})` : ""}; unset it to use this screen.`);
+    }
+    if (!s.live) notes.push("Applies the next time Trove starts.");
+    let input: HTMLInputElement;
+    if (s.kind === "switch") {
+      input = h("input", { attrs: { type: "checkbox", id, checked: s.value === "on" } });
+    } else {
+      const numeric = s.kind === "int" || s.kind === "number";
+      input = h("input", {
+        class: "input",
+        attrs: {
+          id,
+          type: numeric ? "number" : "text",
+          min: s.min ?? undefined,
+          max: s.max ?? undefined,
+          step: s.kind === "int" ? 1 : numeric ? "any" : undefined,
+          spellcheck: "false",
+          autocomplete: "off",
+        },
+      });
+      input.value = s.value;
+    }
+    input.dataset.testid = id;
+    input.disabled = s.source === "env";
+    const save = async (value: string | null) => {
+      try {
+        render(await ctx.backend.setSetting(s.name, value));
+        ctx.toast.show(`${label}: saved`);
+      } catch (e) {
+        error.hidden = false;
+        setText(error, errorMessage(e));
+        input.setAttribute("aria-invalid", "true");
+      }
+    };
+    if (s.kind === "switch") {
+      input.addEventListener("change", () => void save(input.checked ? "on" : "off"));
+    } else {
+      input.addEventListener("change", () => void save(input.value));
+      input.addEventListener("keydown", (e) => {
+        if (e.key === "Enter") {
+          e.preventDefault();
+          void save(input.value);
+        }
+      });
+    }
+    const reset = button("Default", { class: "btn btn-small btn-ghost", testid: `${id}-reset` });
+    reset.hidden = s.stored === null || s.source === "env";
+    reset.title = `Back to ${s.default}`;
+    reset.addEventListener("click", () => void save(null));
+    return h(
+      "div",
+      { class: "setting", data: { testid: `${id}-row`, source: s.source } },
+      h("label", { attrs: { for: id }, class: "setting-label", text: label }),
+      h("div", { class: "setting-control" }, input, reset),
+      h("p", { class: "muted small setting-about", text: [s.about, ...notes].join(" · ") }),
+      error,
+    );
+  }
+
+  function render(v: SettingsView) {
+    list.replaceChildren(...v.settings.map(row));
+    setText(dbPath, v.database);
+  }
+
+  return {
+    el: dialog,
+    async open() {
+      try {
+        render(await ctx.backend.getSettings());
+        dialog.showModal();
+      } catch (e) {
+        ctx.toast.show(`Could not read the settings: ${errorMessage(e)}`, { kind: "error" });
+      }
+    },
+  };
+}
