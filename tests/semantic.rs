@@ -154,7 +154,10 @@ fn without_a_model_keyword_search_works_and_says_why() {
     let r = sb.json(&["search", "orchard"]);
     assert_eq!(r["mode"], "keyword");
     assert!(
-        r["notice"].as_str().unwrap().contains("no embedding model"),
+        r["notice"]
+            .as_str()
+            .unwrap()
+            .contains("the embedding model is missing"),
         "{r}"
     );
     assert_eq!(r["hits"][0]["name"], "note.md");
@@ -163,7 +166,7 @@ fn without_a_model_keyword_search_works_and_says_why() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("note.md"));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("no embedding model"), "{err}");
+    assert!(err.contains("the embedding model is missing"), "{err}");
     // Once the model appears, `reindex` builds the semantic index for what is there.
     let o = sb
         .cmd(&["--json", "reindex"])

@@ -189,3 +189,38 @@ fn concurrent_callers_do_not_deadlock() {
         assert!(cosine(&v, &want) >= 0.9999);
     }
 }
+
+/// The .deb ships the model in half precision (scripts/model-f16.py): loaded from that copy,
+/// the vectors of the reference texts stay within cosine 0.999 of sentence-transformers'.
+#[test]
+fn the_half_precision_copy_in_the_package_matches_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/model-f16.py");
+    let st = std::process::Command::new("python3")
+        .arg(script)
+        .arg(common::model_dir())
+        .arg(dir.path())
+        .status()
+        .expect("python3 runs scripts/model-f16.py");
+    assert!(st.success());
+    let f32_size = std::fs::metadata(common::model_dir().join("model.safetensors"))
+        .unwrap()
+        .len();
+    let f16_size = std::fs::metadata(dir.path().join("model.safetensors"))
+        .unwrap()
+        .len();
+    assert!(
+        f16_size * 2 < f32_size + 1_000_000,
+        "{f16_size} is not half of {f32_size}"
+    );
+    let half = trove_embed::LocalMiniLm::with_threads(dir.path(), 2).expect("load the f16 copy");
+    let reference = reference();
+    let texts: Vec<&str> = reference.items.iter().map(|i| i.text.as_str()).collect();
+    let got = half.embed(&texts).unwrap();
+    let mut min = f32::MAX;
+    for (item, v) in reference.items.iter().zip(&got) {
+        min = min.min(cosine(v, &item.embedding));
+    }
+    println!("minimum cosine, f16 copy vs sentence-transformers: {min:.6}");
+    assert!(min >= 0.999, "f16 copy: minimum cosine {min}");
+}
