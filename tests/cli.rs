@@ -543,3 +543,28 @@ fn open_uses_the_desktops_programs_and_a_pdf_opens_at_its_page() {
     let o = sb.run(&["open", "f9"]);
     assert!(!o.status.success());
 }
+
+/// Shell completions and the manual page come from the command line's own definition, with
+/// no database; -q and -v are accepted everywhere.
+#[test]
+fn completions_man_page_and_log_levels() {
+    let sb = Sandbox::new();
+    let bash = sb.ok(&["completions", "bash"]);
+    assert!(bash.contains("_trove") && bash.contains("config"), "{bash}");
+    let fish = sb.ok(&["completions", "fish"]);
+    assert!(fish.contains("complete -c trove"), "{fish}");
+    let man = sb.ok(&["__man"]);
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH trove 1"),
+        "{man}"
+    );
+    assert!(man.contains("completions"), "{man}");
+    assert!(
+        !sb.db.exists(),
+        "completions and the man page touch no database"
+    );
+    sb.ok(&["-q", "status"]);
+    sb.ok(&["status", "-v"]);
+    let o = sb.run(&["-q", "-v", "status"]);
+    assert!(!o.status.success(), "-q and -v together are refused");
+}

@@ -38,6 +38,10 @@ grep -q '^Exec=trove' "$DESKTOP" || fail "the menu entry does not start trove: $
 for f in model.safetensors tokenizer.json config.json; do
   [ -s "$R/usr/share/trove/models/all-MiniLM-L6-v2/$f" ] || fail "the package lacks the model's $f"
 done
+zcat "$R/usr/share/man/man1/trove.1.gz" | grep -q '^\.TH trove 1' || fail "no manual page trove(1)"
+grep -q 'trove' "$R/usr/share/bash-completion/completions/trove" || fail "no bash completion"
+[ -s "$R/usr/share/zsh/vendor-completions/_trove" ] && [ -s "$R/usr/share/fish/vendor_completions.d/trove.fish" ] \
+  || fail "no zsh or fish completion"
 
 # A new user: nothing but a HOME, a PATH and a display, as a session gives a menu launch.
 H="$E2E_TMP/home"
@@ -86,6 +90,9 @@ TROVE_APP="$BIN" WD_URL="http://127.0.0.1:$WD_PORT" ART="$ART" MEANING_ITEM="$pe
 rc=$?
 set -e
 [ $rc -eq 0 ] || { tail -n 30 "$E2E_TMP/tauri-driver.log" >&2; fail "the installed window (rc $rc)"; }
+# The window wrote its log where Settings says (nobody sees a menu-launched app's stderr).
+ls "$H"/.local/state/trove/trove.*.log >/dev/null 2>&1 || fail "no log file in ~/.local/state/trove: $(find "$H" -maxdepth 4 -name '*.log')"
+grep -q "Trove starting" "$H"/.local/state/trove/trove.*.log || fail "the log file lacks the start line"
 # The setting changed in the window is the one the command line reads.
 got="$(trove config get rate-limit)"
 [ "$got" = "0.5" ] || fail "the window saved rate-limit 0.5, trove config get says '$got'"

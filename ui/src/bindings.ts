@@ -119,7 +119,11 @@ export type SettingsView = { settings: Array<SettingView>,
 /**
  * The database file.
  */
-database: string, };
+database: string, 
+/**
+ * The folder with the app's log files (one a day, the last 7 kept).
+ */
+logs: string | null, };
 
 /**
  * One change, as the UI receives it (in arrays, on `trove://events`).
@@ -176,6 +180,7 @@ export const COMMANDS = [
   "build_semantic_index",
   "open_item",
   "open_data_folder",
+  "open_log_folder",
   "get_settings",
   "set_setting",
 ] as const;
@@ -216,6 +221,8 @@ export function commands(invoke: Invoke) {
     openItem: (id: string, page: number | null, reveal: boolean) => invoke<Array<string>>("open_item", { id, page, reveal }),
     /** Opens the folder that holds the database in the file manager. */
     openDataFolder: () => invoke<void>("open_data_folder"),
+    /** Opens the folder of the app's log files in the file manager. */
+    openLogFolder: () => invoke<void>("open_log_folder"),
     /** Every setting, where its value comes from, and where the library lives. */
     getSettings: () => invoke<SettingsView>("get_settings"),
     /** Saves a setting (`null`: back to its default); returns the screen's new state. */

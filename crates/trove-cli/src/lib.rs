@@ -27,6 +27,12 @@ pub struct Cli {
     /// Machine-readable output
     #[arg(long, global = true)]
     pub json: bool,
+    /// More log lines on stderr (-v: information, -vv: debugging)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -180,6 +186,11 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateCmd,
     },
+    /// Shell completions for bash, zsh, fish, elvish or PowerShell, on stdout
+    Completions { shell: clap_complete::Shell },
+    /// Internal: the manual page (roff), on stdout; the .deb installs it as trove(1)
+    #[command(name = "__man", hide = true)]
+    Man,
     /// Internal: serve extraction requests on stdin as a sandboxed child process
     #[command(name = "__extract", hide = true)]
     Extract,
@@ -259,8 +270,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let Some(command) = &cli.command else {
         bail!("no command given; run `trove --help`");
     };
-    if let Command::Extract = command {
-        return Ok(trove_extract::sandbox::child_main());
+    match command {
+        Command::Extract => return Ok(trove_extract::sandbox::child_main()),
+        // These need no database.
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(*shell, &mut cmd, "trove", &mut std::io::stdout());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
     }
     let path = db_path(&cli)?;
     let out = output::Out { json: cli.json };
@@ -497,7 +521,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 serde_json::json!({ "embedded": n }),
             );
         }
-        Command::Migrate { .. } | Command::Extract => unreachable!(),
+        Command::Migrate { .. } | Command::Extract | Command::Completions { .. } | Command::Man => {
+            unreachable!()
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -641,7 +667,12 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
             };
         }
     };
-    trove_runtime::init_logging();
+    trove_runtime::init_logging_at(match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        _ => "debug",
+    });
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

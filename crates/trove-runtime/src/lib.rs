@@ -29,13 +29,74 @@ pub fn default_db_path() -> Result<PathBuf> {
 
 /// Logs to stderr, filtered by `TROVE_LOG` (default: warnings). Used by the CLI and the app.
 pub fn init_logging() {
+    init_logging_at("warn");
+}
+
+/// Logs to stderr at `level` (`error`, `warn`, `info`, `debug`: the CLI's `-q`/`-v`), unless
+/// `TROVE_LOG` says otherwise.
+pub fn init_logging_at(level: &str) {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TROVE_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(env_filter(level))
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+fn env_filter(default: &str) -> tracing_subscriber::EnvFilter {
+    tracing_subscriber::EnvFilter::try_from_env("TROVE_LOG").unwrap_or_else(|_| default.into())
+}
+
+/// Where the local embedding model is looked for (see `trove_embed::default_model_dir`).
+pub fn model_dir() -> PathBuf {
+    trove_embed::default_model_dir()
+}
+
+/// Where the app writes its log files: `$XDG_STATE_HOME/trove` (usually
+/// `~/.local/state/trove`).
+pub fn log_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_STATE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".local").join("state"))
+        })
+        .map(|d| d.join("trove"))
+}
+
+/// The window's logs: warnings to stderr (as [`init_logging`]), and everything from
+/// `info` up to a file a day in [`log_dir`] (`trove.YYYY-MM-DD.log`, the last 7 kept),
+/// since nobody sees the stderr of an app opened from the menu. Keep the guard while the
+/// app runs: dropping it flushes the file.
+pub fn init_app_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::prelude::*;
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(env_filter("warn"));
+    let appender = log_dir().and_then(|dir| {
+        std::fs::create_dir_all(&dir).ok()?;
+        tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("trove")
+            .filename_suffix("log")
+            .max_log_files(7)
+            .build(&dir)
+            .ok()
+    });
+    let Some(appender) = appender else {
+        let _ = tracing_subscriber::registry().with(stderr).try_init();
+        return None;
+    };
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let file = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(writer)
+        .with_filter(env_filter("info"));
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
+        .try_init();
+    Some(guard)
 }
 
 /// The engine's configuration for this executable with the default settings (and the

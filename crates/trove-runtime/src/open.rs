@@ -72,6 +72,18 @@ pub fn open(item: &Item, target: Target, viewer: &str) -> Result<Vec<OsString>> 
     Ok(cmd)
 }
 
+/// Show `dir` in the file manager (`xdg-open`), without waiting.
+pub fn folder(dir: &Path) -> Result<()> {
+    Command::new("xdg-open")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot open {} (is xdg-utils installed?)", dir.display()))?;
+    Ok(())
+}
+
 /// A user's viewer command: words split on spaces, `{file}` and `{page}` replaced (a
 /// command without `{file}` gets the file last).
 fn template(viewer: &str, file: &Path, page: u32) -> Vec<OsString> {

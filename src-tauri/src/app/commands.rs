@@ -82,6 +82,8 @@ pub struct SettingsView {
     pub settings: Vec<SettingView>,
     /// The database file.
     pub database: String,
+    /// The folder with the app's log files (one a day, the last 7 kept).
+    pub logs: Option<String>,
 }
 
 /// Every setting at its default, in the Settings screen's order (also written into the
@@ -137,6 +139,7 @@ fn settings_view(engine: &Engine) -> Result<SettingsView, AppError> {
     Ok(SettingsView {
         settings,
         database: engine.db_path().display().to_string(),
+        logs: trove_runtime::log_dir().map(|d| d.display().to_string()),
     })
 }
 
@@ -271,14 +274,14 @@ trove_commands! {
     /// Opens the folder that holds the database in the file manager.
     fn open_data_folder(ctx) -> () {
         let dir = ctx.engine.db_path().parent().map(PathBuf::from).unwrap_or_default();
-        std::process::Command::new("xdg-open")
-            .arg(&dir)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map_err(|e| AppError::internal(format!("cannot open {}: {e}", dir.display())))?;
-        Ok(())
+        trove_runtime::open::folder(&dir).map_err(invalid)
+    }
+    /// Opens the folder of the app's log files in the file manager.
+    fn open_log_folder(ctx) -> () {
+        let _ = &ctx;
+        let dir = trove_runtime::log_dir()
+            .ok_or_else(|| AppError::internal("no home directory for the logs"))?;
+        trove_runtime::open::folder(&dir).map_err(invalid)
     }
     /// Every setting, where its value comes from, and where the library lives.
     fn get_settings(ctx) -> SettingsView {

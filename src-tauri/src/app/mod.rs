@@ -24,10 +24,18 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 struct Worker(Mutex<Option<WorkerHandle>>);
 
 pub fn run(db: PathBuf) -> ExitCode {
-    trove_runtime::init_logging();
+    // Flushes the log file when the app ends.
+    let _log = trove_runtime::init_app_logging();
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        db = %db.display(),
+        model = %trove_embed_dir(),
+        "Trove starting"
+    );
     let engine = match trove_runtime::open_engine(&db) {
         Ok(e) => e,
         Err(e) => {
+            tracing::error!("cannot open {}: {e:#}", db.display());
             eprintln!("trove: cannot open {}: {e:#}", db.display());
             startup_error_window(&db, &e);
             return ExitCode::from(1);
@@ -46,6 +54,11 @@ pub fn run(db: PathBuf) -> ExitCode {
         }
     });
     ExitCode::SUCCESS
+}
+
+/// Where the embedding model is looked for (for the log).
+fn trove_embed_dir() -> String {
+    trove_runtime::model_dir().display().to_string()
 }
 
 fn build(engine: Arc<Engine>, db: &Path) -> tauri::Result<tauri::App> {

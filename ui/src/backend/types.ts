@@ -68,6 +68,8 @@ export interface Backend {
   openItem(id: string, page: number | null, reveal: boolean): Promise<string[]>;
   /** the folder holding the database, in the file manager */
   openDataFolder(): Promise<void>;
+  /** the folder of the app's log files, in the file manager */
+  openLogFolder(): Promise<void>;
   getSettings(): Promise<SettingsView>;
   /** null: back to the default; rejects with `invalid` and a sentence for a bad value */
   setSetting(name: string, value: string | null): Promise<SettingsView>;

@@ -23,6 +23,15 @@ export function createSettingsDialog(ctx: Ctx) {
   const list = h("div", { class: "settings-list", data: { testid: "settings-list" } });
   const dbPath = h("code", { class: "settings-db", data: { testid: "settings-db" } });
   const openFolder = button("Open folder", { icon: "folder", class: "btn btn-small", testid: "settings-open-folder" });
+  const logPath = h("code", { class: "settings-db", data: { testid: "settings-logs" } });
+  const openLogs = button("Open logs", { icon: "folder", class: "btn btn-small", testid: "settings-open-logs" });
+  const logRow = h(
+    "div",
+    { class: "settings-data" },
+    h("span", { class: "muted small", text: "Logs: " }),
+    logPath,
+    openLogs,
+  );
   const close = button("Close", { testid: "settings-close" });
   const dialog = h(
     "dialog",
@@ -37,10 +46,18 @@ export function createSettingsDialog(ctx: Ctx) {
       h("h2", { attrs: { id: "settings-title" }, text: "Settings" }),
       list,
       h("div", { class: "settings-data" }, h("span", { class: "muted small", text: "Library: " }), dbPath, openFolder),
+      logRow,
       h("div", { class: "dialog-actions" }, h("span", { class: "grow" }), close),
     ),
   );
   close.addEventListener("click", () => dialog.close());
+  openLogs.addEventListener("click", async () => {
+    try {
+      await ctx.backend.openLogFolder();
+    } catch (e) {
+      ctx.toast.show(`Could not open the logs: ${errorMessage(e)}`, { kind: "error" });
+    }
+  });
   openFolder.addEventListener("click", async () => {
     try {
       await ctx.backend.openDataFolder();
@@ -117,6 +134,8 @@ export function createSettingsDialog(ctx: Ctx) {
   function render(v: SettingsView) {
     list.replaceChildren(...v.settings.map(row));
     setText(dbPath, v.database);
+    logRow.hidden = v.logs === null;
+    setText(logPath, v.logs ?? "");
   }
 
   return {

@@ -507,7 +507,10 @@ describe("settings", () => {
     assert.equal(await page.locator(tid("setting-rate-limit")).inputValue(), "1");
 
     await page.locator(tid("settings-open-folder")).click();
-    await page.waitForFunction(() => window.__troveFake.opened().some((c) => c[1]?.endsWith("/trove")));
+    await page.waitForFunction(() => window.__troveFake.opened().some((c) => c[1]?.endsWith("/share/trove")));
+    assert.match(await page.locator(tid("settings-logs")).innerText(), /state\/trove$/);
+    await page.locator(tid("settings-open-logs")).click();
+    await page.waitForFunction(() => window.__troveFake.opened().some((c) => c[1]?.endsWith("/state/trove")));
     await page.locator(tid("settings-close")).click();
     assert.deepEqual(errors, []);
     await page.close();

@@ -8,6 +8,7 @@ import { delay, err } from "./data";
 import type { FakeState } from "./state";
 
 export const FAKE_DATABASE = "/home/you/.local/share/trove/trove.db";
+export const FAKE_LOGS = "/home/you/.local/state/trove";
 
 /** what the fake "opened": the commands it would have started */
 export const opened: string[][] = [];
@@ -46,6 +47,7 @@ export function settingsCommands(s: FakeState) {
   const stored = new Map<string, string>();
   const view = (): SettingsView => ({
     database: FAKE_DATABASE,
+    logs: FAKE_LOGS,
     settings: SETTINGS.map((d) => {
       const kept = stored.get(d.name);
       const value = d.name === "concurrency" ? String(s.queue.concurrency) : (kept ?? d.default);
@@ -78,6 +80,10 @@ export function settingsCommands(s: FakeState) {
     },
     async openDataFolder(): Promise<void> {
       opened.push(["xdg-open", FAKE_DATABASE.replace(/\/[^/]*$/, "")]);
+      return delay(undefined, 10);
+    },
+    async openLogFolder(): Promise<void> {
+      opened.push(["xdg-open", FAKE_LOGS]);
       return delay(undefined, 10);
     },
   };
