@@ -76,7 +76,13 @@ export type ChunkView = { itemId: string, name: string, location: string, text: 
 /**
  * The chunk's range inside `text`, in UTF-16 code units (what JavaScript indexes by).
  */
-start: number, end: number, };
+start: number, end: number, 
+/**
+ * `text` is a window of the document around the chunk: the page it starts on (PDF
+ * pages are separated by form feeds; 1 for other documents) and whether text before
+ * or after it was left out.
+ */
+firstPage: number, cutBefore: boolean, cutAfter: boolean, };
 
 /**
  * Every rejected command rejects with this.

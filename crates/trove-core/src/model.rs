@@ -347,6 +347,12 @@ pub struct ChunkView {
     /// The chunk's range inside `text`, in UTF-16 code units (what JavaScript indexes by).
     pub start: u32,
     pub end: u32,
+    /// `text` is a window of the document around the chunk: the page it starts on (PDF
+    /// pages are separated by form feeds; 1 for other documents) and whether text before
+    /// or after it was left out.
+    pub first_page: u32,
+    pub cut_before: bool,
+    pub cut_after: bool,
 }
 
 /// A same-site crawl from one start link.

@@ -372,3 +372,45 @@ fn periodic_refresh_queues_links_fetched_longer_ago_than_the_setting() {
     clock.advance_ms(86_400_000 + 1);
     assert_eq!(engine.refresh_due().unwrap(), 1);
 }
+
+/// Opening a hit sends the reader a window around the chunk, not the whole document: a
+/// 3 MB text gives at most the chunk and 64 KiB on each side, the chunk's range points at
+/// its own text, and the window says which page it starts on and that text was left out.
+#[test]
+fn opening_a_chunk_of_a_long_document_sends_a_window_around_it() {
+    let (_t, engine, dir) = setup();
+    let mut text = String::new();
+    for i in 0..60_000 {
+        // Page breaks as a PDF's text has them: the window must say which page it starts on.
+        if i > 0 && i % 10_000 == 0 {
+            text.push('\x0c');
+        }
+        text.push_str(&format!(
+            "Line {i} of the long ledger, with its tally of sacks.\n"
+        ));
+        if i == 30_000 {
+            text.push_str("The zanzibar entry sits in the middle.\n");
+        }
+    }
+    write(&dir, "ledger.txt", &text);
+    engine.add_paths(&[dir.join("ledger.txt")]).unwrap();
+    work(&engine);
+    let hit = engine.search("zanzibar", None, 5).unwrap().hits.remove(0);
+    let v = engine.open_chunk(hit.chunk_id).unwrap();
+    assert!(text.len() > 3_000_000);
+    assert!(
+        v.text.len() <= 2 * trove_core::library::READER_CONTEXT + 4096,
+        "{} bytes",
+        v.text.len()
+    );
+    assert!(v.cut_before && v.cut_after);
+    // Breaks before lines 10,000 and 20,000 come before the window; the one before line
+    // 30,000 is inside it (the chunk follows line 30,000; the window reaches 64 KiB back).
+    assert_eq!(v.first_page, 3);
+    assert_eq!(v.text.matches('\x0c').count(), 1);
+    let units: Vec<u16> = v.text.encode_utf16().collect();
+    let chunk = String::from_utf16(&units[v.start as usize..v.end as usize]).unwrap();
+    assert!(chunk.contains("zanzibar"), "{chunk}");
+    // The window starts at a line.
+    assert!(v.text.starts_with("Line 2"), "{}", &v.text[..40]);
+}

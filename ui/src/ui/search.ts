@@ -244,8 +244,9 @@ export function createSearch(ctx: Ctx): SearchView {
       setText(docTitle, v.name);
       setText(docLoc, hit.page != null ? `${v.location} · p. ${hit.page}` : v.location);
       const [before, mid, after] = splitAround(v.text, v.start, v.end);
-      // PDF pages are separated by form feeds: show each break as a page marker.
-      let page = 1;
+      // PDF pages are separated by form feeds: show each break as a page marker. The text
+      // is a window around the passage, starting on page `firstPage`.
+      let page = v.firstPage;
       // Only paged documents (PDF): a source file may hold a form feed of its own.
       const paged = (t: string): Node[] =>
         (hit.page != null ? t.split("\f") : [t]).flatMap((part, i) => {
@@ -262,7 +263,15 @@ export function createSearch(ctx: Ctx): SearchView {
       const head = paged(before);
       const mark = h("mark", { class: "chunk", attrs: { tabindex: "-1" }, data: { testid: "doc-chunk" } });
       mark.append(...paged(mid));
-      docText.replaceChildren(...head, mark, ...paged(after));
+      const cut = (where: string) =>
+        h("p", { class: "doc-cut muted small", text: `… ${where} not shown here`, data: { testid: "doc-cut" } });
+      docText.replaceChildren(
+        ...(v.cutBefore ? [cut("earlier text")] : []),
+        ...head,
+        mark,
+        ...paged(after),
+        ...(v.cutAfter ? [cut("later text")] : []),
+      );
       docEmpty.hidden = true;
       docView.hidden = false;
       mark.scrollIntoView({ block: "center" });

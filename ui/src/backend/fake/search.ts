@@ -86,7 +86,17 @@ export function searchCommands(s: FakeState) {
       const text = docText(s, id);
       const ch = chunksOf(text)[chunkId % 1000];
       if (!ch) throw err("not_found", "This passage no longer exists.");
-      return delay({ itemId: id, name: it.name, location: it.location, text, start: ch[0], end: ch[1] });
+      return delay({
+        itemId: id,
+        name: it.name,
+        location: it.location,
+        text,
+        start: ch[0],
+        end: ch[1],
+        firstPage: 1,
+        cutBefore: false,
+        cutAfter: false,
+      });
     },
   };
 }
