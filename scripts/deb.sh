@@ -33,8 +33,9 @@ GEN="$ROOT/src-tauri/gen/deb"
 STAGE="$GEN/all-MiniLM-L6-v2"
 if [ ! -f "$STAGE/model.safetensors" ] || [ "$MODEL_CACHE/model.safetensors" -nt "$STAGE/model.safetensors" ]; then
   log "half-precision model copy in $STAGE"
-  rm -rf "$STAGE"
-  python3 "$ROOT/scripts/model-f16.py" "$MODEL_CACHE" "$STAGE"
+  rm -rf "$STAGE" "$STAGE.tmp"
+  python3 "$ROOT/scripts/model-f16.py" "$MODEL_CACHE" "$STAGE.tmp"
+  mv "$STAGE.tmp" "$STAGE"
 fi
 
 # The UI is embedded in the binary: build it from the sources as they are.
@@ -47,7 +48,7 @@ log "tauri build ${FLAGS[*]:-} (no bundle yet)"
 BIN="$CARGO_TARGET_DIR/$PROFILE/trove"
 # (Only when it still has debug info: an unchanged binary is not rebuilt, so it may be the
 # one stripped by the previous run, and its .debug file must not be overwritten.)
-if [ "$PROFILE" = release ] && readelf -S "$BIN" | grep -q '\.debug_line'; then
+if [ "$PROFILE" = release ] && readelf -S "$BIN" >"$BIN.sections" && grep -q '\.debug_line' "$BIN.sections"; then
   log "splitting debug info off $BIN"
   objcopy --only-keep-debug "$BIN" "$BIN.debug"
   objcopy --strip-debug --strip-unneeded --add-gnu-debuglink="$BIN.debug" "$BIN"

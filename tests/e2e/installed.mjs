@@ -71,6 +71,14 @@ try {
     (await wd.findAll(`${sel("setting-rate-limit-row")}[data-source="stored"]`))[0],
   );
   await wd.screenshot(join(process.env.ART, "installed-settings.png"));
+
+  // The page cannot choose a program to run: the PDF viewer is set in a terminal only.
+  const refused = await wd.executeAsync(
+    `const done = arguments[arguments.length - 1];
+     window.__TAURI_INTERNALS__.invoke("set_setting", { name: "pdf-viewer", value: "sh -c id" })
+       .then(() => done("accepted"), (e) => done(e && e.code));`,
+  );
+  if (refused !== "invalid") throw new Error(`set_setting pdf-viewer from the page: ${refused}`);
 } finally {
   await wd.quit().catch(() => {});
 }

@@ -475,22 +475,22 @@ fn has_text(s: &str) -> bool {
 /// judged, so tables, acronyms, code and links pass.
 /// A font whose codes run from `!` in order of first use comes out as punctuation
 /// ("!\"#$%&'#(%)*+*'&"): a page of at least 8 visible characters where fewer than half
-/// are letters or digits is not text. Leaders and rules (`....`, `----`, `|`) are not
-/// counted, so tables of contents and drawn tables pass; code stays well above half.
+/// are letters or digits is not text. Only ASCII punctuation counts against it, less
+/// leaders and rules (`....`, `----`, `|`, `+`): tables of contents, drawn tables, maths and
+/// box drawing pass; code stays well above half.
 pub(crate) fn looks_like_text(s: &str) -> bool {
-    let (mut visible, mut junk, mut alnum, mut leaders) = (0usize, 0usize, 0usize, 0usize);
+    let (mut visible, mut junk, mut alnum, mut punct) = (0usize, 0usize, 0usize, 0usize);
     for c in s.chars().filter(|c| !c.is_whitespace()) {
         visible += 1;
         if c.is_control() || c == '\u{FFFD}' || ('\u{E000}'..='\u{F8FF}').contains(&c) {
             junk += 1;
         }
         alnum += usize::from(c.is_alphanumeric());
-        leaders += usize::from(matches!(
-            c,
-            '.' | '-' | '_' | '=' | '|' | '·' | '…' | '─' | '•'
-        ));
+        punct += usize::from(
+            c.is_ascii_punctuation() && !matches!(c, '.' | '-' | '_' | '=' | '|' | '+'),
+        );
     }
-    let judged = visible - leaders;
+    let judged = alnum + punct;
     if junk * 5 > visible || (judged >= 8 && alnum * 2 < judged) {
         return false;
     }
@@ -936,6 +936,13 @@ mod tests {
         ));
         assert!(!looks_like_text("9'5\"#&+2/''(+!\"#$%&"));
         assert!(looks_like_text("Q&A: 2024–25 (draft)"));
+        assert!(looks_like_text("∀ε>0 ∃δ>0 : |x−a|<δ ⇒ |f(x)−f(a)|<ε"));
+        assert!(looks_like_text(
+            "┌───┬───┐\n│ 1 │ 2 │\n├───┼───┤\n│ 3 │ 4 │\n└───┴───┘\n+---+---+\n| 5 | 6 |"
+        ));
+        assert!(looks_like_text(
+            "Chapter 1 — — — — — — — 12\nChapter 2 — — — — — — — 31"
+        ));
         assert!(looks_like_text(
             "Contents\nIntroduction ........................ 1\nMethods ............................. 7"
         ));

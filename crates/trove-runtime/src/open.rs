@@ -46,7 +46,10 @@ pub fn command_for(item: &Item, target: Target, viewer: &str) -> Result<Vec<OsSt
         if !viewer.is_empty() && viewer != "auto" {
             return Ok(template(viewer, path, page));
         }
-        if let Some(cmd) = default_pdf_viewer().and_then(|app| at_page(&app, path, page)) {
+        if let Some(cmd) = default_pdf_viewer()
+            .and_then(|app| at_page(&app, path, page))
+            .filter(|cmd| on_path(&cmd[0].to_string_lossy()))
+        {
             return Ok(cmd);
         }
     }
@@ -56,32 +59,45 @@ pub fn command_for(item: &Item, target: Target, viewer: &str) -> Result<Vec<OsSt
 /// Run `command_for`'s command, detached: Trove does not wait for the viewer to close.
 pub fn open(item: &Item, target: Target, viewer: &str) -> Result<Vec<OsString>> {
     let cmd = command_for(item, target, viewer)?;
-    Command::new(&cmd[0])
+    start(&cmd).with_context(|| {
+        format!(
+            "cannot start {} to open {} (is xdg-utils installed?)",
+            cmd[0].to_string_lossy(),
+            item.name
+        )
+    })?;
+    Ok(cmd)
+}
+
+/// Start `cmd` detached; a thread reaps it when it ends (no zombies in a long-running app).
+fn start(cmd: &[OsString]) -> std::io::Result<()> {
+    let mut child = Command::new(&cmd[0])
         .args(&cmd[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| {
-            format!(
-                "cannot start {} to open {} (is xdg-utils installed?)",
-                cmd[0].to_string_lossy(),
-                item.name
-            )
-        })?;
-    Ok(cmd)
+        .spawn()?;
+    std::thread::spawn(move || child.wait());
+    Ok(())
+}
+
+/// Whether `program` is on PATH (the viewer the desktop names may be a Flatpak with no
+/// command of its own: then plain `xdg-open`).
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            dir.join(program)
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
 }
 
 /// Show `dir` in the file manager (`xdg-open`), without waiting.
 pub fn folder(dir: &Path) -> Result<()> {
-    Command::new("xdg-open")
-        .arg(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("cannot open {} (is xdg-utils installed?)", dir.display()))?;
-    Ok(())
+    start(&["xdg-open".into(), dir.into()])
+        .with_context(|| format!("cannot open {} (is xdg-utils installed?)", dir.display()))
 }
 
 /// A user's viewer command: words split on spaces, `{file}` and `{page}` replaced (a
@@ -94,9 +110,10 @@ fn template(viewer: &str, file: &Path, page: u32) -> Vec<OsString> {
             cmd.push(file.into());
             has_file = true;
         } else if word.contains("{file}") {
-            // Inside a word ("{file}#{page}"): as text.
-            let w = word.replace("{file}", &file.to_string_lossy());
-            cmd.push(w.replace("{page}", &page.to_string()).into());
+            // Inside a word ("{file}#{page}"): as text; the page first, so a file name
+            // holding "{page}" stays as it is.
+            let w = word.replace("{page}", &page.to_string());
+            cmd.push(w.replace("{file}", &file.to_string_lossy()).into());
             has_file = true;
         } else {
             cmd.push(word.replace("{page}", &page.to_string()).into());

@@ -69,9 +69,10 @@ pub const SETTINGS: &[Setting] = &[
         env: None,
         default: "0",
         stored_scale: 3_600_000.0,
+        // Up to ten years (`trove refresh --every 1y` stores 8,766 h).
         kind: Kind::Number {
             min: 0.0,
-            max: 24.0 * 365.0,
+            max: 24.0 * 3653.0,
         },
         about: "fetch completed links again after this many hours (0: never)",
         live: true,
@@ -84,7 +85,7 @@ pub const SETTINGS: &[Setting] = &[
         stored_scale: 1.0,
         kind: Kind::Number {
             min: 0.0,
-            max: 100.0,
+            max: 1000.0,
         },
         about: "requests per second to one web site (0: no limit)",
         live: false,
@@ -96,8 +97,8 @@ pub const SETTINGS: &[Setting] = &[
         default: "30",
         stored_scale: 1.0,
         kind: Kind::Number {
-            min: 1.0,
-            max: 600.0,
+            min: 0.1,
+            max: 3600.0,
         },
         about: "seconds before fetching a page gives up",
         live: false,
@@ -193,11 +194,16 @@ impl Setting {
                 _ => bail!("{} is on or off (got {v:?})", self.name),
             },
             Kind::Languages => {
-                let ok = !v.is_empty()
-                    && v.split('+').all(|l| {
-                        !l.is_empty()
-                            && l.len() <= 32
-                            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                // `eng+deu` as Tesseract takes them; `eng,deu` and `eng deu` are accepted
+                // too (OCR splits on them), and script models such as `script/Latin`.
+                let codes: Vec<&str> = v.split(['+', ',', ' ']).filter(|l| !l.is_empty()).collect();
+                let ok = !codes.is_empty()
+                    && codes.iter().all(|l| {
+                        l.len() <= 32
+                            && !l.starts_with(['-', '/', '.'])
+                            && !l.contains("..")
+                            && l.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '-'))
                     });
                 if !ok {
                     bail!(
@@ -334,8 +340,9 @@ pub fn store(engine: &trove_core::Engine, s: &Setting, value: Option<&str>) -> R
         ("concurrency", Some(v)) => {
             engine.set_concurrency(v.parse()?)?;
         }
-        ("link-refresh-hours", v) => {
-            let hours: f64 = v.unwrap_or("0").parse()?;
+        ("link-refresh-hours", None) => engine.set_setting(s.key, None)?,
+        ("link-refresh-hours", Some(v)) => {
+            let hours: f64 = v.parse()?;
             let every = (hours > 0.0).then(|| std::time::Duration::from_secs_f64(hours * 3600.0));
             engine.set_refresh_every(every)?;
         }
@@ -361,6 +368,10 @@ mod tests {
             .check("eng; rm -rf /")
             .is_err());
         assert!(find("concurrency").unwrap().check("17").is_err());
+        assert!(find("ocr-languages").unwrap().check("eng,deu").is_ok());
+        assert!(find("ocr-languages").unwrap().check("script/Latin").is_ok());
+        assert!(find("ocr-languages").unwrap().check("../etc").is_err());
+        assert!(find("link-refresh-hours").unwrap().check("8766").is_ok());
         assert_eq!(find("rate-limit").unwrap().check(" 0.5 ").unwrap(), "0.5");
         assert!(find("nonsense")
             .unwrap_err()

@@ -291,6 +291,14 @@ trove_commands! {
     fn set_setting(ctx, name: String, value: Option<String>) -> SettingsView {
         use trove_runtime::settings;
         let s = settings::find(&name).map_err(invalid)?;
+        // A command line (the PDF viewer) is set from the terminal only: the page must not
+        // be able to choose a program and then run it through open_item.
+        if matches!(s.kind, settings::Kind::Command) {
+            return Err(trove_core::Error::Invalid(format!(
+                "{name} is a command: set it with `trove config set {name} …` in a terminal"
+            ))
+            .into());
+        }
         settings::store(&ctx.engine, s, value.as_deref()).map_err(invalid)?;
         settings_view(&ctx.engine)
     }

@@ -75,6 +75,9 @@ export function createSettingsDialog(ctx: Ctx) {
       notes.push(`Set by ${s.env}${s.stored !== null ? ` (saved: ${s.stored})` : ""}; unset it to use this screen.`);
     }
     if (!s.live) notes.push("Applies the next time Trove starts.");
+    // A program to run is chosen in a terminal only (the window cannot set one and run it).
+    const fromTerminal = s.kind === "command";
+    if (fromTerminal) notes.push(`Change it in a terminal: trove config set ${s.name} "…"`);
     let input: HTMLInputElement;
     if (s.kind === "switch") {
       input = h("input", { attrs: { type: "checkbox", id, checked: s.value === "on" } });
@@ -95,7 +98,7 @@ export function createSettingsDialog(ctx: Ctx) {
       input.value = s.value;
     }
     input.dataset.testid = id;
-    input.disabled = s.source === "env";
+    input.disabled = s.source === "env" || fromTerminal;
     const save = async (value: string | null) => {
       try {
         render(await ctx.backend.setSetting(s.name, value));
@@ -118,7 +121,7 @@ export function createSettingsDialog(ctx: Ctx) {
       });
     }
     const reset = button("Default", { class: "btn btn-small btn-ghost", testid: `${id}-reset` });
-    reset.hidden = s.stored === null || s.source === "env";
+    reset.hidden = s.stored === null || s.source === "env" || fromTerminal;
     reset.title = `Back to ${s.default}`;
     reset.addEventListener("click", () => void save(null));
     return h(

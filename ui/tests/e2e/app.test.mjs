@@ -482,6 +482,15 @@ describe("settings", () => {
     for (const n of names) assert.equal(await page.locator(tid(`setting-${n}`)).count(), 1, `${n} has a control`);
     assert.ok(names.includes("rate-limit") && names.includes("ocr-languages") && names.includes("pdf-viewer"));
     assert.match(await page.locator(tid("settings-db")).innerText(), /trove\.db$/);
+    // The PDF viewer is a program: chosen in a terminal, not from the page.
+    assert.equal(await page.locator(tid("setting-pdf-viewer")).isDisabled(), true);
+    const refused = await page.evaluate(() =>
+      window.__troveFake.backend.setSetting("pdf-viewer", "sh -c id").then(
+        () => null,
+        (e) => e.code,
+      ),
+    );
+    assert.equal(refused, "invalid");
 
     // A good value is saved (and said to apply on next start where it does).
     const rate = page.locator(tid("setting-rate-limit"));

@@ -61,6 +61,9 @@ export function settingsCommands(s: FakeState) {
     async setSetting(name: string, value: string | null): Promise<SettingsView> {
       const d = SETTINGS.find((x) => x.name === name);
       if (!d) throw err("invalid", `no setting called "${name}"`);
+      if (d.kind === "command") {
+        throw err("invalid", `${name} is a command: set it with \`trove config set ${name} …\` in a terminal`);
+      }
       if (value === null) stored.delete(name);
       else stored.set(name, check(d, value));
       if (name === "concurrency") s.queue.concurrency = Number(stored.get(name) ?? d.default);
