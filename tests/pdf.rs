@@ -78,6 +78,23 @@ fn words(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The page of `item`'s hit when searching `word` by keyword (None: no hit of that item),
+/// with the whole answer for messages.
+fn hit_page(
+    sb: &Sandbox,
+    word: &str,
+    item: &str,
+) -> (Option<serde_json::Value>, serde_json::Value) {
+    let r = sb.json(&["search", word, "--mode", "keyword"]);
+    let page = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["itemId"] == item)
+        .map(|h| h["page"].clone());
+    (page, r)
+}
+
 fn pdftotext(pdf: &Path) -> String {
     let out = Command::new("pdftotext")
         .arg(pdf)
@@ -240,15 +257,10 @@ fn pdfs_from_ghostscript_and_cairo_are_read_word_for_word() {
             ("petrel", 2),
             ("ranger", 2),
         ] {
-            let r = sb.json(&["search", word, "--mode", "keyword"]);
-            let hit = r["hits"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|h| h["itemId"] == item.as_str());
+            let (found, r) = hit_page(&sb, word, &item);
             assert_eq!(
-                hit.map(|h| &h["page"]),
-                Some(&page.into()),
+                found,
+                Some(page.into()),
                 "{producer}: {word} is on page {page}: {r}"
             );
         }
@@ -587,15 +599,10 @@ fn pdfs_from_libreoffice_pdftex_and_chromium_are_read_word_for_word() {
             );
             // Keyword search works on words; a CJK run is one token to the index.
             if word.chars().all(|c| c.is_ascii_alphabetic()) {
-                let r = sb.json(&["search", word, "--mode", "keyword"]);
-                let hit = r["hits"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|h| h["itemId"] == item.as_str());
+                let (found, r) = hit_page(&sb, word, &item);
                 assert_eq!(
-                    hit.map(|h| &h["page"]),
-                    Some(&page.into()),
+                    found,
+                    Some(page.into()),
                     "{file}: {word} is on page {page}: {r}"
                 );
             }

@@ -53,15 +53,9 @@ pub fn model_dir() -> PathBuf {
 /// Where the app writes its log files: `$XDG_STATE_HOME/trove` (usually
 /// `~/.local/state/trove`).
 pub fn log_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_STATE_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|h| !h.is_empty())
-                .map(|h| PathBuf::from(h).join(".local").join("state"))
-        })
-        .map(|d| d.join("trove"))
+    // The same XDG lookup as the database's (`directories`), for the state directory.
+    let dirs = directories::BaseDirs::new()?;
+    Some(dirs.state_dir()?.join("trove"))
 }
 
 /// The window's logs: warnings to stderr (as [`init_logging`]), and everything from
