@@ -38,8 +38,9 @@ if [ ! -f "$STAGE/model.safetensors" ] || [ "$MODEL_CACHE/model.safetensors" -nt
   mv "$STAGE.tmp" "$STAGE"
 fi
 
-# The UI is embedded in the binary: build it from the sources as they are.
-(cd "$ROOT/ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build) >&2
+# The UI is embedded in the binary: tauri build runs tauri.conf.json's beforeBuildCommand
+# (npm run build in ui/), which needs its packages.
+(cd "$ROOT/ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund; }) >&2
 cd "$ROOT/tests/e2e"
 [ -x node_modules/.bin/tauri ] || npm ci --no-audit --no-fund >&2
 log "tauri build ${FLAGS[*]:-} (no bundle yet)"

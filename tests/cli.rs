@@ -459,7 +459,12 @@ fn settings_are_saved_checked_overridden_by_the_environment_and_applied() {
     let shown = sb.json(&["show", "f1"]);
     assert_eq!(shown["item"]["status"], "failed", "{shown}");
     let error = shown["item"]["error"].as_str().unwrap();
-    assert!(error.contains("images are read by OCR"), "{error}");
+    // It says that OCR is off and how to turn it on (not "install Tesseract").
+    assert!(
+        error.starts_with("PNG image is read by OCR, which is turned off")
+            && error.contains("trove config set ocr on"),
+        "{error}"
+    );
 }
 
 /// `trove open`: the desktop's programs are stand-ins here (a recording `xdg-open`, an
@@ -567,4 +572,257 @@ fn completions_man_page_and_log_levels() {
     sb.ok(&["status", "-v"]);
     let o = sb.run(&["-q", "-v", "status"]);
     assert!(!o.status.success(), "-q and -v together are refused");
+}
+
+/// An OpenAI-compatible embeddings API on loopback: each text becomes a bag-of-words vector
+/// (16 buckets of its words' bytes), so texts sharing words are near. Records every request
+/// (its Authorization header and model).
+struct EmbedServer {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String, usize)>>>,
+}
+
+fn embed_server() -> EmbedServer {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let (mut length, mut auth) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':') {
+                    if k.eq_ignore_ascii_case("content-length") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    if k.eq_ignore_ascii_case("authorization") {
+                        auth = v.trim().to_owned();
+                    }
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let inputs: Vec<String> = match &req["input"] {
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect(),
+                Value::String(s) => vec![s.clone()],
+                _ => Vec::new(),
+            };
+            log.lock().unwrap().push((
+                auth,
+                req["model"].as_str().unwrap_or_default().to_owned(),
+                inputs.len(),
+            ));
+            let data: Vec<Value> = inputs
+                .iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    let mut v = vec![0.01f32; 16];
+                    for w in text.to_lowercase().split(|c: char| !c.is_alphanumeric()) {
+                        if w.len() > 2 {
+                            let b: usize = w.bytes().map(usize::from).sum();
+                            v[b % 16] += 1.0;
+                        }
+                    }
+                    serde_json::json!({ "index": i, "embedding": v })
+                })
+                .collect();
+            let body = serde_json::json!({ "data": data }).to_string();
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    EmbedServer { port, seen }
+}
+
+fn with_stdin(sb: &Sandbox, args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = sb
+        .cmd(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn an_embeddings_api_set_in_the_settings_indexes_the_library_with_its_key_kept_out_of_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = embed_server();
+    let sb = Sandbox::new(); // no local model: keyword search only
+    let heron = sb.write(
+        "heron.txt",
+        "The grey heron stands in the marsh, waiting for fish.",
+    );
+    sb.ok(&["add", heron.to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    let r = sb.json(&["search", "--mode", "semantic", "marsh"]);
+    assert_eq!(r["mode"], "keyword", "no embedder yet: {r}");
+
+    // The API, its model and its key (from stdin: not in the shell's history).
+    let url = format!("http://127.0.0.1:{}/v1", server.port);
+    sb.ok(&["config", "set", "embedder", &url]);
+    sb.ok(&["config", "set", "embed-model", "test-embed"]);
+    let o = with_stdin(
+        &sb,
+        &["config", "set", "embed-key", "-"],
+        "sk-test-4a7b9c\n",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let keyfile = sb.dir.path().join("home/.config/trove/embed-key");
+    assert_eq!(
+        std::fs::read_to_string(&keyfile).unwrap().trim(),
+        "sk-test-4a7b9c"
+    );
+    assert_eq!(
+        std::fs::metadata(&keyfile).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "only its owner may read the key"
+    );
+    assert_eq!(sb.ok(&["config", "get", "embed-key"]).trim(), "(saved)");
+    let list = sb.ok(&["--json", "config", "list"]);
+    assert!(!list.contains("sk-test"), "the key is never shown: {list}");
+    // A plain-http API on another computer is refused before anything is sent.
+    let o = sb.run(&["config", "set", "embedder", "http://192.0.2.7:11434/v1"]);
+    assert_eq!(o.status.code(), Some(3), "invalid value: {o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("https"),
+        "{o:?}"
+    );
+
+    // The library has no vectors of this model: search says so and offers to build them.
+    let r = sb.json(&["search", "--mode", "semantic", "marsh"]);
+    assert_eq!(r["mode"], "semantic", "{r}");
+    assert_eq!(r["canBuildIndex"], true, "{r}");
+    let n = sb.json(&["reindex"]);
+    assert!(n["embedded"].as_u64().unwrap() >= 1, "{n}");
+    {
+        let seen = server.seen.lock().unwrap();
+        assert!(!seen.is_empty());
+        for (auth, model, _) in seen.iter() {
+            assert_eq!(auth, "Bearer sk-test-4a7b9c");
+            assert_eq!(model, "test-embed");
+        }
+    }
+    let r = sb.json(&["search", "--mode", "semantic", "heron", "marsh"]);
+    assert_eq!(r["hits"][0]["name"], "heron.txt", "{r}");
+    assert_eq!(r["notice"], Value::Null, "{r}");
+
+    // Another model: what comes in now gets its vectors, the rest is counted as missing.
+    sb.ok(&["config", "set", "embed-model", "test-embed-2"]);
+    let owl = sb.write("owl.txt", "The owl hunts at night over the meadow.");
+    sb.ok(&["add", owl.to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    let r = sb.json(&["search", "--mode", "semantic", "owl", "meadow"]);
+    let notice = r["notice"].as_str().unwrap_or_default();
+    assert!(
+        notice.contains("covers 1 of 2 passages"),
+        "partial coverage is said: {r}"
+    );
+    assert_eq!(r["canBuildIndex"], true);
+    assert_eq!(r["hits"][0]["name"], "owl.txt", "{r}");
+
+    // The key never reached the database or the logs.
+    for f in std::fs::read_dir(sb.db.parent().unwrap()).unwrap() {
+        let f = f.unwrap().path();
+        if f.is_file() {
+            let bytes = std::fs::read(&f).unwrap();
+            assert!(
+                !bytes.windows(14).any(|w| w == b"sk-test-4a7b9c"),
+                "the key is in {}",
+                f.display()
+            );
+        }
+    }
+    // Removed: the file goes.
+    sb.ok(&["config", "unset", "embed-key"]);
+    assert!(!keyfile.exists());
+    assert_eq!(sb.ok(&["config", "get", "embed-key"]).trim(), "");
+}
+
+#[test]
+fn errors_under_json_have_a_code_and_each_kind_its_exit_status() {
+    let sb = Sandbox::new();
+    let check = |args: &[&str], code: &str, status: i32| {
+        let o = sb.run(args);
+        assert_eq!(o.status.code(), Some(status), "{args:?}: {o:?}");
+        let v: Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {o:?}"));
+        assert_eq!(v["error"]["code"], code, "{args:?}: {v}");
+        assert!(
+            !v["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty(),
+            "{v}"
+        );
+    };
+    check(&["--json", "show", "f999999"], "not_found", 4);
+    check(
+        &["--json", "config", "set", "concurrency", "99"],
+        "invalid",
+        3,
+    );
+    check(
+        &["--json", "config", "get", "no-such-setting"],
+        "invalid",
+        3,
+    );
+    check(&["--json", "no-such-command"], "usage", 2);
+    check(&["--json", "show", "nonsense-id"], "invalid", 3);
+    // Without --json: a sentence on stderr, the same status.
+    let o = sb.run(&["show", "f999999"]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(o.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).starts_with("trove: "),
+        "{o:?}"
+    );
+    // The statuses are documented in --help.
+    let help = sb.ok(&["--help"]);
+    assert!(
+        help.contains("Exit status:") && help.contains("  4  no such item"),
+        "{help}"
+    );
+}
+
+#[test]
+fn add_dash_reads_paths_and_links_from_stdin() {
+    let sb = Sandbox::new();
+    let a = sb.write("a.txt", "alpha");
+    let b = sb.write("dir with space/b.txt", "beta");
+    let list = format!("{}\n\n{}\r\nnot a link://x\n", a.display(), b.display());
+    let o = with_stdin(&sb, &["--json", "add", "-"], &list);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["added"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["skipped"].as_array().unwrap().len(), 1, "{v}");
+    let names: Vec<String> = items(&sb)
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        names.contains(&"a.txt".into()) && names.contains(&"b.txt".into()),
+        "{names:?}"
+    );
 }

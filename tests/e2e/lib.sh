@@ -54,6 +54,38 @@ build_all() {
   fi
 }
 
+# damaged_db_window NAME CMD…: CMD (the app, with a damaged database) must show the window
+# "Trove cannot open its library" (nobody sees a menu-launched app's stderr), change
+# nothing, and exit 1 once the window is closed. Screenshot to $ART/NAME.png. Returns 1 on
+# failure (after logging why).
+damaged_db_window() {
+  local name="$1" bad="$2"; shift 2
+  mkdir -p "$(dirname "$bad")"
+  head -c 65536 /dev/urandom >"$bad"
+  local before w="" app_pid app_rc ok=0
+  before="$(sha256sum "$bad")"
+  "$@" >"$E2E_TMP/$name.log" 2>&1 &
+  app_pid=$!
+  for _ in $(seq 150); do
+    w="$(xdotool search --name "Trove cannot open its library" 2>/dev/null | head -1 || true)"
+    [ -n "$w" ] && break
+    sleep 0.2
+  done
+  if [ -z "$w" ]; then
+    log "FAILED: no error window for a damaged database ($name)"
+    kill "$app_pid" 2>/dev/null || true
+    return 1
+  fi
+  command -v import >/dev/null && import -window "$w" "$ART/$name.png" 2>/dev/null || true
+  xdotool windowfocus "$w" 2>/dev/null || true
+  xdotool key Return
+  set +e; wait "$app_pid"; app_rc=$?; set -e
+  if [ "$app_rc" -ne 1 ]; then log "FAILED: the app exited with $app_rc, not 1 ($name)"; ok=1; fi
+  if [ "$before" != "$(sha256sum "$bad")" ]; then log "FAILED: the damaged file was changed ($name)"; ok=1; fi
+  [ $ok -eq 0 ] && log "ok: error window shown, file untouched, exit 1 ($name)"
+  return $ok
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 e2e_setup() {

@@ -38,30 +38,7 @@ fi
 # stderr), changes nothing, and quits when the window is closed.
 if [ $rc -eq 0 ]; then
   log "a damaged database: the app explains in a window"
-  BAD="$E2E_TMP/damaged/trove.db"
-  mkdir -p "$(dirname "$BAD")"
-  head -c 65536 /dev/urandom >"$BAD"
-  before="$(sha256sum "$BAD")"
-  "$APP" --db "$BAD" >"$E2E_TMP/damaged.log" 2>&1 &
-  app_pid=$!
-  W=""
-  for _ in $(seq 150); do
-    W="$(xdotool search --name "Trove cannot open its library" 2>/dev/null | head -1 || true)"
-    [ -n "$W" ] && break
-    sleep 0.2
-  done
-  if [ -z "$W" ]; then
-    log "FAILED: no error window for a damaged database"; rc=1
-    kill "$app_pid" 2>/dev/null || true
-  else
-    command -v import >/dev/null && import -window "$W" "$ART/damaged-database.png" 2>/dev/null || true
-    xdotool windowfocus "$W" 2>/dev/null || true
-    xdotool key Return
-    set +e; wait "$app_pid"; app_rc=$?; set -e
-    if [ "$app_rc" -ne 1 ]; then log "FAILED: the app exited with $app_rc, not 1"; rc=1; fi
-    if [ "$before" != "$(sha256sum "$BAD")" ]; then log "FAILED: the damaged file was changed"; rc=1; fi
-    [ $rc -eq 0 ] && log "ok: error window shown, file untouched, exit 1"
-  fi
+  damaged_db_window damaged-database "$E2E_TMP/damaged/trove.db" "$APP" --db "$E2E_TMP/damaged/trove.db" || rc=1
 fi
 log "screenshots in $ART"
 exit $rc

@@ -74,8 +74,13 @@ impl Sandbox {
         c.args(args)
             .env("HOME", &home)
             .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_STATE_HOME", home.join(".local/state"))
             .env("TROVE_DB", &self.db)
             .env_remove("TROVE_EMBED_URL")
+            .env_remove("TROVE_EMBED_KEY")
+            .env_remove("TROVE_EMBED_MODEL")
+            .env_remove("NO_COLOR")
             .env(
                 "TROVE_MODEL_DIR",
                 self.model_dir

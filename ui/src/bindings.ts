@@ -85,6 +85,23 @@ start: number, end: number,
 firstPage: number, cutBefore: boolean, cutAfter: boolean, };
 
 /**
+ * How much of the library the active embedding model has vectors for.
+ */
+export type Coverage = { 
+/**
+ * `local:all-MiniLM-L6-v2`, `openai:<model>@<host>`.
+ */
+model: string, 
+/**
+ * Passages (chunks) with a vector of this model.
+ */
+embedded: number, 
+/**
+ * Passages in the library.
+ */
+total: number, };
+
+/**
  * Every rejected command rejects with this.
  */
 export type AppError = { 
@@ -112,7 +129,7 @@ env: string | null,
 /**
  * What is saved (also when a variable overrides it).
  */
-stored: string | null, default: string, about: string, kind: "int" | "number" | "switch" | "languages" | "command", min: number | null, max: number | null, 
+stored: string | null, default: string, about: string, kind: "int" | "number" | "switch" | "languages" | "command" | "service" | "text" | "secret", min: number | null, max: number | null, 
 /**
  * Applies at once; otherwise when Trove next starts.
  */
@@ -129,7 +146,12 @@ database: string,
 /**
  * The folder with the app's log files (one a day, the last 7 kept).
  */
-logs: string | null, };
+logs: string | null, 
+/**
+ * How much of the library the embedding model in use has vectors for (None: keyword
+ * search only).
+ */
+semantic: Coverage | null, };
 
 /**
  * One change, as the UI receives it (in arrays, on `trove://events`).
@@ -166,7 +188,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export const LIMITS = { concurrencyMin: 1, concurrencyMax: 16, queryMaxChars: 1000, queryMaxTerms: 64 } as const;
 
 /** Every setting at its default (trove_runtime::settings::SETTINGS). */
-export const SETTINGS: SettingView[] = [{"name":"concurrency","value":"2","source":"default","env":null,"stored":null,"default":"2","about":"items processed at the same time","kind":"int","min":1.0,"max":16.0,"live":true},{"name":"link-refresh-hours","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"fetch completed links again after this many hours (0: never)","kind":"number","min":0.0,"max":87672.0,"live":true},{"name":"rate-limit","value":"1","source":"default","env":null,"stored":null,"default":"1","about":"requests per second to one web site (0: no limit)","kind":"number","min":0.0,"max":1000.0,"live":false},{"name":"fetch-timeout","value":"30","source":"default","env":null,"stored":null,"default":"30","about":"seconds before fetching a page gives up","kind":"number","min":0.1,"max":3600.0,"live":false},{"name":"robots","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"follow web sites' robots.txt","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"read scanned pages and images with Tesseract, when it is installed","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr-languages","value":"eng","source":"default","env":null,"stored":null,"default":"eng","about":"Tesseract languages, e.g. eng+deu (each needs its tesseract-ocr-<lang> package)","kind":"languages","min":null,"max":null,"live":false},{"name":"ocr-budget","value":"1200","source":"default","env":null,"stored":null,"default":"1200","about":"seconds OCR may spend on one document","kind":"int","min":1.0,"max":604800.0,"live":false},{"name":"pdf-viewer","value":"auto","source":"default","env":null,"stored":null,"default":"auto","about":"opens PDFs at a hit's page: auto (Evince, Okular, zathura, Atril, Xreader) or a command with {file} and {page}","kind":"command","min":null,"max":null,"live":true}];
+export const SETTINGS: SettingView[] = [{"name":"concurrency","value":"2","source":"default","env":null,"stored":null,"default":"2","about":"items processed at the same time","kind":"int","min":1.0,"max":16.0,"live":true},{"name":"link-refresh-hours","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"fetch completed links again after this many hours (0: never)","kind":"number","min":0.0,"max":87672.0,"live":true},{"name":"rate-limit","value":"1","source":"default","env":null,"stored":null,"default":"1","about":"requests per second to one web site (0: no limit)","kind":"number","min":0.0,"max":1000.0,"live":false},{"name":"fetch-timeout","value":"30","source":"default","env":null,"stored":null,"default":"30","about":"seconds before fetching a page gives up","kind":"number","min":0.1,"max":3600.0,"live":false},{"name":"robots","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"follow web sites' robots.txt","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"read scanned pages and images with Tesseract, when it is installed","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr-languages","value":"eng","source":"default","env":null,"stored":null,"default":"eng","about":"Tesseract languages, e.g. eng+deu (each needs its tesseract-ocr-<lang> package)","kind":"languages","min":null,"max":null,"live":false},{"name":"ocr-budget","value":"1200","source":"default","env":null,"stored":null,"default":"1200","about":"seconds OCR may spend on one document","kind":"int","min":1.0,"max":604800.0,"live":false},{"name":"pdf-viewer","value":"auto","source":"default","env":null,"stored":null,"default":"auto","about":"opens PDFs at a hit's page: auto (Evince, Okular, zathura, Atril, Xreader) or a command with {file} and {page}","kind":"command","min":null,"max":null,"live":true},{"name":"embedder","value":"local","source":"default","env":null,"stored":null,"default":"local","about":"local (the model that comes with Trove) or the address of an OpenAI-compatible embeddings API, e.g. http://127.0.0.1:11434/v1","kind":"service","min":null,"max":null,"live":true},{"name":"embed-model","value":"text-embedding-3-small","source":"default","env":null,"stored":null,"default":"text-embedding-3-small","about":"the model the embeddings API is asked for","kind":"text","min":null,"max":null,"live":true},{"name":"embed-key","value":"","source":"default","env":null,"stored":null,"default":"","about":"the embeddings API's key, if it needs one: kept in a file only you can read (~/.config/trove/embed-key), never in the library","kind":"secret","min":null,"max":null,"live":true},{"name":"embed-rpm","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"requests per minute to the embeddings API (0: no limit)","kind":"int","min":0.0,"max":1000000.0,"live":true},{"name":"embed-tpm","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"tokens per minute to the embeddings API (0: no limit)","kind":"int","min":0.0,"max":1000000000.0,"live":true}];
 
 /** Every command the app registers, in registration order. */
 export const COMMANDS = [
@@ -184,6 +206,7 @@ export const COMMANDS = [
   "open_chunk",
   "refresh_links",
   "build_semantic_index",
+  "semantic_coverage",
   "open_item",
   "open_data_folder",
   "open_log_folder",
@@ -221,6 +244,9 @@ export function commands(invoke: Invoke) {
     /** Embeds every chunk the installed model has no vector for yet. Returns how many */
     /** vectors were computed. */
     buildSemanticIndex: () => invoke<number>("build_semantic_index"),
+    /** How many passages the embedding model in use has vectors for (polled while the */
+    /** semantic index is being built). */
+    semanticCoverage: () => invoke<Coverage | null>("semantic_coverage"),
     /** Opens an item with the desktop's application: a PDF at `page` where the viewer can be */
     /** told one, the folder holding it with `reveal`, a link in the browser. Returns the */
     /** command that was started. */

@@ -18,7 +18,8 @@ use trove_core::{Engine, ItemKind, ItemRef, SearchMode, Status};
 #[command(
     name = "trove",
     version,
-    about = "Trove: a local knowledge base for your files and web pages."
+    about = "Trove: a local knowledge base for your files and web pages.",
+    after_long_help = exit_codes_help()
 )]
 pub struct Cli {
     /// Database file [default: $XDG_DATA_HOME/trove/trove.db]
@@ -55,7 +56,8 @@ pub enum Command {
     /// Add files, folders (recursively) and http(s) links. Returns at once; run `trove work`
     /// (or the app) to process them.
     Add {
-        /// Files, folders or links. File names need not be valid UTF-8.
+        /// Files, folders or links. File names need not be valid UTF-8. `-` reads more of
+        /// them from stdin, one per line (`find … | trove add -`).
         #[arg(required = true, value_name = "PATH_OR_URL")]
         inputs: Vec<std::ffi::OsString>,
         /// Fetch links even where robots.txt disallows it
@@ -174,6 +176,12 @@ pub enum Command {
     Resume,
     /// Set how many jobs run at once
     Concurrency { n: u32 },
+    /// Watched folders: their files are kept in sync with the library while a worker runs
+    /// (the app or `trove work`); `trove add <folder>` adds a folder's files once
+    Folders {
+        #[command(subcommand)]
+        action: FoldersCmd,
+    },
     /// Settings shared by the app and the command line (kept in the database)
     Config {
         #[command(subcommand)]
@@ -202,10 +210,40 @@ pub enum ConfigCmd {
     List,
     /// One setting's value
     Get { name: String },
-    /// Change a setting (an environment variable, where one is set, still wins)
+    /// Change a setting (an environment variable, where one is set, still wins). A value of
+    /// `-` is read from stdin (for embed-key, so the key stays out of the shell's history)
     Set { name: String, value: String },
     /// Back to the default
     Unset { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FoldersCmd {
+    /// Watch a folder: its readable files are added now, and followed from then on
+    /// (.gitignore'd, hidden and unreadable files are left out, and counted)
+    Add {
+        dir: PathBuf,
+        /// Only files matching this glob (repeatable; e.g. '*.md')
+        #[arg(long, value_name = "GLOB")]
+        include: Vec<String>,
+        /// Leave out files or folders matching this glob (repeatable; e.g. 'drafts/')
+        #[arg(long, value_name = "GLOB")]
+        exclude: Vec<String>,
+    },
+    /// Every watched folder: files, what was left out, last scan, state
+    List,
+    /// Stop watching a folder; its items are removed too unless --keep-items
+    Remove {
+        id: i64,
+        #[arg(long)]
+        keep_items: bool,
+    },
+    /// Look for changes now (one folder, or all)
+    Rescan { id: Option<i64> },
+    /// Stop following a folder's changes (its items stay)
+    Pause { id: i64 },
+    /// Follow a folder's changes again
+    Resume { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -330,7 +368,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             // Links are text; paths stay as the OS spells them (not always UTF-8).
             let mut urls = Vec::new();
             let mut paths = Vec::new();
-            for input in inputs {
+            for input in expand_stdin(inputs)? {
+                let input = &input;
                 match input.to_str() {
                     Some(s) if looks_like_url(s) => urls.push(s.to_owned()),
                     _ => paths.push(PathBuf::from(input)),
@@ -460,7 +499,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             until_idle,
             concurrency,
         } => {
-            let summary = work(engine.clone(), *until_idle, *concurrency)?;
+            let bar = until_idle.then(|| progress_bar(cli.json, "processing"));
+            let summary = work(engine.clone(), *until_idle, *concurrency, bar)?;
             let embedded = engine.embeddings_computed();
             out.work_summary(&summary, embedded);
         }
@@ -473,6 +513,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Resume => out.queue(&engine.set_paused(false)?),
         Command::Concurrency { n } => out.queue(&engine.set_concurrency(*n)?),
         Command::Config { action } => config(&engine, &path, action, &out)?,
+        Command::Folders { action } => folders(&engine, action, &out)?,
         Command::Open {
             id,
             page,
@@ -508,14 +549,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             if engine.embedder().is_none() {
                 bail!("the embedding model is missing: reinstall Trove's package (or, from a checkout, run scripts/fetch-model.sh)");
             }
+            let bar = progress_bar(cli.json, "embedding");
             let n = engine.reindex(|done, total| {
-                if !cli.json && total > 0 {
-                    eprint!("\rembedding {done}/{total}");
-                }
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
             })?;
-            if !cli.json {
-                eprintln!();
-            }
+            bar.finish_and_clear();
             out.message(
                 &format!("{n} chunk(s) embedded"),
                 serde_json::json!({ "embedded": n }),
@@ -526,6 +565,35 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The inputs of `trove add`, with `-` replaced by the lines of stdin (blank lines
+/// skipped; a line is a path as the OS spells it, not necessarily UTF-8).
+fn expand_stdin(inputs: &[std::ffi::OsString]) -> Result<Vec<std::ffi::OsString>> {
+    use std::io::BufRead;
+    use std::os::unix::ffi::OsStringExt;
+    let mut out = Vec::with_capacity(inputs.len());
+    let mut read = false;
+    for input in inputs {
+        if input != "-" {
+            out.push(input.clone());
+            continue;
+        }
+        if std::mem::replace(&mut read, true) {
+            continue;
+        }
+        for line in std::io::stdin().lock().split(b'\n') {
+            let mut line = line.context("cannot read the list on stdin")?;
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            out.push(std::ffi::OsString::from_vec(line));
+        }
+    }
+    Ok(out)
 }
 
 fn looks_like_url(s: &str) -> bool {
@@ -556,12 +624,21 @@ fn config(engine: &Engine, db: &Path, action: &ConfigCmd, out: &output::Out) -> 
     match action {
         ConfigCmd::List => out.settings(&settings::effective(&settings::read_stored(db))),
         ConfigCmd::Get { name } => {
-            let e = current(find(name)?.name)?;
+            let e = current(find(name).map_err(invalid)?.name)?;
             out.message(&e.value, &e);
         }
         ConfigCmd::Set { name, value } => {
-            let s = find(name)?;
-            settings::store(engine, s, Some(value))?;
+            let s = find(name).map_err(invalid)?;
+            let value = if value == "-" {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("cannot read the value on stdin")?;
+                line.trim().to_owned()
+            } else {
+                value.clone()
+            };
+            settings::store(engine, s, Some(&value)).map_err(invalid)?;
             let e = current(s.name)?;
             let mut text = format!("{} = {}", e.name, e.stored.as_deref().unwrap_or(&e.value));
             if e.source == Source::Env {
@@ -574,13 +651,85 @@ fn config(engine: &Engine, db: &Path, action: &ConfigCmd, out: &output::Out) -> 
             out.message(&text, &e);
         }
         ConfigCmd::Unset { name } => {
-            let s = find(name)?;
-            settings::store(engine, s, None)?;
+            let s = find(name).map_err(invalid)?;
+            settings::store(engine, s, None).map_err(invalid)?;
             let e = current(s.name)?;
             out.message(&format!("{} = {} (default)", e.name, s.default), &e);
         }
     }
     Ok(())
+}
+
+/// `trove folders add|list|remove|rescan|pause|resume`.
+fn folders(engine: &Engine, action: &FoldersCmd, out: &output::Out) -> Result<()> {
+    match action {
+        FoldersCmd::Add {
+            dir,
+            include,
+            exclude,
+        } => {
+            let (folder, report) = engine.add_folder(dir, include, exclude)?;
+            out.message(
+                &format!(
+                    "watching {} (folder {}): {}",
+                    folder.path,
+                    folder.id,
+                    output::scan_summary(&report)
+                ),
+                serde_json::json!({ "folder": folder, "scan": report }),
+            );
+        }
+        FoldersCmd::List => out.folders(&engine.folders()?),
+        FoldersCmd::Remove { id, keep_items } => {
+            engine.remove_folder(*id, *keep_items)?;
+            let text = if *keep_items {
+                format!("folder {id} is no longer watched; its items stay")
+            } else {
+                format!("folder {id} is no longer watched; its items were removed")
+            };
+            out.message(
+                &text,
+                serde_json::json!({ "removed": id, "keptItems": keep_items }),
+            );
+        }
+        FoldersCmd::Rescan { id } => {
+            let ids: Vec<i64> = match id {
+                Some(id) => vec![*id],
+                None => engine.folders()?.iter().map(|f| f.id).collect(),
+            };
+            let mut reports = Vec::new();
+            for id in ids {
+                reports.push(engine.scan_folder(id)?);
+            }
+            let text = reports
+                .iter()
+                .map(|r| format!("folder {}: {}", r.folder, output::scan_summary(r)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out.message(&text, &reports);
+        }
+        FoldersCmd::Pause { id } => {
+            let f = engine.set_folder_watching(*id, false)?;
+            out.message(
+                &format!("folder {id} paused: its changes are not followed"),
+                &f,
+            );
+        }
+        FoldersCmd::Resume { id } => {
+            let f = engine.set_folder_watching(*id, true)?;
+            out.message(&format!("folder {id} is followed again"), &f);
+        }
+    }
+    Ok(())
+}
+
+/// A refused value (a setting out of range, an unknown name) as an `invalid` error (exit
+/// code 3), keeping the engine's own errors as they are.
+fn invalid(e: anyhow::Error) -> anyhow::Error {
+    if e.downcast_ref::<trove_core::Error>().is_some() {
+        return e;
+    }
+    trove_core::Error::Invalid(format!("{e:#}")).into()
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -592,14 +741,55 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// A progress bar on stderr, drawn only when stderr is a terminal (and not under --json).
+fn progress_bar(json: bool, what: &'static str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if json || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0).with_message(what);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} ({eta} left)")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
 pub(crate) fn work(
     engine: Arc<Engine>,
     until_idle: bool,
     concurrency: Option<u32>,
+    bar: Option<indicatif::ProgressBar>,
 ) -> Result<trove_core::worker::WorkerSummary> {
+    // Watched folders: what changed while no worker ran is queued first; then, unless the
+    // run ends when idle, their changes are followed while it lasts.
+    let _watcher = if until_idle {
+        trove_runtime::watch::scan_all(&engine);
+        None
+    } else {
+        Some(trove_runtime::watch::FolderWatcher::start(engine.clone()))
+    };
     let rt = runtime()?;
+    let shown = bar.clone();
     let summary = rt.block_on(async move {
         let opts = WorkerOptions { until_idle, concurrency, ..Default::default() };
+        if let Some(bar) = bar.filter(|b| !b.is_hidden()) {
+            // Items finished since the start, of those waiting then and added since.
+            let engine = engine.clone();
+            tokio::spawn(async move {
+                let Ok(start) = engine.counts(None) else { return };
+                let finished = |c: &trove_core::Counts| c.completed + c.failed;
+                loop {
+                    if let Ok(c) = engine.counts(None) {
+                        let done = finished(&c) - finished(&start);
+                        bar.set_length((done + c.pending + c.processing).max(0) as u64);
+                        bar.set_position(done.max(0) as u64);
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            });
+        }
         let handle = engine.start_worker(opts);
         let token = handle.cancel_token();
         tokio::spawn(async move {
@@ -613,6 +803,9 @@ pub(crate) fn work(
         });
         handle.wait().await
     });
+    if let Some(bar) = shown {
+        bar.finish_and_clear();
+    }
     // A parser stuck in a blocking thread must not keep the process alive.
     rt.shutdown_timeout(Duration::from_secs(1));
     Ok(summary?)
@@ -656,15 +849,25 @@ fn watch(
 
 /// The entry point of the `trove` binary for command-line use.
 pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
+            // --help, --version
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            if args.iter().any(|a| a == "--json") {
+                let message = e.kind().as_str().map_or_else(
+                    || e.to_string().lines().next().unwrap_or_default().to_owned(),
+                    |k| format!("{k}: {}", e.to_string().lines().next().unwrap_or_default()),
+                );
+                output::print_error("usage", &message);
             } else {
-                ExitCode::SUCCESS
-            };
+                let _ = e.print();
+            }
+            return ExitCode::from(EXIT_USAGE);
         }
     };
     trove_runtime::init_logging_at(match (cli.quiet, cli.verbose) {
@@ -673,11 +876,96 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
         (false, 1) => "info",
         _ => "debug",
     });
+    let json = cli.json;
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("trove: {e:#}");
-            ExitCode::from(1)
+            let code = error_code(&e);
+            if json {
+                output::print_error(code, &format!("{e:#}"));
+            } else {
+                eprintln!("trove: {e:#}");
+            }
+            ExitCode::from(exit_status(code))
         }
     }
+}
+
+/// Exit status of a command line that could not be parsed.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Every error code and its exit status, as `trove --help` and the README list them.
+pub const EXIT_CODES: &[(&str, u8, &str)] = &[
+    (
+        "internal",
+        1,
+        "anything else (a bug, an interrupted command)",
+    ),
+    ("usage", EXIT_USAGE, "the command line is not valid"),
+    (
+        "invalid",
+        3,
+        "a value was refused (an id, a setting, an address)",
+    ),
+    (
+        "conflict",
+        3,
+        "the item is busy or in the wrong state for this",
+    ),
+    ("not_found", 4, "no such item"),
+    (
+        "database",
+        5,
+        "the database cannot be opened, read or written",
+    ),
+    (
+        "newer_schema",
+        5,
+        "the database was written by a newer Trove",
+    ),
+    ("migration", 5, "a schema migration failed"),
+    (
+        "embed",
+        6,
+        "the embedding model or service failed or is missing",
+    ),
+    ("io", 7, "a file or folder could not be read or written"),
+];
+
+/// The error code of an error: the engine's own (`trove_core::Error::code`), else `io`
+/// for a file error, else `internal`.
+pub fn error_code(e: &anyhow::Error) -> &'static str {
+    for cause in e.chain() {
+        if let Some(core) = cause.downcast_ref::<trove_core::Error>() {
+            return core.code();
+        }
+        if cause.downcast_ref::<std::io::Error>().is_some() {
+            return "io";
+        }
+    }
+    "internal"
+}
+
+fn exit_status(code: &str) -> u8 {
+    EXIT_CODES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map_or(1, |(_, status, _)| *status)
+}
+
+/// The exit codes, for `trove --help`.
+fn exit_codes_help() -> String {
+    let mut s = String::from("Exit status:\n  0  success\n");
+    let mut seen = std::collections::BTreeMap::<u8, Vec<&str>>::new();
+    for (code, status, about) in EXIT_CODES {
+        let _ = code;
+        seen.entry(*status).or_default().push(about);
+    }
+    for (status, abouts) in seen {
+        s.push_str(&format!("  {status}  {}\n", abouts.join("; ")));
+    }
+    s.push_str(
+        "With --json, an error is printed on stdout as {\"error\":{\"code\":…,\"message\":…}}.",
+    );
+    s
 }

@@ -288,7 +288,7 @@ impl Out {
             println!("no results");
         }
         for (i, h) in r.hits.iter().enumerate() {
-            let (on, off) = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            let (on, off) = if colour() {
                 ("\x1b[1m", "\x1b[0m")
             } else {
                 ("[", "]")
@@ -324,6 +324,38 @@ impl Out {
                 "released": s.released, "recovered": s.recovered, "embedded": embedded
             }),
         );
+    }
+
+    pub fn folders(&self, all: &[trove_core::Folder]) {
+        if self.json {
+            return print_json(all);
+        }
+        if all.is_empty() {
+            println!("no watched folders: add one with `trove folders add <dir>`");
+            return;
+        }
+        for f in all {
+            let state = match (f.watching, f.state.as_str()) {
+                (false, _) => "paused".to_owned(),
+                (true, "ok") => "watching".to_owned(),
+                (true, s) => s.to_owned(),
+            };
+            println!("{:<4} {:<12} {:>6} files  {}", f.id, state, f.files, f.path);
+            let skipped: Vec<String> = f.skipped.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            if !skipped.is_empty() {
+                println!("     skipped: {}", skipped.join(", "));
+            }
+            if !f.include.is_empty() || !f.exclude.is_empty() {
+                println!(
+                    "     include: {}  exclude: {}",
+                    f.include.join(" "),
+                    f.exclude.join(" ")
+                );
+            }
+            if let Some(m) = &f.message {
+                println!("     {m}");
+            }
+        }
     }
 
     pub fn settings(&self, all: &[trove_runtime::settings::Effective]) {
@@ -425,4 +457,52 @@ impl Out {
 
 fn format_score(s: f64) -> String {
     format!("{s:.4}")
+}
+
+/// "3 added, 1 changed, 214 images skipped" (or "no changes").
+pub fn scan_summary(r: &trove_core::ScanReport) -> String {
+    if r.unavailable {
+        return "the folder is not there: nothing changed".into();
+    }
+    let mut parts = Vec::new();
+    for (n, what) in [
+        (r.added, "added"),
+        (r.changed, "changed"),
+        (r.renamed, "moved"),
+        (r.removed, "removed"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    if r.busy > 0 {
+        parts.push(format!(
+            "{} being processed (looked at again later)",
+            r.busy
+        ));
+    }
+    for (kind, n) in &r.skipped {
+        parts.push(format!("{n} {kind} skipped"));
+    }
+    if parts.is_empty() {
+        parts.push("no changes".into());
+    }
+    if r.unchanged > 0 {
+        parts.push(format!("{} unchanged", r.unchanged));
+    }
+    parts.join(", ")
+}
+
+/// Bold highlights on a terminal, unless `NO_COLOR` is set (https://no-color.org).
+fn colour() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// An error under `--json`, on stdout: `{"error":{"code":"not_found","message":"…"}}`.
+pub fn print_error(code: &str, message: &str) {
+    println!(
+        "{}",
+        serde_json::json!({ "error": { "code": code, "message": message } })
+    );
 }

@@ -126,6 +126,47 @@ impl Engine {
         )
     }
 
+    // ----- watched folders ---------------------------------------------------------------
+
+    fn scan_env(&self) -> library::folders::ScanEnv<'_> {
+        library::folders::ScanEnv {
+            data_dir: self.db_path().parent(),
+            max_attempts: self.max_attempts(),
+        }
+    }
+    /// Watch a folder (kept in sync while a worker runs) and scan it once now.
+    pub fn add_folder(
+        &self,
+        dir: &Path,
+        include: &[String],
+        exclude: &[String],
+    ) -> Result<(crate::model::Folder, crate::model::ScanReport)> {
+        library::folders::add(&self.store, &self.scan_env(), dir, include, exclude)
+    }
+    /// Bring a watched folder's items in line with its files (see `library::folders`).
+    pub fn scan_folder(&self, id: i64) -> Result<crate::model::ScanReport> {
+        library::folders::scan(&self.store, &self.scan_env(), id)
+    }
+    /// Stop watching; its items go too unless `keep_items`.
+    pub fn remove_folder(&self, id: i64, keep_items: bool) -> Result<()> {
+        library::folders::remove(&self.store, id, keep_items, self.max_attempts())
+    }
+    pub fn folders(&self) -> Result<Vec<crate::model::Folder>> {
+        library::folders::list(&self.store)
+    }
+    /// The folders with their exact roots (for the watcher).
+    pub fn folder_roots(&self) -> Result<Vec<(crate::model::Folder, PathBuf)>> {
+        library::folders::roots(&self.store)
+    }
+    /// Pause (false) or resume following a folder's changes.
+    pub fn set_folder_watching(&self, id: i64, watching: bool) -> Result<crate::model::Folder> {
+        library::folders::set_watching(&self.store, id, watching)
+    }
+    /// `ok`, `unavailable` or `polling`, and why (the watcher reports what it can do).
+    pub fn set_folder_state(&self, id: i64, state: &str, message: Option<&str>) -> Result<()> {
+        library::folders::set_state(&self.store, id, state, message)
+    }
+
     // ----- reading ----------------------------------------------------------------------
 
     pub fn item(&self, item: ItemRef) -> Result<Item> {
@@ -277,6 +318,25 @@ impl Engine {
             cache: &self.search_cache,
         };
         search::search(&ctx, query, mode, limit)
+    }
+
+    /// How many passages the active embedding model has vectors for (None: no model).
+    pub fn semantic_coverage(&self) -> Result<Option<crate::model::Coverage>> {
+        let Some(emb) = self.ports.embedder() else {
+            return Ok(None);
+        };
+        let model = emb.model_id().to_owned();
+        let (embedded, total) = self.store.read(|c| {
+            Ok((
+                crate::store::vectors::covered(c, &model)?,
+                crate::store::content::chunk_count(c)?,
+            ))
+        })?;
+        Ok(Some(crate::model::Coverage {
+            model,
+            embedded: embedded as u64,
+            total: total as u64,
+        }))
     }
 
     /// Embed every chunk the active model has no vector for (after a model appears or

@@ -336,6 +336,77 @@ pub struct SearchResponse {
     pub can_build_index: bool,
 }
 
+/// A watched folder: kept in sync with the files on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Folder {
+    pub id: i64,
+    pub path: String,
+    /// Globs a file must match (none: every file).
+    pub include: Vec<String>,
+    /// Globs of files and folders left out (besides `.gitignore`d and hidden ones).
+    pub exclude: Vec<String>,
+    /// Changes are followed while Trove runs (false: paused by the user).
+    pub watching: bool,
+    /// `ok`; `unavailable` (the folder is not there: its items stay until it comes back);
+    /// `polling` (the system's limit of watches was reached: rescanned every minute).
+    pub state: String,
+    /// Why it is not `ok`, or the subfolders that could not be read.
+    pub message: Option<String>,
+    /// Files of the folder in the library.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub files: i64,
+    /// Files left out by kind: `{"images": 214}`.
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, number>"))]
+    pub skipped: std::collections::BTreeMap<String, u64>,
+    /// RFC 3339; None before the first scan.
+    pub last_scan: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub last_scan_ms: Option<i64>,
+}
+
+/// What one scan of a watched folder found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct ScanReport {
+    pub folder: i64,
+    /// New files queued.
+    pub added: u32,
+    /// Files whose size or time changed, queued again (same item).
+    pub changed: u32,
+    /// Items whose file is gone, removed with their text and vectors.
+    pub removed: u32,
+    /// Files moved or renamed inside the folder: the same item, its new path, not read again.
+    pub renamed: u32,
+    pub unchanged: u32,
+    /// Changed files being processed right now (a later scan queues them).
+    pub busy: u32,
+    /// Files left out by kind.
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, number>"))]
+    pub skipped: std::collections::BTreeMap<String, u64>,
+    /// Files whose contents this scan read (to recognise a type or a move).
+    pub reads: u32,
+    /// The folder is not there: nothing was changed.
+    pub unavailable: bool,
+}
+
+/// How much of the library the active embedding model has vectors for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Coverage {
+    /// `local:all-MiniLM-L6-v2`, `openai:<model>@<host>`.
+    pub model: String,
+    /// Passages (chunks) with a vector of this model.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub embedded: u64,
+    /// Passages in the library.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub total: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]

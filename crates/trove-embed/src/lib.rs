@@ -26,7 +26,7 @@ mod openai;
 mod ratelimit;
 
 pub use local::{LocalBackend, LocalMiniLm};
-pub use openai::{OpenAiCompatible, OpenAiConfig};
+pub use openai::{check_base_url, OpenAiCompatible, OpenAiConfig};
 
 /// Errors of every embedder. [`EmbedError::is_transient`] tells a caller whether to
 /// retry the same input later (after [`EmbedError::retry_after`] if given).

@@ -139,39 +139,48 @@ enum BodyError {
     Broken(String),
 }
 
+/// Checks an embedding service's address as [`OpenAiCompatible::new`] does, without building
+/// a client: `https://`, or `http://` to this computer. Returns the parsed address and
+/// whether it is on this computer.
+pub fn check_base_url(raw: &str) -> Result<(Url, bool), EmbedError> {
+    let raw = raw.trim();
+    let config_error = |message: String| EmbedError::Config { message };
+    let url = Url::parse(raw).map_err(|_| {
+        config_error("The embedding service address is not a valid web address.".into())
+    })?;
+    let loopback = match url.scheme() {
+        "https" => false,
+        "http" if is_loopback(&url) => true,
+        "http" => {
+            return Err(config_error(format!(
+                "The embedding service must use https unless it runs on this computer \
+                     (http://localhost…), and {} does not.",
+                shown_url(&url)
+            )))
+        }
+        _ => {
+            return Err(config_error(
+                "The embedding service address must start with https:// \
+                     (or http://localhost… for a service on this computer)."
+                    .into(),
+            ))
+        }
+    };
+    if url.cannot_be_a_base() || url.host_str().is_none() {
+        return Err(config_error(
+            "The embedding service address is not a valid web address.".into(),
+        ));
+    }
+    Ok((url, loopback))
+}
+
 impl OpenAiCompatible {
     /// Builds the client; does not contact the server. Fails with
     /// [`EmbedError::Config`] for an address that is not `https://` (or `http://` to this
     /// computer).
     pub fn new(config: OpenAiConfig) -> Result<Self, EmbedError> {
         let raw = config.base_url.trim();
-        let config_error = |message: String| EmbedError::Config { message };
-        let mut url = Url::parse(raw).map_err(|_| {
-            config_error("The embedding service address is not a valid web address.".into())
-        })?;
-        let loopback = match url.scheme() {
-            "https" => false,
-            "http" if is_loopback(&url) => true,
-            "http" => {
-                return Err(config_error(format!(
-                    "The embedding service must use https unless it runs on this computer \
-                     (http://localhost…), and {} does not.",
-                    shown_url(&url)
-                )))
-            }
-            _ => {
-                return Err(config_error(
-                    "The embedding service address must start with https:// \
-                     (or http://localhost… for a service on this computer)."
-                        .into(),
-                ))
-            }
-        };
-        if url.cannot_be_a_base() || url.host_str().is_none() {
-            return Err(config_error(
-                "The embedding service address is not a valid web address.".into(),
-            ));
-        }
+        let (mut url, loopback) = check_base_url(raw)?;
         let secrets = collect_secrets(&url, config.api_key.as_deref());
         let basic = (!url.username().is_empty() || url.password().is_some()).then(|| {
             (
@@ -204,8 +213,8 @@ impl OpenAiCompatible {
                 ],
             );
         }
-        let client = builder.build().map_err(|_| {
-            config_error("Trove could not prepare its connection to the embedding service.".into())
+        let client = builder.build().map_err(|_| EmbedError::Config {
+            message: "Trove could not prepare its connection to the embedding service.".into(),
         })?;
         let limiter = RateLimiter::new(config.requests_per_minute, config.tokens_per_minute);
         Ok(Self {

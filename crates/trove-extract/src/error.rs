@@ -54,6 +54,10 @@ pub enum ExtractError {
     #[error("{format}: images are read by OCR — install tesseract-ocr to read it")]
     ImageNeedsOcr { format: String },
 
+    /// What needs OCR, while the user has turned OCR off.
+    #[error("{what} is read by OCR, which is turned off: turn on “Read scans and images” in Settings (or `trove config set ocr on`), then retry")]
+    OcrOff { what: String },
+
     #[error("OCR found no text in this image")]
     ImageNoText,
 

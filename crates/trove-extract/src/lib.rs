@@ -47,6 +47,10 @@ pub struct Limits {
     /// keeps the text layer it has, and images are refused with a hint).
     #[serde(default)]
     pub ocr: Option<OcrConfig>,
+    /// OCR is turned off by the user (the `ocr` setting), rather than not installed: what
+    /// needs it fails with [`ExtractError::OcrOff`], which says how to turn it back on.
+    #[serde(default)]
+    pub ocr_off: bool,
 }
 
 impl Limits {
@@ -74,6 +78,7 @@ impl Default for Limits {
             max_text_bytes: 64 * MIB as usize,
             docx_max_uncompressed: 200 * MIB,
             ocr: None,
+            ocr_off: false,
         }
     }
 }
@@ -219,6 +224,19 @@ pub fn extract_with_progress(
     };
     let out = guard::run(|| extract_kind(kind, bytes, path, limits, progress));
     let extracted = match out {
+        Ok(Err(
+            ExtractError::ScanNeedsOcr
+            | ExtractError::ImageNeedsOcr { .. }
+            | ExtractError::PdfUnreadableFonts,
+        )) if limits.ocr_off => {
+            return Err(ExtractError::OcrOff {
+                what: if kind == DocKind::Pdf {
+                    "a scanned PDF (or one whose fonts cannot be read)".into()
+                } else {
+                    kind.label().to_owned()
+                },
+            })
+        }
         Ok(r) => r?,
         Err(_) => {
             return Err(ExtractError::Crashed {

@@ -154,6 +154,14 @@ fn unsupported_types_are_named() {
         e.to_string(),
         "PNG image: images are read by OCR — install tesseract-ocr to read it"
     );
+    // Turned off by the user: the message says so instead.
+    let off = Limits {
+        ocr_off: true,
+        ..Limits::default()
+    };
+    let e = extract(png, Some("photo.png"), &off).unwrap_err();
+    assert!(matches!(e, ExtractError::OcrOff { .. }), "{e}");
+    assert!(e.to_string().contains("turned off"), "{e}");
 
     let mut buf = std::io::Cursor::new(Vec::new());
     {

@@ -54,6 +54,7 @@ fn limits() -> impl Strategy<Value = Limits> {
             max_text_bytes,
             docx_max_uncompressed,
             ocr: None,
+            ocr_off: false,
         }
     })
 }

@@ -14,6 +14,7 @@ use trove_core::{Engine, EngineConfig, ExtractMode, JobError};
 
 pub mod open;
 pub mod settings;
+pub mod watch;
 
 /// Where Trove keeps its database when neither `--db` nor `TROVE_DB` says otherwise:
 /// `$XDG_DATA_HOME/trove/trove.db` (usually `~/.local/share/trove/trove.db`).
@@ -107,6 +108,7 @@ pub fn engine_config_with(stored: &HashMap<String, String>) -> EngineConfig {
         cfg.extract = ExtractMode::sandbox(exe, Duration::from_secs(60));
     }
     cfg.limits.ocr = ocr_config_with(stored);
+    cfg.limits.ocr_off = settings::value(stored, "ocr") == "off";
     // `TROVE_JOB_DEADLINE`: seconds any job may take (plus 30 s per MiB of a file).
     if let Some(secs) = env_parse::<f64>("TROVE_JOB_DEADLINE") {
         cfg.queue.deadline_ms = (secs.max(0.1) * 1000.0) as i64;
@@ -153,8 +155,17 @@ pub fn open_engine(db: &Path) -> Result<Arc<Engine>> {
         }
     })?;
     engine.set_fetcher(Arc::new(WebFetcher::new(scrape_config_with(&stored))?));
-    engine.set_embedder(embedder_from_env()?);
+    engine.set_embedder(embedder_with(&stored)?);
     Ok(engine)
+}
+
+/// Uses the embedder the settings now name (after `embedder`, `embed-model`, `embed-key`
+/// or a limit changed): searches and new items use it at once; passages it has no
+/// vectors for are embedded by `Engine::reindex` ("Build semantic index").
+pub fn apply_embedder(engine: &Engine) -> Result<()> {
+    let stored = settings::stored_in(engine)?;
+    engine.set_embedder(embedder_with(&stored)?);
+    Ok(())
 }
 
 /// Why the database cannot be written by this user, when that is the reason it did not
@@ -244,28 +255,39 @@ fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
 }
 
-/// The embedder: an OpenAI-compatible service when `TROVE_EMBED_URL` is set
-/// (`TROVE_EMBED_MODEL`, `TROVE_EMBED_KEY`, `TROVE_EMBED_RPM`, `TROVE_EMBED_TPM`), else the
-/// local MiniLM model when its files are present, else none (keyword search only).
-/// `TROVE_EMBED_URL` must be `https://` unless the service runs on this computer
-/// (`http://localhost…`, `http://127.0.0.1…`, `http://[::1]…`): anything else is an error.
+/// The embedder with the default settings and the environment's overrides; see
+/// [`embedder_with`].
 pub fn embedder_from_env() -> Result<Option<Arc<dyn Embedder>>> {
-    if let Some(url) = std::env::var("TROVE_EMBED_URL")
+    embedder_with(&HashMap::new())
+}
+
+/// The embedder the settings name: an OpenAI-compatible service when `embedder` is its
+/// address (`TROVE_EMBED_URL`; with `embed-model`, `embed-key`, `embed-rpm`, `embed-tpm`
+/// and their variables), else the local MiniLM model when its files are present, else none
+/// (keyword search only). The address must be `https://` unless the service runs on this
+/// computer (`http://localhost…`, `http://127.0.0.1…`, `http://[::1]…`): anything else,
+/// also in `TROVE_EMBED_URL`, is an error, before anything is sent.
+pub fn embedder_with(stored: &HashMap<String, String>) -> Result<Option<Arc<dyn Embedder>>> {
+    if let Some(raw) = std::env::var("TROVE_EMBED_URL")
         .ok()
-        .filter(|u| !u.is_empty())
+        .filter(|u| !u.trim().is_empty())
     {
+        // An unacceptable variable is an error here (the settings would just ignore it).
+        if !raw.trim().eq_ignore_ascii_case("local") {
+            trove_embed::check_base_url(&raw)
+                .map_err(|e| anyhow::anyhow!("{e} (TROVE_EMBED_URL)"))?;
+        }
+    }
+    let url = settings::value(stored, "embedder");
+    if url != "local" {
         let cfg = trove_embed::OpenAiConfig {
             base_url: url,
-            api_key: std::env::var("TROVE_EMBED_KEY")
-                .ok()
-                .filter(|k| !k.is_empty()),
-            model: std::env::var("TROVE_EMBED_MODEL")
-                .unwrap_or_else(|_| "text-embedding-3-small".into()),
-            requests_per_minute: env_parse("TROVE_EMBED_RPM").unwrap_or(0),
-            tokens_per_minute: env_parse("TROVE_EMBED_TPM").unwrap_or(0),
+            api_key: settings::secret(stored),
+            model: settings::value(stored, "embed-model"),
+            requests_per_minute: settings::value(stored, "embed-rpm").parse().unwrap_or(0),
+            tokens_per_minute: settings::value(stored, "embed-tpm").parse().unwrap_or(0),
             timeout: Duration::from_secs(60),
         };
-        // Refuses plain http:// to another computer, before anything is sent.
         let remote = trove_embed::OpenAiCompatible::new(cfg)?;
         return Ok(Some(Arc::new(RemoteEmbedder { inner: remote })));
     }

@@ -5,7 +5,7 @@
 //! the others when Trove next starts (or next opens the database, for the CLI).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use serde::Serialize;
@@ -25,6 +25,14 @@ pub enum Kind {
     Languages,
     /// `auto`, or a program with its arguments (`okular -p {page} {file}`).
     Command,
+    /// `local`, or the address of an OpenAI-compatible embeddings API (`https://`, or
+    /// `http://` to this computer).
+    Service,
+    /// A short line of text (a model's name).
+    Text,
+    /// A secret (the embeddings API's key): kept in a file only its owner can read
+    /// ([`secret_file`]), never in the database, never shown or logged.
+    Secret,
 }
 
 /// One setting.
@@ -156,7 +164,131 @@ pub const SETTINGS: &[Setting] = &[
         about: "opens PDFs at a hit's page: auto (Evince, Okular, zathura, Atril, Xreader) or a command with {file} and {page}",
         live: true,
     },
+    Setting {
+        name: "embedder",
+        key: "embed.url",
+        env: Some("TROVE_EMBED_URL"),
+        default: "local",
+        stored_scale: 1.0,
+        kind: Kind::Service,
+        about: "local (the model that comes with Trove) or the address of an OpenAI-compatible embeddings API, e.g. http://127.0.0.1:11434/v1",
+        live: true,
+    },
+    Setting {
+        name: "embed-model",
+        key: "embed.model",
+        env: Some("TROVE_EMBED_MODEL"),
+        default: "text-embedding-3-small",
+        stored_scale: 1.0,
+        kind: Kind::Text,
+        about: "the model the embeddings API is asked for",
+        live: true,
+    },
+    Setting {
+        name: "embed-key",
+        key: SECRET_KEY,
+        env: Some("TROVE_EMBED_KEY"),
+        default: "",
+        stored_scale: 1.0,
+        kind: Kind::Secret,
+        about: "the embeddings API's key, if it needs one: kept in a file only you can read (~/.config/trove/embed-key), never in the library",
+        live: true,
+    },
+    Setting {
+        name: "embed-rpm",
+        key: "embed.requests_per_minute",
+        env: Some("TROVE_EMBED_RPM"),
+        default: "0",
+        stored_scale: 1.0,
+        kind: Kind::Int {
+            min: 0,
+            max: 1_000_000,
+        },
+        about: "requests per minute to the embeddings API (0: no limit)",
+        live: true,
+    },
+    Setting {
+        name: "embed-tpm",
+        key: "embed.tokens_per_minute",
+        env: Some("TROVE_EMBED_TPM"),
+        default: "0",
+        stored_scale: 1.0,
+        kind: Kind::Int {
+            min: 0,
+            max: 1_000_000_000,
+        },
+        about: "tokens per minute to the embeddings API (0: no limit)",
+        live: true,
+    },
 ];
+
+/// The `settings` key of the secret: not a row of the database; [`read_stored`] and
+/// [`stored_in`] put the file's content under it, in memory only.
+const SECRET_KEY: &str = "embed.key";
+
+/// Where the embeddings API's key is kept: `$XDG_CONFIG_HOME/trove/embed-key`, mode 0600.
+pub fn secret_file() -> Option<PathBuf> {
+    Some(
+        directories::BaseDirs::new()?
+            .config_dir()
+            .join("trove")
+            .join("embed-key"),
+    )
+}
+
+fn read_secret() -> Option<String> {
+    let key = std::fs::read_to_string(secret_file()?).ok()?;
+    let key = key.trim();
+    (!key.is_empty()).then(|| key.to_owned())
+}
+
+/// Writes the key where only its owner can read it (a new file, then renamed over the old
+/// one), or removes it.
+fn write_secret(value: Option<&str>) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let path = secret_file().ok_or_else(|| anyhow::anyhow!("no home directory for the key"))?;
+    let Some(value) = value else {
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                bail!("could not remove {}: {e}", path.display())
+            }
+            _ => return Ok(()),
+        }
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let tmp = dir.join(format!(".embed-key.{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(value.as_bytes())?;
+            f.write_all(b"\n")?;
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&tmp, &path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        bail!("could not save the key in {}: {e}", path.display());
+    }
+    Ok(())
+}
+
+/// The embeddings API's key in use: `TROVE_EMBED_KEY`, else the saved one.
+pub fn secret(stored: &HashMap<String, String>) -> Option<String> {
+    std::env::var("TROVE_EMBED_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| k.trim().to_owned())
+        .or_else(|| stored.get(SECRET_KEY).cloned())
+}
 
 /// A setting by the name users type.
 pub fn find(name: &str) -> Result<&'static Setting> {
@@ -208,6 +340,34 @@ impl Setting {
                 if !ok {
                     bail!(
                         "{} are Tesseract language codes joined by + (e.g. eng+deu), got {v:?}",
+                        self.name
+                    );
+                }
+                v.to_owned()
+            }
+            Kind::Service => {
+                if v.eq_ignore_ascii_case("local") {
+                    "local".to_owned()
+                } else {
+                    trove_embed::check_base_url(v).map_err(|e| {
+                        anyhow::anyhow!("{} is local or an embeddings API address: {e}", self.name)
+                    })?;
+                    v.to_owned()
+                }
+            }
+            Kind::Text => {
+                if v.is_empty() || v.len() > 200 || v.chars().any(char::is_control) {
+                    bail!(
+                        "{} is a name of up to 200 characters (got {v:?})",
+                        self.name
+                    );
+                }
+                v.to_owned()
+            }
+            Kind::Secret => {
+                if v.is_empty() || v.len() > 4096 || v.chars().any(|c| c.is_control() || c == ' ') {
+                    bail!(
+                        "{} must be one word of up to 4096 characters, without spaces",
                         self.name
                     );
                 }
@@ -278,8 +438,13 @@ impl Setting {
 }
 
 fn effective_one(s: &'static Setting, stored: &HashMap<String, String>) -> Effective {
-    let kept = stored.get(s.key).and_then(|v| s.read_stored_value(v));
-    let env = s.env_value();
+    let mut kept = stored.get(s.key).and_then(|v| s.read_stored_value(v));
+    let mut env = s.env_value();
+    if matches!(s.kind, Kind::Secret) {
+        // Whether there is one, never what it is.
+        kept = kept.map(|_| SECRET_SHOWN.to_owned());
+        env = env.map(|_| SECRET_SHOWN.to_owned());
+    }
     let (value, source) = match (&env, &kept) {
         (Some(v), _) => (v.clone(), Source::Env),
         (None, Some(v)) => (v.clone(), Source::Stored),
@@ -295,27 +460,40 @@ fn effective_one(s: &'static Setting, stored: &HashMap<String, String>) -> Effec
     }
 }
 
+/// What a secret's value reads as (`trove config get embed-key`, the Settings screen).
+pub const SECRET_SHOWN: &str = "(saved)";
+
 /// The stored settings of the database at `db`, read before the engine opens it (its
 /// configuration depends on them). Empty when the file or the table does not exist yet.
 pub fn read_stored(db: &Path) -> HashMap<String, String> {
     use rusqlite::OpenFlags;
+    let mut out = HashMap::new();
+    if let Some(key) = read_secret() {
+        out.insert(SECRET_KEY.to_owned(), key);
+    }
     let Ok(conn) = rusqlite::Connection::open_with_flags(
         db,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     ) else {
-        return HashMap::new();
+        return out;
     };
     let _ = conn.busy_timeout(std::time::Duration::from_secs(2));
-    SETTINGS
-        .iter()
-        .filter_map(|s| Some((s.key.to_owned(), keys::get(&conn, s.key).ok()??)))
-        .collect()
+    out.extend(
+        SETTINGS
+            .iter()
+            .filter(|s| !matches!(s.kind, Kind::Secret))
+            .filter_map(|s| Some((s.key.to_owned(), keys::get(&conn, s.key).ok()??))),
+    );
+    out
 }
 
 /// The stored settings, read through an open engine.
 pub fn stored_in(engine: &trove_core::Engine) -> Result<HashMap<String, String>> {
     let mut out = HashMap::new();
-    for s in SETTINGS {
+    if let Some(key) = read_secret() {
+        out.insert(SECRET_KEY.to_owned(), key);
+    }
+    for s in SETTINGS.iter().filter(|s| !matches!(s.kind, Kind::Secret)) {
         if let Some(v) = engine.setting(s.key)? {
             out.insert(s.key.to_owned(), v);
         }
@@ -346,6 +524,7 @@ pub fn store(engine: &trove_core::Engine, s: &Setting, value: Option<&str>) -> R
             let every = (hours > 0.0).then(|| std::time::Duration::from_secs_f64(hours * 3600.0));
             engine.set_refresh_every(every)?;
         }
+        (_, v) if matches!(s.kind, Kind::Secret) => write_secret(v)?,
         (_, v) => engine.set_setting(s.key, v.map(|v| s.to_stored(v)).as_deref())?,
     }
     Ok(())
@@ -377,6 +556,28 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("rate-limit"));
+        let embedder = find("embedder").unwrap();
+        assert_eq!(embedder.check(" LOCAL ").unwrap(), "local");
+        assert!(embedder.check("https://api.example.com/v1").is_ok());
+        assert!(embedder.check("http://127.0.0.1:11434/v1").is_ok());
+        assert!(embedder.check("http://localhost:8080/v1").is_ok());
+        for bad in ["http://10.0.0.5/v1", "ftp://x.example/v1", "not a url", ""] {
+            assert!(embedder.check(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(find("embed-key").unwrap().check("sk with spaces").is_err());
+        assert!(find("embed-model").unwrap().check("").is_err());
+    }
+
+    #[test]
+    fn a_saved_key_is_never_shown() {
+        let mut stored = HashMap::new();
+        stored.insert(SECRET_KEY.to_owned(), "sk-secret-value".to_owned());
+        let all = effective(&stored);
+        let key = all.iter().find(|e| e.name == "embed-key").unwrap();
+        assert_eq!(key.value, SECRET_SHOWN);
+        assert_eq!(key.stored.as_deref(), Some(SECRET_SHOWN));
+        let json = serde_json::to_string(&all).unwrap();
+        assert!(!json.contains("sk-secret-value"), "{json}");
     }
 
     #[test]

@@ -72,6 +72,7 @@ pub fn generate() -> String {
     decl::<SearchMode>(&mut out);
     decl::<SearchResponse>(&mut out);
     decl::<ChunkView>(&mut out);
+    decl::<Coverage>(&mut out);
     decl::<AppError>(&mut out);
     decl::<super::commands::SettingView>(&mut out);
     decl::<super::commands::SettingsView>(&mut out);

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
 use trove_core::{
-    AddReport, ChunkView, Engine, Item, ItemRef, Overview, QueueState, SearchResponse, Status,
+    AddReport, ChunkView, Coverage, Engine, Item, ItemRef, Overview, QueueState, SearchResponse,
+    Status,
 };
 use ts_rs::TS;
 
@@ -67,7 +68,9 @@ pub struct SettingView {
     pub stored: Option<String>,
     pub default: String,
     pub about: String,
-    #[ts(type = "\"int\" | \"number\" | \"switch\" | \"languages\" | \"command\"")]
+    #[ts(
+        type = "\"int\" | \"number\" | \"switch\" | \"languages\" | \"command\" | \"service\" | \"text\" | \"secret\""
+    )]
     pub kind: String,
     pub min: Option<f64>,
     pub max: Option<f64>,
@@ -84,6 +87,9 @@ pub struct SettingsView {
     pub database: String,
     /// The folder with the app's log files (one a day, the last 7 kept).
     pub logs: Option<String>,
+    /// How much of the library the embedding model in use has vectors for (None: keyword
+    /// search only).
+    pub semantic: Option<Coverage>,
 }
 
 /// Every setting at its default, in the Settings screen's order (also written into the
@@ -99,6 +105,9 @@ pub fn default_settings() -> Vec<SettingView> {
                 Kind::Switch => ("switch", None, None),
                 Kind::Languages => ("languages", None, None),
                 Kind::Command => ("command", None, None),
+                Kind::Service => ("service", None, None),
+                Kind::Text => ("text", None, None),
+                Kind::Secret => ("secret", None, None),
             };
             SettingView {
                 name: s.name.into(),
@@ -140,6 +149,7 @@ fn settings_view(engine: &Engine) -> Result<SettingsView, AppError> {
         settings,
         database: engine.db_path().display().to_string(),
         logs: trove_runtime::log_dir().map(|d| d.display().to_string()),
+        semantic: engine.semantic_coverage()?,
     })
 }
 
@@ -261,6 +271,11 @@ trove_commands! {
     fn build_semantic_index(ctx) -> usize {
         Ok(ctx.engine.reindex(|_, _| {})?)
     }
+    /// How many passages the embedding model in use has vectors for (polled while the
+    /// semantic index is being built).
+    fn semantic_coverage(ctx) -> Option<Coverage> {
+        Ok(ctx.engine.semantic_coverage()?)
+    }
     /// Opens an item with the desktop's application: a PDF at `page` where the viewer can be
     /// told one, the folder holding it with `reveal`, a link in the browser. Returns the
     /// command that was started.
@@ -300,6 +315,11 @@ trove_commands! {
             .into());
         }
         settings::store(&ctx.engine, s, value.as_deref()).map_err(invalid)?;
+        if s.name.starts_with("embed") {
+            // The new embedder serves the next search and item; what it has no vectors for
+            // is offered to "Build semantic index" (the coverage says how much).
+            trove_runtime::apply_embedder(&ctx.engine).map_err(invalid)?;
+        }
         settings_view(&ctx.engine)
     }
 }

@@ -70,6 +70,16 @@ fn build(engine: Arc<Engine>, db: &Path) -> tauri::Result<tauri::App> {
                 .callback(|app, _argv, _cwd| focus_main(app))
                 .build(),
         )
+        // Size, position and maximised state as the window was last closed (not its
+        // visibility: the window always opens shown).
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .manage(engine)
@@ -163,30 +173,72 @@ fn exit_on_sigterm(app: AppHandle) {
 /// A person who opened Trove from the menu never sees stderr: say in a window why the
 /// library cannot be opened and where it is, then quit.
 fn startup_error_window(db: &Path, error: &anyhow::Error) {
-    let dir = db.parent().unwrap_or(db);
-    let detail = format!("{error:#}");
-    let lower = detail.to_lowercase();
-    let reason = if lower.contains("not a database") || lower.contains("malformed") {
-        "The file is damaged, or it is not a Trove library.".to_owned()
-    } else if lower.contains("newer") {
-        error.to_string()
-    } else {
-        format!("The reason: {detail}")
-    };
-    let text = format!(
-        "Trove could not open its library at\n{}\n\n{reason}\n\nNothing was changed. If the file \
-         is damaged, restore it from a backup (backups of earlier versions sit next to it as \
-         {}.backup-…), or move it away to start an empty library. The folder is {}.",
-        db.display(),
-        db.file_name().unwrap_or_default().to_string_lossy(),
-        dir.display(),
-    );
     let _ = rfd::MessageDialog::new()
         .set_level(rfd::MessageLevel::Error)
         .set_title(STARTUP_ERROR_TITLE)
-        .set_description(text)
+        .set_description(startup_error_text(db, error))
         .set_buttons(rfd::MessageButtons::Ok)
         .show();
+}
+
+/// What went wrong and what to do about it, for each way opening the library fails: a
+/// newer Trove's library, a file or folder this user cannot write, a damaged file, other.
+fn startup_error_text(db: &Path, error: &anyhow::Error) -> String {
+    let dir = db.parent().unwrap_or(db);
+    let name = db.file_name().unwrap_or_default().to_string_lossy();
+    let detail = format!("{error:#}");
+    let lower = detail.to_lowercase();
+    let newer = error
+        .chain()
+        .find_map(|c| match c.downcast_ref::<trove_core::Error>() {
+            Some(trove_core::Error::NewerSchema { found, known }) => Some((*found, *known)),
+            _ => None,
+        });
+    let (what, todo) = if let Some((found, known)) = newer {
+        (
+            format!(
+                "It was last used by a newer version of Trove (library format {found}; this \
+                 Trove reads up to {known})."
+            ),
+            "Install the newer Trove again to use it. To start over with this version \
+             instead, move the file to another folder (keep it: the newer Trove can still \
+             open it) and start Trove again."
+                .to_owned(),
+        )
+    } else if lower.contains("read-only") || lower.contains("permission denied") {
+        (
+            detail.clone(),
+            format!(
+                "Make the folder {} and the files in it yours and writable (for example with \
+                 the file manager's Properties → Permissions), then start Trove again.",
+                dir.display()
+            ),
+        )
+    } else if lower.contains("not a database") || lower.contains("malformed") {
+        (
+            "The file is damaged, or it is not a Trove library.".to_owned(),
+            format!(
+                "Restore it from a backup (backups made before upgrades sit next to it as \
+                 {name}.backup-…), or move it to another folder to start an empty library."
+            ),
+        )
+    } else {
+        (
+            format!("The reason: {detail}"),
+            "If the disk is full, free some space. If the file is damaged, move it to another \
+             folder to start an empty library."
+                .to_owned(),
+        )
+    };
+    format!(
+        "Trove could not open its library at\n{}\n\n{what}\n\nNothing was changed. {todo}\n\n\
+         The folder is {}. The log files are in {}.",
+        db.display(),
+        dir.display(),
+        trove_runtime::log_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|| "(no home folder)".into()),
+    )
 }
 
 /// The title of [`startup_error_window`] (the end-to-end test looks for it).
@@ -246,4 +298,46 @@ pub(crate) fn notify_batch(app: &AppHandle, completed: u32, failed: u32) {
             tracing::debug!("notification not shown: {e}");
         }
     });
+}
+
+#[cfg(test)]
+mod startup_tests {
+    use std::path::Path;
+
+    #[test]
+    fn each_way_of_failing_to_open_says_what_to_do() {
+        let db = Path::new("/home/u/.local/share/trove/trove.db");
+        let newer: anyhow::Error = trove_core::Error::NewerSchema {
+            found: 12,
+            known: 9,
+        }
+        .into();
+        let t = super::startup_error_text(db, &newer.context("opening"));
+        assert!(
+            t.contains("newer version of Trove") && t.contains("format 12"),
+            "{t}"
+        );
+        assert!(t.contains("Install the newer Trove"), "{t}");
+
+        let ro = anyhow::anyhow!("the folder /x is read-only for you: Trove needs to write to it");
+        let t = super::startup_error_text(db, &ro);
+        assert!(
+            t.contains("read-only for you") && t.contains("writable"),
+            "{t}"
+        );
+
+        let bad = anyhow::anyhow!("file is not a database");
+        let t = super::startup_error_text(db, &bad);
+        assert!(
+            t.contains("damaged") && t.contains("trove.db.backup-"),
+            "{t}"
+        );
+        assert!(t.starts_with(
+            "Trove could not open its library at\n/home/u/.local/share/trove/trove.db"
+        ));
+
+        let other = anyhow::anyhow!("disk I/O error");
+        let t = super::startup_error_text(db, &other);
+        assert!(t.contains("The reason: disk I/O error"), "{t}");
+    }
 }

@@ -6,6 +6,7 @@ import type {
   AddReport,
   AppError,
   ChunkView,
+  Coverage,
   DropOutcome,
   EngineEvent,
   Item,
@@ -21,6 +22,7 @@ export type {
   AppError,
   ChunkView,
   Counts,
+  Coverage,
   DropOutcome,
   DurationBucket,
   EngineEvent,
@@ -64,6 +66,8 @@ export interface Backend {
   refreshLinks(): Promise<number>;
   /** embed what the installed model has no vectors for; returns how many were computed */
   buildSemanticIndex(): Promise<number>;
+  /** passages with a vector of the model in use, of all passages (null: no model); polled while building */
+  semanticCoverage(): Promise<Coverage | null>;
   /** open with the desktop's application (a PDF at `page`; `reveal`: its folder); returns the command started */
   openItem(id: string, page: number | null, reveal: boolean): Promise<string[]>;
   /** the folder holding the database, in the file manager */

@@ -3,6 +3,11 @@ import type { Item, Status } from "../backend/types";
 
 const UNITS = ["KB", "MB", "GB", "TB"];
 const STEP = 1024;
+/**
+ * The number in front of a unit: at most one decimal, no ".0", and no thousands separator,
+ * because Rust's human_size prints none ("1023 bytes", "5000 TB"); the UI shows the same text.
+ */
+const UNIT_NUMBER = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1, useGrouping: false });
 
 /**
  * Byte counts the way Trove writes them everywhere (trove_common::size::human_size):
@@ -16,31 +21,38 @@ export function humanSize(bytes: number | null | undefined): string {
   let v = bytes / STEP;
   let u = 0;
   for (;;) {
+    // rounded as it will be printed (tenths below 10), so 1023.96 KB moves to "1 MB"
     const shown = v < 10 ? Math.round(v * 10) / 10 : Math.round(v);
     if (shown >= STEP && u + 1 < UNITS.length) {
       v /= STEP;
       u += 1;
       continue;
     }
-    return `${Number.isInteger(shown) ? shown.toFixed(0) : shown.toFixed(1)} ${UNITS[u]}`;
+    return `${UNIT_NUMBER.format(shown)} ${UNITS[u]}`;
   }
 }
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
+const RELATIVE = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+const DATE = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
 
-/** "just now", "5 min ago", "3 h ago", "yesterday", "4 days ago", then a date. */
+/**
+ * "just now" (under 45 s, and for times in the future), "5 minutes ago", "3 hours ago",
+ * "yesterday" (24–48 h ago), "4 days ago"; from 30 days on, the date.
+ */
 export function relativeTime(iso: string, now: number = Date.now()): string {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return "—";
   const d = now - t;
   if (d < 45_000) return "just now";
-  if (d < HOUR) return `${Math.max(1, Math.round(d / MIN))} min ago`;
-  if (d < DAY) return `${Math.round(d / HOUR)} h ago`;
-  if (d < 2 * DAY) return "yesterday";
-  if (d < 30 * DAY) return `${Math.floor(d / DAY)} days ago`;
-  return new Date(t).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+  const minutes = Math.max(1, Math.round(d / MIN));
+  if (minutes < 60) return RELATIVE.format(-minutes, "minute");
+  const hours = Math.max(1, Math.round(d / HOUR));
+  if (hours < 24) return RELATIVE.format(-hours, "hour");
+  if (d < 30 * DAY) return RELATIVE.format(-Math.max(1, Math.floor(d / DAY)), "day");
+  return DATE.format(t);
 }
 
 /** Full local date and time, for hover and screen readers. */

@@ -11,6 +11,7 @@ import { createLibrary } from "./library";
 import { createQueuePanel } from "./queue";
 import { createSearch } from "./search";
 import { createSettingsDialog } from "./settings";
+import { bindShortcuts, createShortcutsDialog, keysFor } from "./shortcuts";
 import { createToaster } from "./toast";
 
 declare global {
@@ -59,6 +60,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   // the URL dialog lists skipped addresses itself
   const urlDialog = createUrlDialog(ctx, (r) => reportAdded({ added: r.added, skipped: [] }, "page"));
   const details = createDetailsDialog(ctx);
+  const shortcuts = createShortcutsDialog();
 
   // ------------------------------------------------------------- layout
   const tabLib = h(
@@ -88,7 +90,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
         "aria-controls": "panel-search",
         "aria-selected": "false",
         tabindex: "-1",
-        title: "Search (Ctrl+K or /)",
+        title: `Search (${keysFor("search")})`,
       },
       data: { testid: "tab-search" },
     },
@@ -101,8 +103,21 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   const queueToggle = button("Queue", { icon: "queue", class: "btn btn-ghost queue-toggle", testid: "queue-toggle" });
   queueToggle.append(runningPill, runningSr);
   queueToggle.setAttribute("aria-controls", "queue-panel");
-  const settingsBtn = button("Settings", { icon: "gear", class: "btn btn-ghost", testid: "settings-open" });
+  const settingsBtn = button("Settings", {
+    icon: "gear",
+    class: "btn btn-ghost",
+    testid: "settings-open",
+    title: `Settings (${keysFor("settings")})`,
+  });
   settingsBtn.addEventListener("click", () => void settings.open());
+  const shortcutsBtn = button("Keyboard shortcuts", {
+    icon: "keyboard",
+    iconOnly: true,
+    class: "btn btn-ghost btn-icon",
+    testid: "shortcuts-open",
+    title: `Keyboard shortcuts (${keysFor("help")})`,
+  });
+  shortcutsBtn.addEventListener("click", () => shortcuts.open());
   const topbar = h(
     "header",
     { class: "topbar" },
@@ -114,6 +129,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     ),
     tabs,
     h("span", { class: "grow" }),
+    shortcutsBtn,
     settingsBtn,
     queueToggle,
   );
@@ -161,6 +177,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     urlDialog.el,
     details.el,
     settings.el,
+    shortcuts.el,
   );
 
   // -------------------------------------------------------- queue toggle
@@ -206,18 +223,17 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
       (target === "library" ? tabLib : tabSearch).focus();
     }
   });
-  document.addEventListener("keydown", (e) => {
-    const t = e.target as HTMLElement;
-    const typing = t.closest("input, textarea, select, [contenteditable]") !== null;
-    if (
-      ((e.ctrlKey || e.metaKey) && (e.key === "k" || e.key === "f")) ||
-      (e.key === "/" && !typing && !e.ctrlKey && !e.metaKey)
-    ) {
-      if (document.querySelector("dialog[open]")) return;
-      e.preventDefault();
+  // the one table in shortcuts.ts: its help overlay lists exactly these
+  bindShortcuts(document, {
+    search: () => {
       showView("search");
       search.focus();
-    }
+    },
+    addFiles: () => ctx.actions.addFiles(),
+    addFolder: () => ctx.actions.addFolder(),
+    addUrls: () => ctx.actions.addUrls(),
+    settings: () => void settings.open(),
+    help: () => shortcuts.open(),
   });
 
   // ------------------------------------------------------------- actions

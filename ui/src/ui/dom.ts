@@ -78,6 +78,14 @@ const ICONS: Record<string, string[]> = {
   ],
   upload: ["M12 16V4", "M7 9l5-5 5 5", "M4 16v3a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-3"],
   library: ["M4 4h4v16H4z", "M10 4h4v16h-4z", "M16 5l4 1-3 14-4-1z"],
+  keyboard: [
+    "M4 6h16a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2z",
+    "M6 10h.01",
+    "M10 10h.01",
+    "M14 10h.01",
+    "M18 10h.01",
+    "M8 14h8",
+  ],
 };
 
 export function icon(name: keyof typeof ICONS | string, cls = "icon"): SVGSVGElement {

@@ -2,7 +2,7 @@
 // database on change, so the command line (`trove config`) sees the same values. A value
 // an environment variable overrides is shown with that variable; settings that apply when
 // Trove next starts say so.
-import type { SettingsView, SettingView } from "../backend/types";
+import type { Coverage, SettingsView, SettingView } from "../backend/types";
 import { errorMessage } from "../backend/types";
 import type { Ctx } from "./context";
 import { button, h, setText } from "./dom";
@@ -17,7 +17,25 @@ const LABELS: Record<string, string> = {
   "ocr-languages": "OCR languages",
   "ocr-budget": "OCR time per document (seconds)",
   "pdf-viewer": "PDF viewer",
+  embedder: "Embeddings (search by meaning)",
+  "embed-model": "Embedding model of the API",
+  "embed-key": "API key",
+  "embed-rpm": "API requests per minute",
+  "embed-tpm": "API tokens per minute",
 };
+
+/** settings that only matter with an embeddings API (hidden while the local model is used) */
+const API_ONLY = new Set(["embed-model", "embed-key", "embed-rpm", "embed-tpm"]);
+
+const count = (n: number) => n.toLocaleString("en-US");
+
+/** "3,200 of 4,000 passages can be found by meaning (local:all-MiniLM-L6-v2)" */
+export function coverageText(c: Coverage | null): string {
+  if (c === null) return "Search by meaning is off: no embedding model is available. Keyword search works.";
+  if (c.total === 0) return `Nothing to index yet (${c.model}).`;
+  if (c.embedded >= c.total) return `All ${count(c.total)} passages can be found by meaning (${c.model}).`;
+  return `${count(c.embedded)} of ${count(c.total)} passages can be found by meaning (${c.model}).`;
+}
 
 export function createSettingsDialog(ctx: Ctx) {
   const list = h("div", { class: "settings-list", data: { testid: "settings-list" } });
@@ -32,6 +50,50 @@ export function createSettingsDialog(ctx: Ctx) {
     logPath,
     openLogs,
   );
+  // The semantic index of the embedder in use: how much has vectors, and a build with progress.
+  const semText = h("span", { data: { testid: "settings-semantic" } });
+  const semProgress = h("progress", {
+    attrs: { max: 1, value: 0, hidden: true },
+    data: { testid: "settings-semantic-progress" },
+  });
+  const semBuild = button("Build semantic index", { class: "btn btn-small", testid: "settings-build-index" });
+  const semRow = h(
+    "div",
+    { class: "settings-data", attrs: { role: "status", "aria-live": "polite" } },
+    semText,
+    semProgress,
+    semBuild,
+  );
+  const showCoverage = (c: Coverage | null) => {
+    setText(semText, coverageText(c));
+    semBuild.hidden = c === null || c.embedded >= c.total;
+    if (c !== null && c.total > 0) {
+      semProgress.max = c.total;
+      semProgress.value = c.embedded;
+    }
+  };
+  semBuild.addEventListener("click", async () => {
+    semBuild.disabled = true;
+    semProgress.hidden = false;
+    const poll = setInterval(async () => {
+      try {
+        showCoverage(await ctx.backend.semanticCoverage());
+      } catch {
+        // the build's own result reports failures
+      }
+    }, 400);
+    try {
+      const n = await ctx.backend.buildSemanticIndex();
+      ctx.toast.show(`Semantic index built (${count(n)} passages embedded).`);
+    } catch (e) {
+      ctx.toast.show(`Could not build the semantic index: ${errorMessage(e)}`, { kind: "error" });
+    } finally {
+      clearInterval(poll);
+      semBuild.disabled = false;
+      semProgress.hidden = true;
+      showCoverage(await ctx.backend.semanticCoverage().catch(() => null));
+    }
+  });
   const close = button("Close", { testid: "settings-close" });
   const dialog = h(
     "dialog",
@@ -45,6 +107,7 @@ export function createSettingsDialog(ctx: Ctx) {
       { class: "dialog-body" },
       h("h2", { attrs: { id: "settings-title" }, text: "Settings" }),
       list,
+      semRow,
       h("div", { class: "settings-data" }, h("span", { class: "muted small", text: "Library: " }), dbPath, openFolder),
       logRow,
       h("div", { class: "dialog-actions" }, h("span", { class: "grow" }), close),
@@ -79,8 +142,21 @@ export function createSettingsDialog(ctx: Ctx) {
     const fromTerminal = s.kind === "command";
     if (fromTerminal) notes.push(`Change it in a terminal: trove config set ${s.name} "…"`);
     let input: HTMLInputElement;
+    const secret = s.kind === "secret";
     if (s.kind === "switch") {
       input = h("input", { attrs: { type: "checkbox", id, checked: s.value === "on" } });
+    } else if (secret) {
+      // never filled in: the engine only says whether a key is saved
+      input = h("input", {
+        class: "input",
+        attrs: {
+          id,
+          type: "password",
+          autocomplete: "off",
+          spellcheck: "false",
+          placeholder: s.stored !== null || s.source === "env" ? "saved (type a new one to replace it)" : "none",
+        },
+      });
     } else {
       const numeric = s.kind === "int" || s.kind === "number";
       input = h("input", {
@@ -93,6 +169,7 @@ export function createSettingsDialog(ctx: Ctx) {
           step: s.kind === "int" ? 1 : numeric ? "any" : undefined,
           spellcheck: "false",
           autocomplete: "off",
+          placeholder: s.kind === "service" ? "local, or https://…/v1" : undefined,
         },
       });
       input.value = s.value;
@@ -111,6 +188,18 @@ export function createSettingsDialog(ctx: Ctx) {
     };
     if (s.kind === "switch") {
       input.addEventListener("change", () => void save(input.checked ? "on" : "off"));
+    } else if (secret) {
+      // an empty field means "keep the saved key" (Remove forgets it)
+      const saveKey = () => {
+        if (input.value.trim() !== "") void save(input.value);
+      };
+      input.addEventListener("change", saveKey);
+      input.addEventListener("keydown", (e) => {
+        if (e.key === "Enter") {
+          e.preventDefault();
+          saveKey();
+        }
+      });
     } else {
       input.addEventListener("change", () => void save(input.value));
       input.addEventListener("keydown", (e) => {
@@ -120,9 +209,9 @@ export function createSettingsDialog(ctx: Ctx) {
         }
       });
     }
-    const reset = button("Default", { class: "btn btn-small btn-ghost", testid: `${id}-reset` });
+    const reset = button(secret ? "Remove" : "Default", { class: "btn btn-small btn-ghost", testid: `${id}-reset` });
     reset.hidden = s.stored === null || s.source === "env" || fromTerminal;
-    reset.title = `Back to ${s.default}`;
+    reset.title = secret ? "Forget the saved key" : `Back to ${s.default}`;
     reset.addEventListener("click", () => void save(null));
     return h(
       "div",
@@ -135,7 +224,15 @@ export function createSettingsDialog(ctx: Ctx) {
   }
 
   function render(v: SettingsView) {
-    list.replaceChildren(...v.settings.map(row));
+    const local = v.settings.find((s) => s.name === "embedder")?.value === "local";
+    list.replaceChildren(
+      ...v.settings.map((s) => {
+        const r = row(s);
+        r.hidden = local && API_ONLY.has(s.name);
+        return r;
+      }),
+    );
+    showCoverage(v.semantic);
     setText(dbPath, v.database);
     logRow.hidden = v.logs === null;
     setText(logPath, v.logs ?? "");

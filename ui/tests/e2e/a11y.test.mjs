@@ -1,7 +1,7 @@
 // Automated accessibility audit (axe-core, from npm) of the built UI in light
 // and dark schemes: library with all four states, search with an opened
-// document, the Add URLs dialog, and the drop overlay. Fails on serious or
-// critical violations (contrast included).
+// document, the Add URLs dialog, the keyboard shortcuts overlay, and the drop
+// overlay. Fails on serious or critical violations (contrast included).
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -51,6 +51,10 @@ for (const scheme of ["light", "dark"]) {
       await page.click('[data-testid="tab-library"]');
       await page.click('[data-testid="add-urls"]');
       await audit(page, "url dialog");
+      await page.keyboard.press("Escape");
+      await page.click('[data-testid="shortcuts-open"]');
+      await page.waitForSelector('[data-testid="shortcuts-dialog"][open]');
+      await audit(page, "shortcuts dialog");
       await page.keyboard.press("Escape");
       await page.evaluate(() => window.__troveFake.drag("enter", 2));
       await audit(page, "drop overlay");

@@ -633,3 +633,246 @@ describe("semantic index and link refresh", () => {
     await page.waitForFunction((ids) => ids.every((id) => window.__trove.store.get(id).status === "pending"), urlRows);
   });
 });
+
+describe("keyboard shortcuts", () => {
+  let page;
+  let errors;
+  before(async () => {
+    ({ page, errors } = await openApp(browser.context, srv.url, "fake=states&speed=0"));
+  });
+  after(async () => page.close());
+
+  const openDialog = (id) => page.waitForSelector(`${tid(id)}[open]`);
+  const isOpen = (id) => page.locator(tid(id)).evaluate((d) => d.open);
+  const focused = () => page.evaluate(() => document.activeElement?.dataset?.testid ?? null);
+  // start each case from nothing focused, as after a click on the window's background
+  const blur = () => page.evaluate(() => document.activeElement?.blur());
+
+  test('"?" opens the overlay listing every shortcut; Close, F1 and Escape', async () => {
+    await blur();
+    await page.keyboard.press("?");
+    await openDialog("shortcuts-dialog");
+    const dialog = page.locator(tid("shortcuts-dialog"));
+    assert.equal(await dialog.locator("h2").innerText(), "Keyboard shortcuts");
+    assert.deepEqual(await dialog.locator("kbd").allInnerTexts(), [
+      "Ctrl+K",
+      "Ctrl+F",
+      "/",
+      "Ctrl+O",
+      "Ctrl+Shift+O",
+      "Ctrl+L",
+      "Ctrl+,",
+      "?",
+      "F1",
+      "Enter",
+      "Delete",
+      "R",
+      "Space",
+      "Shift+↑",
+      "Shift+↓",
+      "Ctrl+A",
+      "Escape",
+    ]);
+    const row = (keys) =>
+      dialog.locator(`${tid("shortcut-row")}`, { has: page.locator("kbd", { hasText: new RegExp(`^${keys}$`) }) });
+    assert.equal(await row("Ctrl\\+O").locator("td").nth(1).innerText(), "Add files");
+    assert.equal(await row("Ctrl\\+Shift\\+O").locator("td").nth(1).innerText(), "Add a folder");
+    assert.equal(await row("Ctrl\\+,").locator("td").nth(1).innerText(), "Open Settings");
+    assert.equal(await row("Ctrl\\+L").locator("td").nth(1).innerText(), "Add links (web pages)");
+    assert.equal(await row("Delete").getAttribute("data-scope"), "list");
+    assert.equal(await dialog.locator(tid("shortcut-row")).count(), 13);
+    assert.equal(await focused(), "shortcuts-close");
+    await page.click(tid("shortcuts-close"));
+    assert.equal(await isOpen("shortcuts-dialog"), false);
+
+    await blur();
+    await page.keyboard.press("F1");
+    await openDialog("shortcuts-dialog");
+    await page.keyboard.press("Escape");
+    assert.equal(await isOpen("shortcuts-dialog"), false);
+    // the header button opens it too
+    await page.click(tid("shortcuts-open"));
+    await openDialog("shortcuts-dialog");
+    await page.keyboard.press("Escape");
+    assert.deepEqual(errors, []);
+  });
+
+  test("Ctrl+, opens Settings, and no shortcut fires while a dialog is open", async () => {
+    await blur();
+    await page.keyboard.press("Control+Comma");
+    await openDialog("settings-dialog");
+    const dialogs = await page.evaluate(() => window.__troveFake.dialogs().length);
+    await page.keyboard.press("?");
+    await page.keyboard.press("Control+o");
+    await page.keyboard.press("Control+l");
+    await page.waitForTimeout(300);
+    assert.equal(await isOpen("shortcuts-dialog"), false);
+    assert.equal(await isOpen("url-dialog"), false);
+    assert.equal(await page.evaluate(() => window.__troveFake.dialogs().length), dialogs);
+    assert.equal(await isOpen("settings-dialog"), true);
+    await page.keyboard.press("Escape");
+    assert.equal(await isOpen("settings-dialog"), false);
+    assert.deepEqual(errors, []);
+  });
+
+  test('Ctrl+K and "/" focus the search input; "?" typed there is text, not the overlay', async () => {
+    await blur();
+    await page.keyboard.press("Control+k");
+    assert.equal(await focused(), "search-input");
+    assert.equal(await page.locator(tid("tab-search")).getAttribute("aria-selected"), "true");
+    await page.keyboard.type("why?/");
+    assert.equal(await page.locator(tid("search-input")).inputValue(), "why?/");
+    assert.equal(await isOpen("shortcuts-dialog"), false);
+    await page.fill(tid("search-input"), "");
+
+    await page.click(tid("tab-library"));
+    await page.locator(tid("item-list")).focus();
+    assert.notEqual(await focused(), "search-input");
+    await page.keyboard.press("/");
+    assert.equal(await focused(), "search-input");
+    // Ctrl combinations work from inside a field
+    await page.keyboard.press("Control+f");
+    assert.equal(await focused(), "search-input");
+    assert.equal(await page.locator(tid("search-input")).inputValue(), "");
+    assert.deepEqual(errors, []);
+  });
+
+  test("Ctrl+O opens the file dialog, Ctrl+Shift+O the folder dialog, Ctrl+L the Add links dialog", async () => {
+    await page.click(tid("tab-library"));
+    await blur();
+    const before = await page.evaluate(() => window.__troveFake.dialogs());
+    await page.keyboard.press("Control+o");
+    await page.waitForFunction((n) => window.__troveFake.dialogs().length === n + 1, before.length);
+    assert.deepEqual(await page.evaluate(() => window.__troveFake.dialogs()), [...before, "files"]);
+    // the fake "picks" some files: the app reports them as it does for the toolbar button
+    await page
+      .locator(tid("toast"), { hasText: /^Added \d files?\.$/ })
+      .first()
+      .waitFor();
+
+    await blur();
+    await page.keyboard.press("Control+Shift+O");
+    await page.waitForFunction((n) => window.__troveFake.dialogs().length === n + 2, before.length);
+    assert.deepEqual(await page.evaluate(() => window.__troveFake.dialogs()), [...before, "files", "folder"]);
+
+    await blur();
+    await page.keyboard.press("Control+l");
+    await openDialog("url-dialog");
+    assert.equal(await focused(), "url-input");
+    await page.keyboard.press("Escape");
+    assert.equal(await isOpen("url-dialog"), false);
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe("toasts", () => {
+  /** boxes of the toasts on screen (not leaving), once their entry animation is over */
+  async function toastBoxes(page) {
+    return page.evaluate(async () => {
+      const toasts = [...document.querySelectorAll(".toast:not(.leaving)")];
+      // (not document.getAnimations(): spinners run forever)
+      await Promise.all(toasts.flatMap((t) => t.getAnimations().map((a) => a.finished.catch(() => null))));
+      return toasts.map((t) => {
+        const r = t.getBoundingClientRect();
+        return { text: t.textContent, left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+      });
+    });
+  }
+
+  function assertApart(boxes, label) {
+    const vw = boxes.vw;
+    const vh = boxes.vh;
+    for (const b of boxes.list) {
+      assert.ok(
+        b.left >= 0 && b.top >= 0 && b.right <= vw && b.bottom <= vh,
+        `${label}: ${b.text} inside ${vw}×${vh}: ${JSON.stringify(b)}`,
+      );
+      assert.ok(b.right - b.left > 0 && b.bottom - b.top > 0, `${label}: ${b.text} has a size`);
+    }
+    for (let i = 0; i < boxes.list.length; i++) {
+      for (let j = i + 1; j < boxes.list.length; j++) {
+        const a = boxes.list[i];
+        const b = boxes.list[j];
+        const overlap = a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        assert.ok(!overlap, `${label}: "${a.text}" overlaps "${b.text}": ${JSON.stringify([a, b])}`);
+      }
+    }
+  }
+
+  /** an info, a success, two errors (one long) and more, all at once */
+  async function showMany(page) {
+    const long = `/home/ada/Documents/${"a-very-long-folder-name/".repeat(4)}report.sock`;
+    await page.evaluate((long) => {
+      const f = window.__troveFake;
+      f.drop(2, { skipped: [{ input: long, reason: "not a regular file or folder" }] });
+      f.drop(1, { error: { code: "database", message: "The library database is locked." } });
+      f.drop(1, {
+        error: {
+          code: "database",
+          message: `Trove can't write to its database: disk full — processing paused, retrying. ${long}`,
+        },
+      });
+      f.drop(3);
+    }, long);
+    // (in a narrow window the queue panel may cover the toolbar: click through the DOM)
+    await page.locator(tid("retry-all")).evaluate((b) => b.click());
+    await page.waitForFunction(() => document.querySelectorAll(".toast:not(.leaving)").length >= 6);
+  }
+
+  for (const [w, hgt] of [
+    [1280, 800],
+    [420, 640],
+  ]) {
+    test(`info, error and more toasts at once never overlap and stay inside a ${w}×${hgt} window`, async () => {
+      const { page, errors } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+      await page.setViewportSize({ width: w, height: hgt });
+      await showMany(page);
+      const list = await toastBoxes(page);
+      assert.ok(list.length >= 6, `${list.length} toasts`);
+      assert.ok(
+        list.some((b) => b.text.startsWith("Could not add")),
+        "an error toast is among them",
+      );
+      assert.ok(
+        list.some((b) => b.text.startsWith("Skipped")),
+        "an info toast is among them",
+      );
+      assertApart({ list, vw: w, vh: hgt }, `${w}×${hgt}`);
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+  }
+
+  test("more toasts than fit: the oldest info ones make way first; the newest and these errors stay", async () => {
+    const { page, errors } = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    await page.setViewportSize({ width: 420, height: 640 });
+    await page.evaluate(() => {
+      const f = window.__troveFake;
+      for (let i = 0; i < 4; i++) {
+        f.drop(1, {
+          error: { code: "database", message: `Error ${i}: the library database is locked by another program.` },
+        });
+      }
+      for (let i = 0; i < 8; i++) f.drop(1, { skipped: [{ input: `/home/ada/x${i}.sock`, reason: "not a file" }] });
+      f.drop(1, { skipped: [{ input: "/home/ada/last.sock", reason: "not a file" }] });
+    });
+    await page.locator(tid("toast"), { hasText: "Skipped /home/ada/last.sock: not a file" }).waitFor();
+    const list = await toastBoxes(page);
+    assertApart({ list, vw: 420, vh: 640 }, "flood");
+    const texts = list.map((b) => b.text);
+    assert.ok(list.length < 4 + 2 * 9, `${list.length} shown: some made way`);
+    for (let i = 0; i < 4; i++)
+      assert.ok(
+        texts.some((t) => t.startsWith(`Could not add: Error ${i}:`)),
+        `error ${i} kept`,
+      );
+    assert.ok(!texts.includes("Skipped /home/ada/x0.sock: not a file"), "the oldest info made way");
+    // a bigger window has room again for what comes next
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.evaluate(() => window.__troveFake.drop(1));
+    await page.locator(tid("toast"), { hasText: "Added 1 file." }).last().waitFor();
+    assertApart({ list: await toastBoxes(page), vw: 1280, vh: 800 }, "after resize");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});

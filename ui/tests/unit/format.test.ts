@@ -42,6 +42,7 @@ describe("humanSize", () => {
     // the same convention as trove_common::size::human_size (Rust)
     expect(humanSize(0)).toBe("0 bytes");
     expect(humanSize(1)).toBe("1 byte");
+    expect(humanSize(17)).toBe("17 bytes");
     expect(humanSize(1023)).toBe("1023 bytes");
     expect(humanSize(1024)).toBe("1 KB");
     expect(humanSize(1536)).toBe("1.5 KB");
@@ -50,6 +51,20 @@ describe("humanSize", () => {
     expect(humanSize(1024 * 1024 - 1)).toBe("1 MB");
     expect(humanSize(256 * 1024 * 1024)).toBe("256 MB");
     expect(humanSize(5 * 1024 ** 4)).toBe("5 TB");
+  });
+  it("rounds like Rust: one decimal below 10, none from 10, .0 dropped, 1024 moves up a unit", () => {
+    // the cases of size.rs's `rounding` and `binary_units_written_kb_mb_gb` tests
+    expect(humanSize(10 * 1024 + 900)).toBe("11 KB");
+    expect(humanSize(1234 * 1024)).toBe("1.2 MB");
+    expect(humanSize(1024 + 10)).toBe("1 KB");
+    expect(humanSize(9 * 1024 + 1000)).toBe("10 KB");
+    expect(humanSize(1024 ** 3 - 1024)).toBe("1 GB");
+    expect(humanSize((5 * 1024 ** 3) / 2)).toBe("2.5 GB");
+  });
+  it("writes no thousands separator, as Rust's human_size does not", () => {
+    expect(humanSize(5000 * 1024 ** 4)).toBe("5000 TB");
+    // u64::MAX in Rust ("16777216 TB"); 2^64 is the nearest double
+    expect(humanSize(2 ** 64)).toBe("16777216 TB");
   });
   it("handles missing values", () => {
     expect(humanSize(null)).toBe("—");
@@ -61,13 +76,30 @@ describe("humanSize", () => {
 
 describe("relativeTime", () => {
   const ago = (ms: number) => new Date(NOW - ms).toISOString();
-  it("uses human buckets", () => {
+  const MIN = 60_000;
+  const HOUR = 60 * MIN;
+  const DAY = 24 * HOUR;
+  it("says how long ago in words (Intl.RelativeTimeFormat, en)", () => {
     expect(relativeTime(ago(5_000), NOW)).toBe("just now");
-    expect(relativeTime(ago(5 * 60_000), NOW)).toBe("5 min ago");
-    expect(relativeTime(ago(3 * 3600_000), NOW)).toBe("3 h ago");
-    expect(relativeTime(ago(30 * 3600_000), NOW)).toBe("yesterday");
-    expect(relativeTime(ago(4 * 86400_000), NOW)).toBe("4 days ago");
-    expect(relativeTime(ago(90 * 86400_000), NOW)).toMatch(/2026/);
+    expect(relativeTime(ago(44_999), NOW)).toBe("just now");
+    expect(relativeTime(ago(45_000), NOW)).toBe("1 minute ago");
+    expect(relativeTime(ago(5 * MIN), NOW)).toBe("5 minutes ago");
+    expect(relativeTime(ago(59 * MIN), NOW)).toBe("59 minutes ago");
+    expect(relativeTime(ago(59.6 * MIN), NOW)).toBe("1 hour ago");
+    expect(relativeTime(ago(3 * HOUR), NOW)).toBe("3 hours ago");
+    expect(relativeTime(ago(23 * HOUR), NOW)).toBe("23 hours ago");
+    expect(relativeTime(ago(30 * HOUR), NOW)).toBe("yesterday");
+    expect(relativeTime(ago(47 * HOUR), NOW)).toBe("yesterday");
+    expect(relativeTime(ago(2 * DAY), NOW)).toBe("2 days ago");
+    expect(relativeTime(ago(4 * DAY), NOW)).toBe("4 days ago");
+    expect(relativeTime(ago(29.9 * DAY), NOW)).toBe("29 days ago");
+  });
+  it("from 30 days on, a date in the user's locale", () => {
+    const t = NOW - 90 * DAY;
+    const date = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" }).format(t);
+    expect(relativeTime(ago(90 * DAY), NOW)).toBe(date);
+    expect(relativeTime(ago(90 * DAY), NOW)).toMatch(/2026/);
+    expect(relativeTime(ago(30 * DAY), NOW)).not.toMatch(/ago/);
   });
   it("future times (clock skew) read as just now", () => {
     expect(relativeTime(new Date(NOW + 60_000).toISOString(), NOW)).toBe("just now");

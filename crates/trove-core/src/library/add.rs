@@ -148,7 +148,7 @@ pub fn urls(
 }
 
 /// Queue a just-inserted item's job and record its `added` event; returns the job id.
-fn enqueue(
+pub(crate) fn enqueue(
     tx: &rusqlite::Transaction<'_>,
     item: ItemRef,
     max_attempts: u32,
@@ -168,14 +168,14 @@ fn enqueue(
     Ok(job_id)
 }
 
-fn name_of(p: &Path) -> String {
+pub(crate) fn name_of(p: &Path) -> String {
     p.file_name().map_or_else(
         || p.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
 }
 
-fn io_reason(e: &std::io::Error) -> String {
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or folder".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
@@ -184,7 +184,7 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 /// A first guess from the name, shown while the item waits; processing sniffs the content.
-fn mime_from_name(name: &str) -> Option<&'static str> {
+pub(crate) fn mime_from_name(name: &str) -> Option<&'static str> {
     let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
     Some(match ext.as_str() {
         "txt" | "log" => "text/plain",

@@ -61,7 +61,17 @@ pub fn refresh_due(store: &Store, max_attempts: u32) -> Result<usize> {
 /// Delete an item, its chunks and text, and cancel its job. Items that were recognised
 /// as duplicates of it are processed again (one of them becomes the original).
 pub fn delete(store: &Store, item: ItemRef, max_attempts: u32) -> Result<()> {
-    store.write(|tx, now| {
+    store.write(|tx, now| delete_in(tx, item, max_attempts, now))
+}
+
+/// [`delete`] inside the caller's transaction.
+pub(crate) fn delete_in(
+    tx: &rusqlite::Transaction<'_>,
+    item: ItemRef,
+    max_attempts: u32,
+    now: i64,
+) -> Result<()> {
+    {
         items::get(tx, item)?;
         jobs::cancel_for_item(tx, item, now)?;
         items::delete(tx, item)?;
@@ -78,5 +88,5 @@ pub fn delete(store: &Store, item: ItemRef, max_attempts: u32) -> Result<()> {
             jobs::retry_item(tx, dup, max_attempts, now)?;
         }
         Ok(())
-    })
+    }
 }

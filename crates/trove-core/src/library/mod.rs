@@ -4,6 +4,7 @@
 
 pub mod add;
 pub mod changes;
+pub mod folders;
 pub mod settings;
 
 use crate::error::Result;

@@ -21,7 +21,8 @@ pub use vector::VectorIndex;
 /// What search keeps between queries: the loaded vector index and recent query vectors.
 #[derive(Default)]
 pub struct SearchCache {
-    index: Mutex<Option<Arc<VectorIndex>>>,
+    /// The index, and how many chunks the library had when it was loaded.
+    index: Mutex<Option<(Arc<VectorIndex>, usize)>>,
     queries: Mutex<HashMap<(String, String), Vec<f32>>>,
 }
 
@@ -33,18 +34,22 @@ pub struct SearchCtx<'a> {
 }
 
 impl SearchCtx<'_> {
-    fn vector_index(&self, model: &str, dims: usize) -> Result<Arc<VectorIndex>> {
+    /// The vectors of `model`, and how many chunks there are (loaded once per change).
+    fn vector_index(&self, model: &str, dims: usize) -> Result<(Arc<VectorIndex>, usize)> {
         let current = self.store.read(vectors::stamp)?;
         let mut guard = self.cache.index.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(ix) = guard.as_ref() {
+        if let Some((ix, chunks)) = guard.as_ref() {
             if ix.model == model && ix.stamp == current && ix.dims == dims {
-                return Ok(ix.clone());
+                return Ok((ix.clone(), *chunks));
             }
         }
-        let (ids, data) = self.store.read(|c| vectors::load(c, model, dims))?;
+        let (ids, data, chunks) = self.store.read(|c| {
+            let (ids, data) = vectors::load(c, model, dims)?;
+            Ok((ids, data, content::chunk_count(c)? as usize))
+        })?;
         let ix = Arc::new(VectorIndex::new(model.to_owned(), current, dims, ids, data));
-        *guard = Some(ix.clone());
-        Ok(ix)
+        *guard = Some((ix.clone(), chunks));
+        Ok((ix, chunks))
     }
 
     fn query_vector(&self, emb: &dyn Embedder, query: &str) -> Result<Vec<f32>> {
@@ -105,9 +110,17 @@ pub fn search(
             .then(|| s.spawn(|| ctx.store.read(|c| keyword::search(c, query, pool))));
         let sem: Vec<(i64, f32)> = match (&emb, mode) {
             (Some(e), SearchMode::Semantic | SearchMode::Hybrid) if !query.trim().is_empty() => {
-                let ix = ctx.vector_index(e.model_id(), e.dims())?;
-                if ix.is_empty() && ctx.store.read(content::chunk_count)? > 0 {
+                let (ix, chunks) = ctx.vector_index(e.model_id(), e.dims())?;
+                if ix.is_empty() && chunks > 0 {
                     notice = Some("The semantic index is empty for this model: build it to search by meaning (`trove reindex`, or “Build semantic index”).".into());
+                    can_build_index = true;
+                } else if ix.len() < chunks {
+                    // After a change of model: part of the library cannot be found by meaning.
+                    notice = Some(format!(
+                        "The semantic index covers {} of {} passages for this model: build the rest to search all of them by meaning (`trove reindex`, or “Build semantic index”).",
+                        thousands(ix.len()),
+                        thousands(chunks)
+                    ));
                     can_build_index = true;
                 }
                 let q = ctx.query_vector(e.as_ref(), query)?;
@@ -204,6 +217,19 @@ fn hit_page(chunk: &str, first_page: u32, words: &[String]) -> u32 {
     // Breaks before the chunk's text starts belong to no page (see `chunk::page_spans`).
     let lead = lower.len() - lower.trim_start().len();
     first_page + lower[lead..at.max(lead)].matches('\x0c').count() as u32
+}
+
+/// 3200 → "3,200".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -214,7 +214,7 @@ pub fn file_by_path(conn: &Connection, path: &Path) -> Result<Option<i64>> {
 
 /// How a path is stored: its text (lossy for names that are not valid UTF-8) and, only
 /// for those, its exact bytes.
-fn path_columns(path: &Path) -> (std::borrow::Cow<'_, str>, Option<&[u8]>) {
+pub(crate) fn path_columns(path: &Path) -> (std::borrow::Cow<'_, str>, Option<&[u8]>) {
     use std::os::unix::ffi::OsStrExt;
     match path.to_str() {
         Some(s) => (s.into(), None),

@@ -42,6 +42,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_fts_bulk"),
     migration!(7, "0007_path_bytes"),
     migration!(8, "0008_pages", Some(backfill_pages)),
+    migration!(9, "0009_folders"),
 ];
 
 /// Pages of the PDF chunks indexed before version 8: one pass over each document's text

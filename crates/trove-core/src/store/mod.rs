@@ -11,6 +11,7 @@
 pub mod content;
 pub mod crawl;
 pub mod events;
+pub mod folders;
 pub mod items;
 pub mod jobs;
 pub mod migrate;

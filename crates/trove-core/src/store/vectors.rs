@@ -64,6 +64,16 @@ pub fn missing(conn: &Connection, model: &str) -> Result<Vec<(String, String)>> 
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
+/// How many chunks have a vector of `model`.
+pub fn covered(conn: &Connection, model: &str) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM chunks c
+          WHERE EXISTS (SELECT 1 FROM embeddings e WHERE e.model = ?1 AND e.text_hash = c.text_hash)",
+        [model],
+        |r| r.get(0),
+    )?)
+}
+
 /// Moves with every chunk or vector written or deleted (migration 0006): O(1).
 pub fn stamp(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT v FROM index_version WHERE id = 1", [], |r| r.get(0))?)

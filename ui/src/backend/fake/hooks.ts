@@ -29,6 +29,8 @@ export interface FakeTestHooks {
   count(): number;
   /** the commands "open" would have started, oldest first */
   opened(): string[][];
+  /** the native file dialogs the app opened ("files" or "folder"), oldest first */
+  dialogs(): string[];
   backend: Backend;
 }
 
@@ -79,6 +81,7 @@ export function createHooks(s: FakeState, backend: Backend): FakeTestHooks {
     },
     count: () => s.items.size,
     opened: () => opened.map((c) => [...c]),
+    dialogs: () => [...s.dialogs],
     backend,
   };
 }

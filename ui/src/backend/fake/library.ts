@@ -22,12 +22,14 @@ export function libraryCommands(s: FakeState) {
     },
 
     async addFilesDialog(): Promise<AddReport> {
+      s.dialogs.push("files");
       const n = 1 + Math.floor(s.rand() * 4);
       const specs = Array.from({ length: n }, () => randomFile(s));
       return delay({ added: addItems(s, specs), skipped: [] }, 150);
     },
 
     async addFolderDialog(): Promise<AddReport> {
+      s.dialogs.push("folder");
       const specs = Array.from({ length: 25 }, () => {
         const f = randomFile(s);
         return { ...f, location: f.location.replace("/Documents/", "/Documents/Projects/") };

@@ -1,6 +1,6 @@
 // Search commands: keyword matching over generated texts, the semantic-index
 // states of `?model=`, and opening a chunk.
-import type { ChunkView, SearchHit, SearchResponse } from "../types";
+import type { ChunkView, Coverage, SearchHit, SearchResponse } from "../types";
 import { chunksOf, docText } from "./content";
 import { delay, err } from "./data";
 import type { FakeState } from "./state";
@@ -74,9 +74,11 @@ export function searchCommands(s: FakeState) {
     async buildSemanticIndex(): Promise<number> {
       if (s.model === "none") throw err("invalid", "no embedding model is installed");
       s.model = "indexed";
-      let n = 0;
-      for (const it of s.items.values()) if (it.status === "completed") n += it.chunkCount;
-      return delay(n, 120);
+      return delay(passages(s), 120);
+    },
+
+    async semanticCoverage(): Promise<Coverage | null> {
+      return delay(coverage(s), 10);
     },
 
     async openChunk(chunkId: number): Promise<ChunkView> {
@@ -99,4 +101,18 @@ export function searchCommands(s: FakeState) {
       });
     },
   };
+}
+
+/** passages of the completed items */
+function passages(s: FakeState): number {
+  let n = 0;
+  for (const it of s.items.values()) if (it.status === "completed") n += it.chunkCount;
+  return n;
+}
+
+/** as the engine reports it: none without a model, nothing embedded before a build */
+export function coverage(s: FakeState): Coverage | null {
+  if (s.model === "none") return null;
+  const total = passages(s);
+  return { model: s.modelId, embedded: s.model === "indexed" ? total : 0, total };
 }

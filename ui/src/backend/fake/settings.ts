@@ -5,6 +5,7 @@
 import { SETTINGS } from "../../bindings";
 import type { SettingsView, SettingView } from "../types";
 import { delay, err } from "./data";
+import { coverage } from "./search";
 import type { FakeState } from "./state";
 
 export const FAKE_DATABASE = "/home/you/.local/share/trove/trove.db";
@@ -37,11 +38,38 @@ function check(s: SettingView, raw: string): string {
         throw err("invalid", `${s.name} are Tesseract language codes joined by + (e.g. eng+deu), got "${v}"`);
       }
       return v;
+    case "service": {
+      if (v.toLowerCase() === "local") return "local";
+      let u: URL;
+      try {
+        u = new URL(v);
+      } catch {
+        throw err("invalid", `${s.name} is local or an embeddings API address: not a valid web address`);
+      }
+      const local = ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname);
+      if (u.protocol !== "https:" && !(u.protocol === "http:" && local)) {
+        throw err(
+          "invalid",
+          `${s.name} is local or an embeddings API address: The embedding service must use https unless it runs on this computer`,
+        );
+      }
+      return v;
+    }
+    case "text":
+      if (!v || v.length > 200) throw err("invalid", `${s.name} is a name of up to 200 characters (got "${v}")`);
+      return v;
+    case "secret":
+      if (!v || /\s/.test(v))
+        throw err("invalid", `${s.name} must be one word of up to 4096 characters, without spaces`);
+      return v;
     default:
       if (!v) throw err("invalid", `${s.name} is auto or a command`);
       return v;
   }
 }
+
+/** what the engine shows of a saved secret */
+export const SECRET_SHOWN = "(saved)";
 
 export function settingsCommands(s: FakeState) {
   const stored = new Map<string, string>();
@@ -49,10 +77,13 @@ export function settingsCommands(s: FakeState) {
     database: FAKE_DATABASE,
     logs: FAKE_LOGS,
     settings: SETTINGS.map((d) => {
-      const kept = stored.get(d.name);
+      let kept = stored.get(d.name);
+      // a secret is never sent back, only whether there is one
+      if (d.kind === "secret" && kept !== undefined) kept = SECRET_SHOWN;
       const value = d.name === "concurrency" ? String(s.queue.concurrency) : (kept ?? d.default);
       return { ...d, value, stored: kept ?? null, source: kept !== undefined ? "stored" : "default" };
     }),
+    semantic: coverage(s),
   });
   return {
     async getSettings(): Promise<SettingsView> {
@@ -67,6 +98,18 @@ export function settingsCommands(s: FakeState) {
       if (value === null) stored.delete(name);
       else stored.set(name, check(d, value));
       if (name === "concurrency") s.queue.concurrency = Number(stored.get(name) ?? d.default);
+      if (name === "embedder" || name === "embed-model") {
+        // another model: what is here has no vectors of it yet (as after a change in the app)
+        const url = stored.get("embedder") ?? "local";
+        const id =
+          url === "local"
+            ? "local:all-MiniLM-L6-v2"
+            : `openai:${stored.get("embed-model") ?? "text-embedding-3-small"}@${new URL(url).host}`;
+        if (id !== s.modelId) {
+          s.modelId = id;
+          if (s.model !== "none" || url !== "local") s.model = "unindexed";
+        }
+      }
       return delay(view(), 20);
     },
     async openItem(id: string, page: number | null, reveal: boolean): Promise<string[]> {

@@ -38,6 +38,8 @@ export interface FakeState {
   queue: QueueState;
   speed: number;
   model: FakeOptions["model"];
+  /** the embedder's model id (changes with the embedder settings) */
+  modelId: string;
   tickMs: number;
   concurrencyOverride: number | null;
   failRate: number;
@@ -50,6 +52,8 @@ export interface FakeState {
   };
   outbox: EngineEvent[];
   flushScheduled: boolean;
+  /** the native file dialogs the app asked for ("files" | "folder"), oldest first */
+  dialogs: string[];
 }
 
 export function createState(o: FakeOptions): FakeState {
@@ -69,6 +73,7 @@ export function createState(o: FakeOptions): FakeState {
     queue: { paused: o.paused, concurrency: o.concurrency, running: 0, problem: null },
     speed: o.speed,
     model: o.model,
+    modelId: "local:all-MiniLM-L6-v2",
     tickMs: 100,
     concurrencyOverride: null,
     failRate: o.failRate,
@@ -77,6 +82,7 @@ export function createState(o: FakeOptions): FakeState {
     listeners: { events: new Set(), drag: new Set(), dropped: new Set() },
     outbox: [],
     flushScheduled: false,
+    dialogs: [],
   };
 }
 

@@ -4,6 +4,7 @@ import type { Counts, Status } from "../../backend/types";
 import { STATUS_LABEL } from "../../lib/format";
 import type { Ctx } from "../context";
 import { button, h, setText } from "../dom";
+import { keysFor } from "../shortcuts";
 
 const FILTERS: (Status | null)[] = [null, "pending", "processing", "completed", "failed"];
 const NAME_DEBOUNCE_MS = 120;
@@ -40,10 +41,21 @@ export function createToolbar(
       icon: "file",
       class: "btn btn-primary",
       testid: "add-files",
+      title: `Add files (${keysFor("addFiles")})`,
       onClick: () => ctx.actions.addFiles(),
     }),
-    button("Add folder…", { icon: "folder", testid: "add-folder", onClick: () => ctx.actions.addFolder() }),
-    button("Add URLs…", { icon: "link", testid: "add-urls", onClick: () => ctx.actions.addUrls() }),
+    button("Add folder…", {
+      icon: "folder",
+      testid: "add-folder",
+      title: `Add a folder (${keysFor("addFolder")})`,
+      onClick: () => ctx.actions.addFolder(),
+    }),
+    button("Add URLs…", {
+      icon: "link",
+      testid: "add-urls",
+      title: `Add web pages (${keysFor("addUrls")})`,
+      onClick: () => ctx.actions.addUrls(),
+    }),
     h("span", { class: "toolbar-sep", attrs: { "aria-hidden": "true" } }),
     retryAllBtn,
     button("Refresh links", { icon: "retry", testid: "refresh-links", onClick: () => ctx.actions.refreshLinks() }),
