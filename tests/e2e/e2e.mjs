@@ -6,7 +6,7 @@
 //      DOCS_SCREENSHOT (optional: where to save the all-states screenshot)
 import { execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { WebDriver, appPid, sleep, waitFor } from "./wd.mjs";
 
@@ -158,27 +158,35 @@ async function main() {
     if ((await wd.execute(`return window.__e2eMarker`)) !== 42) throw new Error("the page reloaded");
   });
 
+  /**
+   * A real OS drag: a GTK window offers `paths` as text/uri-list; xdotool drags them onto
+   * Trove's window, so they arrive through the app's real drop handler (XDND under Xvfb).
+   * Returns the drag source process (kill it when done).
+   */
+  async function osDrag(paths) {
+    const src = spawn("/usr/bin/python3", [join(import.meta.dirname, "drag.py"), ...paths], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    await new Promise((resolve, reject) => {
+      src.stdout.on("data", (d) => String(d).includes("ready") && resolve());
+      src.on("exit", (code) => reject(new Error(`drag source exited (${code})`)));
+      setTimeout(() => reject(new Error("drag source never showed")), 15000);
+    });
+    await sleep(300);
+    const path = [[1180, 740], [1150, 720], [1100, 680], [900, 560], [700, 430], [640, 400], [630, 390]];
+    const args = ["mousemove", "1180", "740", "mousedown", "1"];
+    for (const [x, y] of path.slice(1)) args.push("sleep", "0.15", "mousemove", String(x), String(y));
+    args.push("sleep", "0.3", "mouseup", "1");
+    execFileSync("xdotool", args);
+    return src;
+  }
+
   await step("a real OS drag-and-drop adds files and reports the skipped one", async () => {
-    // A GTK window offers two files as text/uri-list; xdotool drags them onto Trove's
-    // window, so they arrive through the app's real drop handler (XDND under Xvfb).
     const fresh = join(DIR, "dropped.txt");
     writeFileSync(fresh, "Dropped from another window. Axolotl.\n");
     const known = join(DIR, "alpha.txt"); // added by the CLI before the app started
-    const src = spawn("/usr/bin/python3", [join(import.meta.dirname, "drag.py"), fresh, known], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const src = await osDrag([fresh, known]);
     try {
-      await new Promise((resolve, reject) => {
-        src.stdout.on("data", (d) => String(d).includes("ready") && resolve());
-        src.on("exit", (code) => reject(new Error(`drag source exited (${code})`)));
-        setTimeout(() => reject(new Error("drag source never showed")), 15000);
-      });
-      await sleep(300);
-      const path = [[1180, 740], [1150, 720], [1100, 680], [900, 560], [700, 430], [640, 400], [630, 390]];
-      const args = ["mousemove", "1180", "740", "mousedown", "1"];
-      for (const [x, y] of path.slice(1)) args.push("sleep", "0.15", "mousemove", String(x), String(y));
-      args.push("sleep", "0.3", "mouseup", "1");
-      execFileSync("xdotool", args);
       const id = await waitFor("the dropped file's row", async () => {
         const all = await invoke("list_items", { status: null });
         const it = all.find((i) => i.name === "dropped.txt");
@@ -191,6 +199,37 @@ async function main() {
     } finally {
       src.kill();
     }
+  });
+
+  await step("a dropped folder is watched: a file edited on disk goes Processing… → Completed", async () => {
+    const dir = join(DIR, "watched");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "journal.txt");
+    writeFileSync(file, "First entry about an ibexine.\n");
+    const src = await osDrag([dir]);
+    let id;
+    try {
+      id = await waitFor("the watched folder's file", async () => {
+        const all = await invoke("list_items", { status: null });
+        const it = all.find((i) => i.name === "journal.txt");
+        return it && (await rowStatus(it.id)) ? it.id : null;
+      }, { timeout: 15000 });
+    } finally {
+      src.kill();
+    }
+    const folders = await invoke("list_folders");
+    if (!folders.some((f) => f.path === dir && f.watching)) throw new Error(`not watched: ${JSON.stringify(folders)}`);
+    await waitStatus(id, "completed", 60000);
+    // Edited outside Trove: the watcher queues it again, the badge moves, the new text is found.
+    writeFileSync(file, "Second entry about an oryxine.\n");
+    await waitFor("the badge leaves Completed", async () => (await rowStatus(id)) !== "completed", {
+      timeout: 15000,
+      every: 20,
+    });
+    await screenshot("watched-folder-edit");
+    await waitStatus(id, "completed", 60000);
+    const r = await invoke("search", { query: "oryxine", limit: 5 });
+    if (r.hits[0]?.itemId !== id) throw new Error(`the edit is not searchable: ${JSON.stringify(r.hits)}`);
   });
 
   let urlId;

@@ -102,6 +102,81 @@ embedded: number,
 total: number, };
 
 /**
+ * A watched folder: kept in sync with the files on disk.
+ */
+export type Folder = { id: number, path: string, 
+/**
+ * Globs a file must match (none: every file).
+ */
+include: Array<string>, 
+/**
+ * Globs of files and folders left out (besides `.gitignore`d and hidden ones).
+ */
+exclude: Array<string>, 
+/**
+ * Changes are followed while Trove runs (false: paused by the user).
+ */
+watching: boolean, 
+/**
+ * `ok`; `unavailable` (the folder is not there: its items stay until it comes back);
+ * `polling` (the system's limit of watches was reached: rescanned every minute).
+ */
+state: "ok" | "unavailable" | "polling", 
+/**
+ * Why it is not `ok`, or the subfolders that could not be read.
+ */
+message: string | null, 
+/**
+ * Files of the folder in the library.
+ */
+files: number, 
+/**
+ * Files left out by kind: `{"images": 214}`.
+ */
+skipped: Record<string, number>, 
+/**
+ * RFC 3339; None before the first scan.
+ */
+lastScan: string | null, lastScanMs: number | null, };
+
+/**
+ * What one scan of a watched folder found and did.
+ */
+export type ScanReport = { folder: number, 
+/**
+ * New files queued.
+ */
+added: number, 
+/**
+ * Files whose size or time changed, queued again (same item).
+ */
+changed: number, 
+/**
+ * Items whose file is gone, removed with their text and vectors.
+ */
+removed: number, 
+/**
+ * Files moved or renamed inside the folder: the same item, its new path, not read again.
+ */
+renamed: number, unchanged: number, 
+/**
+ * Changed files being processed right now (a later scan queues them).
+ */
+busy: number, 
+/**
+ * Files left out by kind.
+ */
+skipped: Record<string, number>, 
+/**
+ * Files whose contents this scan read (to recognise a type or a move).
+ */
+reads: number, 
+/**
+ * The folder is not there: nothing was changed.
+ */
+unavailable: boolean, };
+
+/**
  * Every rejected command rejects with this.
  */
 export type AppError = { 
@@ -195,6 +270,11 @@ export const COMMANDS = [
   "list_items",
   "add_files_dialog",
   "add_folder_dialog",
+  "list_folders",
+  "add_folder",
+  "remove_folder",
+  "rescan_folder",
+  "set_folder_watching",
   "add_urls",
   "retry_item",
   "retry_all_failed",
@@ -225,8 +305,19 @@ export function commands(invoke: Invoke) {
     listItems: (status: Status | null) => invoke<Array<Item>>("list_items", { status }),
     /** Opens the native "Add files" dialog; adds what was chosen. */
     addFilesDialog: () => invoke<AddReport>("add_files_dialog"),
-    /** Opens the native "Add folder" dialog; adds the folder recursively. */
+    /** Opens the native "Add folder" dialog; the folder is watched (its files added now and */
+    /** kept in sync). */
     addFolderDialog: () => invoke<AddReport>("add_folder_dialog"),
+    /** Every watched folder: files, what was left out, state, last scan. */
+    listFolders: () => invoke<Array<Folder>>("list_folders"),
+    /** Watches a folder: its readable files are added now and followed from then on. */
+    addFolder: (path: string, include: Array<string>, exclude: Array<string>) => invoke<ScanReport>("add_folder", { path, include, exclude }),
+    /** Stops watching a folder; its items are removed too unless `keep_items`. */
+    removeFolder: (id: number, keepItems: boolean) => invoke<void>("remove_folder", { id, keepItems }),
+    /** Looks for changes in a folder now. */
+    rescanFolder: (id: number) => invoke<ScanReport>("rescan_folder", { id }),
+    /** Pauses (false) or resumes following a folder's changes. */
+    setFolderWatching: (id: number, watching: boolean) => invoke<Folder>("set_folder_watching", { id, watching }),
     /** Adds http(s) links; invalid ones come back in `skipped` with a reason. */
     addUrls: (urls: Array<string>) => invoke<AddReport>("add_urls", { urls }),
     retryItem: (id: string) => invoke<Item>("retry_item", { id }),

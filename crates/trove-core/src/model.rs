@@ -341,6 +341,7 @@ pub struct SearchResponse {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Folder {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
     pub path: String,
     /// Globs a file must match (none: every file).
@@ -351,6 +352,7 @@ pub struct Folder {
     pub watching: bool,
     /// `ok`; `unavailable` (the folder is not there: its items stay until it comes back);
     /// `polling` (the system's limit of watches was reached: rescanned every minute).
+    #[cfg_attr(feature = "ts", ts(type = "\"ok\" | \"unavailable\" | \"polling\""))]
     pub state: String,
     /// Why it is not `ok`, or the subfolders that could not be read.
     pub message: Option<String>,
@@ -371,6 +373,7 @@ pub struct Folder {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ScanReport {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub folder: i64,
     /// New files queued.
     pub added: u32,
@@ -390,6 +393,10 @@ pub struct ScanReport {
     pub reads: u32,
     /// The folder is not there: nothing was changed.
     pub unavailable: bool,
+    /// The items this scan added (for an add report; not sent).
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub new_items: Vec<ItemRef>,
 }
 
 /// How much of the library the active embedding model has vectors for.

@@ -73,6 +73,8 @@ pub fn generate() -> String {
     decl::<SearchResponse>(&mut out);
     decl::<ChunkView>(&mut out);
     decl::<Coverage>(&mut out);
+    decl::<Folder>(&mut out);
+    decl::<ScanReport>(&mut out);
     decl::<AppError>(&mut out);
     decl::<super::commands::SettingView>(&mut out);
     decl::<super::commands::SettingsView>(&mut out);

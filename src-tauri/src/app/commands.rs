@@ -10,8 +10,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
 use trove_core::{
-    AddReport, ChunkView, Coverage, Engine, Item, ItemRef, Overview, QueueState, SearchResponse,
-    Status,
+    AddReport, ChunkView, Coverage, Engine, Folder, Item, ItemRef, Overview, QueueState,
+    ScanReport, SearchResponse, Status,
 };
 use ts_rs::TS;
 
@@ -228,9 +228,30 @@ trove_commands! {
     fn add_files_dialog(ctx) -> AddReport {
         add_picked(&ctx, pick(&ctx, false))
     }
-    /// Opens the native "Add folder" dialog; adds the folder recursively.
+    /// Opens the native "Add folder" dialog; the folder is watched (its files added now and
+    /// kept in sync).
     fn add_folder_dialog(ctx) -> AddReport {
-        add_picked(&ctx, pick(&ctx, true))
+        Ok(add_dropped(&ctx.engine, &pick(&ctx, true))?)
+    }
+    /// Every watched folder: files, what was left out, state, last scan.
+    fn list_folders(ctx) -> Vec<Folder> {
+        Ok(ctx.engine.folders()?)
+    }
+    /// Watches a folder: its readable files are added now and followed from then on.
+    fn add_folder(ctx, path: String, include: Vec<String>, exclude: Vec<String>) -> ScanReport {
+        Ok(ctx.engine.add_folder(std::path::Path::new(&path), &include, &exclude)?.1)
+    }
+    /// Stops watching a folder; its items are removed too unless `keep_items`.
+    fn remove_folder(ctx, id: u32, keep_items: bool) -> () {
+        Ok(ctx.engine.remove_folder(i64::from(id), keep_items)?)
+    }
+    /// Looks for changes in a folder now.
+    fn rescan_folder(ctx, id: u32) -> ScanReport {
+        Ok(ctx.engine.scan_folder(i64::from(id))?)
+    }
+    /// Pauses (false) or resumes following a folder's changes.
+    fn set_folder_watching(ctx, id: u32, watching: bool) -> Folder {
+        Ok(ctx.engine.set_folder_watching(i64::from(id), watching)?)
     }
     /// Adds http(s) links; invalid ones come back in `skipped` with a reason.
     fn add_urls(ctx, urls: Vec<String>) -> AddReport {
@@ -345,6 +366,42 @@ fn pick(ctx: &Ctx, folder: bool) -> Vec<PathBuf> {
         .into_iter()
         .filter_map(|p| p.into_path().ok())
         .collect()
+}
+
+/// What was dropped on the window (or picked as a folder): folders are watched (their
+/// files added now and kept in sync), files added once. One report for all of them.
+pub fn add_dropped(engine: &Engine, paths: &[PathBuf]) -> trove_core::Result<AddReport> {
+    let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) =
+        paths.iter().cloned().partition(|p| p.is_dir());
+    let mut report = engine.add_paths(&files)?;
+    for dir in dirs {
+        match engine.add_folder(&dir, &[], &[]) {
+            Ok((_, scan)) => {
+                if let Ok(items) = engine.items(&scan.new_items) {
+                    report.added.extend(items);
+                }
+                if !scan.skipped.is_empty() {
+                    let kinds: Vec<String> = scan
+                        .skipped
+                        .iter()
+                        .map(|(k, n)| format!("{n} {k}"))
+                        .collect();
+                    report.skipped.push(trove_core::Skipped {
+                        input: dir.display().to_string(),
+                        reason: format!(
+                            "watched; left out {} (files Trove does not read)",
+                            kinds.join(", ")
+                        ),
+                    });
+                }
+            }
+            Err(e) => report.skipped.push(trove_core::Skipped {
+                input: dir.display().to_string(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+    Ok(report)
 }
 
 fn add_picked(ctx: &Ctx, paths: Vec<PathBuf>) -> Result<AddReport, AppError> {

@@ -23,6 +23,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// The worker pool, taken on exit.
 struct Worker(Mutex<Option<WorkerHandle>>);
 
+/// The watched folders' watcher, stopped on exit.
+struct Folders(Mutex<Option<trove_runtime::watch::FolderWatcher>>);
+
 pub fn run(db: PathBuf) -> ExitCode {
     // Flushes the log file when the app ends.
     let _log = trove_runtime::init_app_logging();
@@ -84,6 +87,7 @@ fn build(engine: Arc<Engine>, db: &Path) -> tauri::Result<tauri::App> {
         .plugin(tauri_plugin_notification::init())
         .manage(engine)
         .manage(Worker(Mutex::new(None)))
+        .manage(Folders(Mutex::new(None)))
         .invoke_handler(commands::handler())
         .on_window_event(|window, event| {
             // The drop itself is handled here (the page shows the drag state, then the
@@ -93,7 +97,8 @@ fn build(engine: Arc<Engine>, db: &Path) -> tauri::Result<tauri::App> {
                 let engine = window.state::<Arc<Engine>>().inner().clone();
                 let paths = paths.clone();
                 tauri::async_runtime::spawn_blocking(move || {
-                    let outcome = match engine.add_paths(&paths) {
+                    // Dropped folders are watched (kept in sync); files are added once.
+                    let outcome = match commands::add_dropped(&engine, &paths) {
                         Ok(report) => events::DropOutcome::Added { report },
                         Err(e) => {
                             tracing::warn!("adding dropped files: {e}");
@@ -119,6 +124,12 @@ fn build(engine: Arc<Engine>, db: &Path) -> tauri::Result<tauri::App> {
                 .0
                 .lock()
                 .unwrap_or_else(|p| p.into_inner()) = Some(handle);
+            // Watched folders: caught up now, then followed while the window is open.
+            *app.state::<Folders>()
+                .0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) =
+                Some(trove_runtime::watch::FolderWatcher::start(engine.clone()));
             tauri::async_runtime::spawn(events::pump(app.handle().clone(), engine));
             exit_on_sigterm(app.handle().clone());
             Ok(())
@@ -129,6 +140,13 @@ fn build(engine: Arc<Engine>, db: &Path) -> tauri::Result<tauri::App> {
 /// Cancel the pool and wait for it: in-flight jobs finish within the grace period or are
 /// released back to the queue (not lost; the attempt does not count).
 fn stop_worker(app: &AppHandle) {
+    drop(
+        app.state::<Folders>()
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take(),
+    );
     let handle = app
         .state::<Worker>()
         .0

@@ -9,9 +9,11 @@ import type {
   Coverage,
   DropOutcome,
   EngineEvent,
+  Folder,
   Item,
   Overview,
   QueueState,
+  ScanReport,
   SearchResponse,
   SettingsView,
   Status,
@@ -28,10 +30,12 @@ export type {
   EngineEvent,
   ErrorCode,
   FailedRow,
+  Folder,
   Item,
   ItemKind,
   Overview,
   QueueState,
+  ScanReport,
   SearchHit,
   SearchMode,
   SearchResponse,
@@ -51,7 +55,18 @@ export interface Backend {
   listItems(status: Status | null): Promise<Item[]>;
   /** native "Add files…" dialog opened by Rust; files chosen there are added */
   addFilesDialog(): Promise<AddReport>;
+  /** native "Add folder…" dialog; the folder chosen is WATCHED (its files added now and kept in sync) */
   addFolderDialog(): Promise<AddReport>;
+  /** every watched folder: files, what was left out, state, last scan */
+  listFolders(): Promise<Folder[]>;
+  /** watch a folder (globs: include = only these, exclude = leave out); scans it once now */
+  addFolder(path: string, include: string[], exclude: string[]): Promise<ScanReport>;
+  /** stop watching; its items are removed too unless `keepItems` */
+  removeFolder(id: number, keepItems: boolean): Promise<void>;
+  /** look for changes in a folder now */
+  rescanFolder(id: number): Promise<ScanReport>;
+  /** pause (false) or resume following a folder's changes */
+  setFolderWatching(id: number, watching: boolean): Promise<Folder>;
   /** invalid ones come back in skipped with a reason */
   addUrls(urls: string[]): Promise<AddReport>;
   retryItem(id: string): Promise<Item>;

@@ -145,3 +145,55 @@ export function minutesLabel(min: number): string {
   const m = min % 60;
   return m ? `${h} h ${m} min` : `${h} h`;
 }
+
+/** How each kind of file a watched folder leaves out is named (trove_core::library::folders). */
+const SKIPPED_KINDS: Record<string, [string, string]> = {
+  images: ["image", "images"],
+  videos: ["video", "videos"],
+  audio: ["audio file", "audio files"],
+  archives: ["archive", "archives"],
+  empty: ["empty file", "empty files"],
+  unreadable: ["unreadable file", "unreadable files"],
+  other: ["other file", "other files"],
+};
+
+/** {"images": 214, "empty": 1} → "214 images, 1 empty file skipped" (most first); "" for none. */
+export function skippedSummary(skipped: Record<string, number>): string {
+  const parts = Object.entries(skipped)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([kind, n]) => {
+      const names = SKIPPED_KINDS[kind];
+      return names ? plural(n, names[0], names[1]) : `${n.toLocaleString("en-US")} ${kind}`;
+    });
+  return parts.length ? `${parts.join(", ")} skipped` : "";
+}
+
+/** What a rescan did: "3 added, 1 changed, 2 removed", or "no changes". */
+export function scanSummary(r: {
+  added: number;
+  changed: number;
+  removed: number;
+  renamed: number;
+  busy: number;
+}): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const parts: string[] = [];
+  if (r.added) parts.push(`${n(r.added)} added`);
+  if (r.changed) parts.push(`${n(r.changed)} changed`);
+  if (r.removed) parts.push(`${n(r.removed)} removed`);
+  if (r.renamed) parts.push(`${n(r.renamed)} moved or renamed`);
+  if (r.busy) parts.push(`${n(r.busy)} being processed (looked at again later)`);
+  return parts.length ? parts.join(", ") : "no changes";
+}
+
+/** A watched folder's state as the Folders panel shows it (paused wins: nothing is followed). */
+export function folderStateLabel(f: { watching: boolean; state: string }): {
+  key: "watching" | "paused" | "unavailable" | "polling";
+  text: string;
+} {
+  if (!f.watching) return { key: "paused", text: "paused" };
+  if (f.state === "unavailable") return { key: "unavailable", text: "unavailable" };
+  if (f.state === "polling") return { key: "polling", text: "checking every minute" };
+  return { key: "watching", text: "watching" };
+}

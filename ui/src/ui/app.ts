@@ -7,6 +7,7 @@ import { ItemStore } from "../lib/store";
 import type { Ctx } from "./context";
 import { createDetailsDialog, createUrlDialog } from "./dialogs";
 import { button, h, icon, setText } from "./dom";
+import { createFoldersDialog } from "./folders";
 import { createLibrary } from "./library";
 import { createQueuePanel } from "./queue";
 import { createSearch } from "./search";
@@ -57,6 +58,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   const search = createSearch(ctx);
   const queue = createQueuePanel(ctx);
   const settings = createSettingsDialog(ctx);
+  const folders = createFoldersDialog(ctx);
   // the URL dialog lists skipped addresses itself
   const urlDialog = createUrlDialog(ctx, (r) => reportAdded({ added: r.added, skipped: [] }, "page"));
   const details = createDetailsDialog(ctx);
@@ -110,6 +112,13 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     title: `Settings (${keysFor("settings")})`,
   });
   settingsBtn.addEventListener("click", () => void settings.open());
+  const foldersBtn = button("Folders", {
+    icon: "folder",
+    class: "btn btn-ghost",
+    testid: "folders-open",
+    title: `Watched folders (${keysFor("folders")})`,
+  });
+  foldersBtn.addEventListener("click", () => void folders.open());
   const shortcutsBtn = button("Keyboard shortcuts", {
     icon: "keyboard",
     iconOnly: true,
@@ -130,6 +139,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     tabs,
     h("span", { class: "grow" }),
     shortcutsBtn,
+    foldersBtn,
     settingsBtn,
     queueToggle,
   );
@@ -177,6 +187,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     urlDialog.el,
     details.el,
     settings.el,
+    folders.el,
     shortcuts.el,
   );
 
@@ -232,6 +243,7 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     addFiles: () => ctx.actions.addFiles(),
     addFolder: () => ctx.actions.addFolder(),
     addUrls: () => ctx.actions.addUrls(),
+    folders: () => void folders.open(),
     settings: () => void settings.open(),
     help: () => shortcuts.open(),
   });
@@ -409,9 +421,11 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   });
 
   // a drop is added by Rust; its report is shown like the dialogs' (skipped files with reasons)
+  // (a dropped folder is watched: the Folders dialog, if open, lists it)
   backend.onDropped((o) => {
     if (o.type === "added") reportAdded(o.report, "file");
     else toast.show(`Could not add: ${errorMessage(o.error)}`, { kind: "error" });
+    folders.refresh();
   });
 
   // -------------------------------------------------------------- events

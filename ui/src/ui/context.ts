@@ -18,7 +18,8 @@ export interface Ctx {
     retryMany(ids: string[]): void;
     details(id: string): void;
     addFiles(): void;
-    addFolder(): void;
+    /** the native folder dialog; the folder picked is watched (resolves once reported) */
+    addFolder(): Promise<void>;
     addUrls(): void;
     setFilter(s: Status | null): void;
     reveal(id: string): void;

@@ -8,7 +8,7 @@
 import { button, h } from "./dom";
 
 /** What a global shortcut does; app.ts supplies one handler for each. */
-export type ShortcutAction = "search" | "addFiles" | "addFolder" | "addUrls" | "settings" | "help";
+export type ShortcutAction = "search" | "addFiles" | "addFolder" | "addUrls" | "folders" | "settings" | "help";
 
 /** The part of a KeyboardEvent a matcher looks at. */
 export type KeyLike = Pick<KeyboardEvent, "key" | "code" | "ctrlKey" | "metaKey" | "shiftKey" | "altKey">;
@@ -96,6 +96,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   entry("app", ["Ctrl+O"], "Add files", "addFiles"),
   entry("app", ["Ctrl+Shift+O"], "Add a folder", "addFolder"),
   entry("app", ["Ctrl+L"], "Add links (web pages)", "addUrls"),
+  entry("app", ["Ctrl+Shift+F"], "Open the watched folders", "folders"),
   entry("app", ["Ctrl+,"], "Open Settings", "settings"),
   entry("app", ["?", "F1"], "Show these keyboard shortcuts", "help"),
   entry("list", ["Enter"], "Open the item's details"),

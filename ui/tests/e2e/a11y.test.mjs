@@ -1,6 +1,7 @@
 // Automated accessibility audit (axe-core, from npm) of the built UI in light
 // and dark schemes: library with all four states, search with an opened
-// document, the Add URLs dialog, the keyboard shortcuts overlay, and the drop
+// document, the Add URLs dialog, the keyboard shortcuts overlay, the Folders dialog
+// (empty, and folders in every state with a removal being confirmed), and the drop
 // overlay. Fails on serious or critical violations (contrast included).
 
 import assert from "node:assert/strict";
@@ -55,6 +56,28 @@ for (const scheme of ["light", "dark"]) {
       await page.click('[data-testid="shortcuts-open"]');
       await page.waitForSelector('[data-testid="shortcuts-dialog"][open]');
       await audit(page, "shortcuts dialog");
+      await page.keyboard.press("Escape");
+      // the Folders dialog: empty, then folders in every state with a Remove being confirmed
+      await page.click('[data-testid="folders-open"]');
+      await page.waitForSelector('[data-testid="folders-dialog"][open]');
+      await audit(page, "folders dialog (empty)");
+      for (const n of [1, 2, 3]) {
+        await page.click('[data-testid="folders-add"]');
+        await page.waitForSelector(`[data-testid="folder-${n}-row"]`);
+      }
+      await page.evaluate(async () => {
+        const f = window.__troveFake;
+        await f.backend.setFolderWatching(1, false);
+        f.setFolderState(2, "unavailable");
+        f.setFolderState(3, "polling");
+        await f.backend.addFolder("/home/ada/Code", ["*.md"], ["target/**"]);
+      });
+      await page.click('[data-testid="folders-close"]');
+      await page.click('[data-testid="folders-open"]');
+      await page.waitForSelector('[data-testid="folder-4-rules"]');
+      await page.click('[data-testid="folder-2-remove"]');
+      await page.waitForSelector('[data-testid="folder-2-confirm"]');
+      await audit(page, "folders dialog");
       await page.keyboard.press("Escape");
       await page.evaluate(() => window.__troveFake.drag("enter", 2));
       await audit(page, "drop overlay");

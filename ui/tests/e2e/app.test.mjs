@@ -661,6 +661,7 @@ describe("keyboard shortcuts", () => {
       "Ctrl+O",
       "Ctrl+Shift+O",
       "Ctrl+L",
+      "Ctrl+Shift+F",
       "Ctrl+,",
       "?",
       "F1",
@@ -679,8 +680,9 @@ describe("keyboard shortcuts", () => {
     assert.equal(await row("Ctrl\\+Shift\\+O").locator("td").nth(1).innerText(), "Add a folder");
     assert.equal(await row("Ctrl\\+,").locator("td").nth(1).innerText(), "Open Settings");
     assert.equal(await row("Ctrl\\+L").locator("td").nth(1).innerText(), "Add links (web pages)");
+    assert.equal(await row("Ctrl\\+Shift\\+F").locator("td").nth(1).innerText(), "Open the watched folders");
     assert.equal(await row("Delete").getAttribute("data-scope"), "list");
-    assert.equal(await dialog.locator(tid("shortcut-row")).count(), 13);
+    assert.equal(await dialog.locator(tid("shortcut-row")).count(), 14);
     assert.equal(await focused(), "shortcuts-close");
     await page.click(tid("shortcuts-close"));
     assert.equal(await isOpen("shortcuts-dialog"), false);
@@ -761,6 +763,375 @@ describe("keyboard shortcuts", () => {
     assert.equal(await focused(), "url-input");
     await page.keyboard.press("Escape");
     assert.equal(await isOpen("url-dialog"), false);
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe("folders", () => {
+  let page;
+  let errors;
+  before(async () => {
+    ({ page, errors } = await openApp(browser.context, srv.url, "speed=0"));
+    // the confirm step is in the dialog: a native confirm() would be an error here
+    page.on("dialog", (d) => {
+      errors.push(`native dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+  });
+  after(async () => page.close());
+
+  const P = "/home/ada/Documents/Projects";
+  const text = (id) => page.locator(tid(id)).innerText();
+  const focused = () => page.evaluate(() => document.activeElement?.dataset?.testid ?? null);
+  const libraryCount = () => page.evaluate(() => window.__trove.store.view().length);
+  const waitForText = (id, value) =>
+    page.waitForFunction(([i, v]) => document.querySelector(`[data-testid="${i}"]`)?.textContent === v, [id, value], {
+      timeout: 5000,
+    });
+  /** a toast whose message is exactly `message` */
+  const toastExact = (message) =>
+    page.waitForFunction(
+      (m) => [...document.querySelectorAll(".toast-msg")].some((t) => t.textContent === m),
+      message,
+      { timeout: 5000 },
+    );
+  async function openFolders() {
+    await page.click(tid("folders-open"));
+    await page.waitForSelector(`${tid("folders-dialog")}[open]`);
+  }
+  async function closeFolders() {
+    await page.click(tid("folders-close"));
+    assert.equal(await page.locator(tid("folders-dialog")).evaluate((d) => d.open), false);
+  }
+
+  test("no folders: the dialog says how to add one", async () => {
+    await openFolders();
+    assert.equal(await page.locator(`${tid("folders-dialog")} h2`).innerText(), "Watched folders");
+    assert.equal(
+      await text("folders-empty"),
+      "No watched folders. Add a folder to keep its files in sync with the library.",
+    );
+    assert.equal(await page.locator(tid("folders-list")).isVisible(), false);
+    assert.equal(await page.locator(`${tid("folders-list")} li`).count(), 0);
+    await closeFolders();
+  });
+
+  test("Add folder… watches the picked folder: listed with its files and what it left out, its items in the library", async () => {
+    await openFolders();
+    await page.click(tid("folders-add"));
+    await page.locator(tid("folder-1-row")).waitFor();
+    assert.deepEqual(await page.evaluate(() => window.__troveFake.dialogs()), ["folder"]);
+    assert.equal(await page.locator(`${tid("folder-1-row")} .folder-path`).innerText(), P);
+    assert.equal(await text("folder-1-files"), "12 files");
+    assert.equal(await text("folder-1-skipped"), "214 images, 1 empty file skipped");
+    assert.equal(await text("folder-1-state"), "watching");
+    assert.equal(await text("folder-1-scan"), "last scan just now");
+    assert.ok(await page.locator(tid("folder-1-scan")).getAttribute("title"), "the full time on hover");
+    assert.equal(await page.locator(tid("folder-1-rules")).count(), 0, "no include/exclude rules");
+    assert.equal(await page.locator(tid("folder-1-message")).count(), 0, "no message");
+    assert.equal(await page.locator(tid("folders-empty")).isVisible(), false);
+    assert.equal(await text("folders-status"), `Now watching ${P}.`);
+    assert.equal(await page.locator(tid("folder-1-pause")).innerText(), "Pause");
+    assert.equal(await page.locator(tid("folder-1-rescan")).getAttribute("aria-label"), `Rescan ${P}`);
+    // reported like every add; the folder's files are in the library
+    await toastExact("Added 12 files.");
+    await page.waitForFunction(() => window.__trove.store.view().length === 12);
+    const locations = await page.evaluate(() =>
+      window.__trove.store.view().map((id) => window.__trove.store.get(id).location),
+    );
+    for (const l of locations) assert.ok(l.startsWith(`${P}/`), l);
+    await closeFolders();
+    assert.equal(await page.locator(tid("count-all")).innerText(), "12");
+    const first = await page.evaluate(() => window.__trove.store.view()[0]);
+    await page.locator(tid(`row-${first}`)).waitFor();
+  });
+
+  test("Rescan reports what it found in a toast: no changes, then 3 added, 1 changed, 2 removed", async () => {
+    await openFolders();
+    await page.click(tid("folder-1-rescan"));
+    await toastExact(`Rescanned ${P}: no changes.`);
+    await waitForText("folders-status", `Rescanned ${P}: no changes.`);
+    await page.evaluate(() => window.__troveFake.changeFolder(1, { added: 3, changed: 1, removed: 2 }));
+    await page.click(tid("folder-1-rescan"));
+    await toastExact(`Rescanned ${P}: 3 added, 1 changed, 2 removed.`);
+    await waitForText("folder-1-files", "13 files");
+    await page.waitForFunction(() => window.__trove.store.view().length === 13);
+    assert.equal(await focused(), "folder-1-rescan", "focus stays on Rescan");
+    await closeFolders();
+  });
+
+  test("Pause and Resume change the state (Ctrl+Shift+F opens the dialog)", async () => {
+    await page.evaluate(() => document.activeElement?.blur());
+    await page.keyboard.press("Control+Shift+F");
+    await page.waitForSelector(`${tid("folders-dialog")}[open]`);
+    const pause = page.locator(tid("folder-1-pause"));
+    await pause.click();
+    await waitForText("folder-1-state", "paused");
+    assert.equal(await page.locator(tid("folder-1-state")).getAttribute("data-state"), "paused");
+    assert.equal(await pause.innerText(), "Resume");
+    assert.equal(await pause.getAttribute("aria-label"), `Resume ${P}`);
+    assert.equal(await page.evaluate(() => window.__troveFake.folders()[0].watching), false);
+    assert.equal(await text("folders-status"), `Paused ${P}: its changes are not followed until you resume it.`);
+    assert.equal(await focused(), "folder-1-pause", "focus stays on the button");
+    await pause.click();
+    await waitForText("folder-1-state", "watching");
+    assert.equal(await pause.innerText(), "Pause");
+    assert.equal(await page.evaluate(() => window.__troveFake.folders()[0].watching), true);
+    assert.equal(await text("folders-status"), `Watching ${P} again.`);
+    await closeFolders();
+  });
+
+  test("an unavailable folder says why and a rescan changes nothing; one checked every minute says so", async () => {
+    await page.evaluate(() => window.__troveFake.setFolderState(1, "unavailable"));
+    await openFolders();
+    assert.equal(await text("folder-1-state"), "unavailable");
+    assert.equal(await page.locator(tid("folder-1-row")).getAttribute("data-state"), "unavailable");
+    assert.equal(
+      await text("folder-1-message"),
+      `${P} is not there (an unplugged drive, or moved or deleted?); its items are kept until it is back`,
+    );
+    // files deleted meanwhile are not noticed while the folder is away
+    await page.evaluate(() => window.__troveFake.changeFolder(1, { removed: 5 }));
+    await page.click(tid("folder-1-rescan"));
+    await toastExact(`${P} is not there: nothing was changed.`);
+    assert.equal(await text("folder-1-files"), "13 files");
+    assert.equal(await libraryCount(), 13);
+    await closeFolders();
+
+    const why = "the system's limit of watched folders is reached: checking for changes every minute instead";
+    await page.evaluate((m) => window.__troveFake.setFolderState(1, "polling", m), why);
+    await openFolders();
+    assert.equal(await text("folder-1-state"), "checking every minute");
+    assert.equal(await page.locator(tid("folder-1-state")).getAttribute("data-state"), "polling");
+    assert.equal(await text("folder-1-message"), why);
+
+    // back: the next rescan catches up
+    await page.evaluate(() => window.__troveFake.setFolderState(1, "ok"));
+    await page.click(tid("folder-1-rescan"));
+    await toastExact(`Rescanned ${P}: 5 removed.`);
+    await waitForText("folder-1-state", "watching");
+    assert.equal(await text("folder-1-files"), "8 files");
+    assert.equal(await page.locator(tid("folder-1-message")).count(), 0);
+    await page.waitForFunction(() => window.__trove.store.view().length === 8);
+    await closeFolders();
+  });
+
+  test("Remove asks inside the dialog; keeping the items leaves them in the library", async () => {
+    await page.evaluate(() => window.__troveFake.backend.addFolder("/home/ada/Papers", ["*.pdf"], ["drafts/**"]));
+    await page.waitForFunction(() => window.__trove.store.view().length === 13);
+    await openFolders();
+    assert.equal(await text("folder-2-files"), "5 files");
+    assert.equal(await text("folder-2-skipped"), "2 archives, 1 video skipped");
+    assert.equal(await text("folder-2-rules"), "Only: *.pdf · Leaving out: drafts/**");
+    const remove = page.locator(tid("folder-2-remove"));
+    assert.equal(await remove.getAttribute("aria-expanded"), "false");
+    await remove.click();
+    const confirm = page.locator(tid("folder-2-confirm"));
+    await confirm.waitFor();
+    assert.equal(await remove.getAttribute("aria-expanded"), "true");
+    assert.equal(await confirm.locator(".folder-confirm-title").innerText(), "Stop watching /home/ada/Papers?");
+    const keep = page.locator(tid("folder-2-keep"));
+    assert.equal(await keep.isChecked(), false);
+    assert.equal(await focused(), "folder-2-keep");
+    assert.equal(await confirm.getByLabel("Keep its items in the library").count(), 1);
+    assert.equal(
+      await text("folder-2-confirm-effect"),
+      "Its 5 items are removed from the library. The files on disk are not touched.",
+    );
+    // Cancel: nothing happens
+    await page.click(tid("folder-2-cancel-remove"));
+    assert.equal(await confirm.count(), 0);
+    assert.equal(await focused(), "folder-2-remove");
+    assert.equal(await page.evaluate(() => window.__troveFake.folders().length), 2);
+
+    await remove.click();
+    await keep.check();
+    assert.equal(
+      await text("folder-2-confirm-effect"),
+      "Its 5 items stay in the library; changes on disk are no longer followed.",
+    );
+    await page.click(tid("folder-2-confirm-remove"));
+    await page.locator(tid("folder-2-row")).waitFor({ state: "detached" });
+    await toastExact("Stopped watching /home/ada/Papers; its items stay in the library.");
+    assert.deepEqual(await page.evaluate(() => window.__troveFake.folders().map((f) => f.id)), [1]);
+    assert.equal(await page.evaluate(() => window.__troveFake.count()), 13);
+    assert.equal(await libraryCount(), 13);
+  });
+
+  test("Remove without keeping the items takes them out of the library; the empty state is back", async () => {
+    await page.click(tid("folder-1-remove"));
+    assert.equal(await page.locator(tid("folder-1-keep")).isChecked(), false);
+    assert.equal(
+      await text("folder-1-confirm-effect"),
+      "Its 8 items are removed from the library. The files on disk are not touched.",
+    );
+    await page.click(tid("folder-1-confirm-remove"));
+    await page.locator(tid("folder-1-row")).waitFor({ state: "detached" });
+    await toastExact(`Stopped watching ${P} and removed its 8 items.`);
+    await page.waitForFunction(() => window.__trove.store.view().length === 5);
+    const locations = await page.evaluate(() =>
+      window.__trove.store.view().map((id) => window.__trove.store.get(id).location),
+    );
+    for (const l of locations) assert.ok(l.startsWith("/home/ada/Papers/"), l);
+    assert.ok(await page.locator(tid("folders-empty")).isVisible());
+    assert.equal(await focused(), "folders-add", "focus moves to Add folder…");
+    await closeFolders();
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe("settings: embeddings", () => {
+  let page;
+  let errors;
+  before(async () => {
+    ({ page, errors } = await openApp(browser.context, srv.url, "fake=states&speed=0&model=indexed"));
+  });
+  after(async () => page.close());
+
+  const API_ONLY = ["embed-model", "embed-key", "embed-rpm", "embed-tpm"];
+  const LOCAL = "local:all-MiniLM-L6-v2";
+  const row = (name) => page.locator(tid(`setting-${name}-row`));
+  const text = (id) => page.locator(tid(id)).innerText();
+  const toastExact = (message) =>
+    page.waitForFunction(
+      (m) => [...document.querySelectorAll(".toast-msg")].some((t) => t.textContent === m),
+      message,
+      { timeout: 5000 },
+    );
+  const waitForText = (id, value) =>
+    page.waitForFunction(([i, v]) => document.querySelector(`[data-testid="${i}"]`)?.textContent === v, [id, value], {
+      timeout: 5000,
+    });
+  /** passages of the completed items (the worker is frozen: this does not change) */
+  const passages = () =>
+    page.evaluate(() =>
+      window.__trove.store
+        .view()
+        .map((id) => window.__trove.store.get(id))
+        .filter((it) => it.status === "completed")
+        .reduce((n, it) => n + it.chunkCount, 0)
+        .toLocaleString("en-US"),
+    );
+  const saved = (name) =>
+    page.evaluate(
+      async (n) => (await window.__troveFake.backend.getSettings()).settings.find((s) => s.name === n),
+      name,
+    );
+  async function apiRowsShown(shown) {
+    for (const n of API_ONLY) {
+      assert.equal(await row(n).isVisible(), shown, `${n} ${shown ? "shown" : "hidden"}`);
+      assert.equal((await row(n).getAttribute("hidden")) === null, shown, `${n} hidden attribute`);
+    }
+  }
+
+  test("with the local model the API-only settings are hidden and every passage is indexed", async () => {
+    await page.click(tid("settings-open"));
+    await page.waitForSelector(`${tid("settings-dialog")}[open]`);
+    assert.equal(await page.locator(tid("setting-embedder")).inputValue(), "local");
+    assert.ok(await row("embedder").isVisible());
+    await apiRowsShown(false);
+    const n = await passages();
+    assert.notEqual(n, "0");
+    assert.equal(await text("settings-semantic"), `All ${n} passages can be found by meaning (${LOCAL}).`);
+    assert.equal(await page.locator(tid("settings-build-index")).isVisible(), false);
+  });
+
+  test("an http address off this computer is refused with the reason; nothing is saved", async () => {
+    const input = page.locator(tid("setting-embedder"));
+    await input.fill("http://10.0.0.5/v1");
+    await input.press("Enter");
+    const error = row("embedder").locator(".setting-error");
+    await error.waitFor();
+    assert.equal(
+      await error.innerText(),
+      "embedder is local or an embeddings API address: The embedding service must use https unless it runs on this computer (http://localhost…), and http://10.0.0.5/v1 does not.",
+    );
+    assert.equal(await input.getAttribute("aria-invalid"), "true");
+    await apiRowsShown(false);
+    assert.equal((await saved("embedder")).value, "local");
+    assert.equal(
+      await text("settings-semantic"),
+      `All ${await passages()} passages can be found by meaning (${LOCAL}).`,
+    );
+  });
+
+  test("an https address saved with Enter reveals the API settings; its model starts empty and Build indexes it", async () => {
+    const input = page.locator(tid("setting-embedder"));
+    await input.fill("https://api.example.com/v1");
+    await input.press("Enter");
+    await toastExact("Embeddings (search by meaning): saved");
+    await row("embed-model").waitFor({ state: "visible" });
+    await apiRowsShown(true);
+    assert.equal(await page.locator(tid("setting-embedder")).inputValue(), "https://api.example.com/v1");
+    assert.equal(await page.locator(tid("setting-embedder")).getAttribute("aria-invalid"), null);
+    assert.equal(await row("embedder").locator(".setting-error").isVisible(), false);
+    assert.equal(await row("embedder").getAttribute("data-source"), "stored");
+    assert.equal((await saved("embedder")).value, "https://api.example.com/v1");
+
+    const n = await passages();
+    const model = "openai:text-embedding-3-small@api.example.com";
+    assert.equal(await text("settings-semantic"), `0 of ${n} passages can be found by meaning (${model}).`);
+    const build = page.locator(tid("settings-build-index"));
+    assert.ok(await build.isVisible());
+    await build.click();
+    await waitForText("settings-semantic", `All ${n} passages can be found by meaning (${model}).`);
+    await toastExact(`Semantic index built (${n} passages embedded).`);
+    assert.equal(await build.isVisible(), false);
+  });
+
+  test("the API key is a password field never filled with the saved key; Remove forgets it", async () => {
+    const key = page.locator(tid("setting-embed-key"));
+    const reset = page.locator(tid("setting-embed-key-reset"));
+    assert.equal(await key.getAttribute("type"), "password");
+    assert.equal(await key.inputValue(), "");
+    assert.equal(await key.getAttribute("placeholder"), "none");
+    assert.equal(await reset.isVisible(), false);
+
+    await key.fill("sk with spaces");
+    await key.press("Enter");
+    const error = row("embed-key").locator(".setting-error");
+    await error.waitFor();
+    assert.equal(await error.innerText(), "embed-key must be one word of up to 4096 characters, without spaces");
+    assert.equal(await key.getAttribute("aria-invalid"), "true");
+
+    await key.fill("sk-test-123");
+    await key.press("Enter");
+    await toastExact("API key: saved");
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="setting-embed-key"]').placeholder !== "none",
+    );
+    assert.equal(await key.getAttribute("type"), "password");
+    assert.equal(await key.inputValue(), "");
+    assert.equal(await key.getAttribute("placeholder"), "saved (type a new one to replace it)");
+    assert.equal(await key.getAttribute("aria-invalid"), null);
+    assert.ok(await reset.isVisible());
+    assert.equal(await reset.innerText(), "Remove");
+    assert.equal((await saved("embed-key")).stored, "(saved)");
+    // the key is nowhere in the page
+    assert.equal((await page.content()).includes("sk-test-123"), false);
+    assert.equal(
+      await page.evaluate(() => [...document.querySelectorAll("input")].some((i) => i.value.includes("sk-test-123"))),
+      false,
+    );
+
+    await reset.click();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="setting-embed-key"]').placeholder === "none",
+    );
+    assert.equal(await reset.isVisible(), false);
+    assert.equal((await saved("embed-key")).stored, null);
+  });
+
+  test("back to local: the API settings hide again and the local model's passages are all still indexed", async () => {
+    await page.click(tid("setting-embedder-reset"));
+    await page.waitForFunction(() => document.querySelector('[data-testid="setting-embedder"]').value === "local");
+    await apiRowsShown(false);
+    assert.equal(
+      await text("settings-semantic"),
+      `All ${await passages()} passages can be found by meaning (${LOCAL}).`,
+    );
+    await page.keyboard.press("Escape");
+    assert.equal(await page.locator(tid("settings-dialog")).evaluate((d) => d.open), false);
     assert.deepEqual(errors, []);
   });
 });

@@ -110,6 +110,171 @@ describe("fake backend", () => {
   });
 });
 
+describe("fake watched folders", () => {
+  const settle = () => new Promise((ok) => setTimeout(ok, 10));
+
+  it("the folder dialog watches what it picks and reports it like Rust's add_folder_dialog", async () => {
+    const b = createFakeBackend({ speed: 0 });
+    const r = await b.addFolderDialog();
+    expect(b.hooks.dialogs()).toEqual(["folder"]);
+    expect(r.added).toHaveLength(12);
+    for (const it of r.added) expect(it.location.startsWith("/home/ada/Documents/Projects/")).toBe(true);
+    expect(new Set(r.added.map((i) => i.location)).size).toBe(12);
+    expect(r.skipped).toEqual([
+      {
+        input: "/home/ada/Documents/Projects",
+        reason: "watched; left out 1 empty, 214 images (files Trove does not read)",
+      },
+    ]);
+    const [f] = await b.listFolders();
+    expect(f).toMatchObject({
+      id: 1,
+      path: "/home/ada/Documents/Projects",
+      include: [],
+      exclude: [],
+      watching: true,
+      state: "ok",
+      message: null,
+      files: 12,
+      skipped: { empty: 1, images: 214 },
+    });
+    expect(Date.parse(f!.lastScan!)).toBeGreaterThan(0);
+    // the next pick is another folder
+    expect((await b.addFolderDialog()).added).toHaveLength(8);
+    expect((await b.listFolders()).map((x) => x.path)).toEqual(["/home/ada/Documents/Projects", "/home/ada/Notes"]);
+  });
+
+  it("add_folder checks the path like the engine", async () => {
+    const b = createFakeBackend({ speed: 0 });
+    const r = await b.addFolder("/home/ada/Papers/", ["*.pdf"], ["drafts/**"]);
+    expect(r).toMatchObject({ folder: 1, added: 5, changed: 0, removed: 0, unavailable: false });
+    expect(r.skipped).toEqual({ archives: 2, videos: 1 });
+    expect((await b.listFolders())[0]).toMatchObject({
+      path: "/home/ada/Papers",
+      include: ["*.pdf"],
+      exclude: ["drafts/**"],
+    });
+    const rejected = [
+      b.addFolder("/home/ada/Papers", [], []),
+      b.addFolder("relative/dir", [], []),
+      b.addFolder("/home/you/.local/share/trove/sub", [], []),
+      b.rescanFolder(99),
+      b.removeFolder(99, false),
+      b.setFolderWatching(99, false),
+    ];
+    const codes: string[] = [];
+    for (const p of rejected) codes.push(((await p.then(null, (e: unknown) => e)) as AppError).code);
+    expect(codes).toEqual(["conflict", "invalid", "invalid", "not_found", "not_found", "not_found"]);
+    for (const c of codes) expect(ERROR_CODES).toContain(c);
+    await expect(b.addFolder("/home/ada/Papers", [], [])).rejects.toEqual({
+      code: "conflict",
+      message: "/home/ada/Papers is already watched (folder 1)",
+    });
+  });
+
+  it("a rescan applies what changed on disk; an unavailable folder changes nothing", async () => {
+    const b = createFakeBackend({ speed: 0 });
+    await b.addFolderDialog();
+    const none = await b.rescanFolder(1);
+    expect(none).toMatchObject({ added: 0, changed: 0, removed: 0, renamed: 0, unchanged: 12, unavailable: false });
+    const events: EngineEvent[] = [];
+    b.onEvents((batch) => events.push(...batch));
+    b.hooks.changeFolder(1, { added: 3, changed: 1, removed: 2, renamed: 1 });
+    const r = await b.rescanFolder(1);
+    expect(r).toMatchObject({ added: 3, changed: 1, removed: 2, renamed: 1, unchanged: 8, busy: 0 });
+    await settle();
+    expect(events.filter((e) => e.type === "itemAdded")).toHaveLength(3);
+    expect(events.filter((e) => e.type === "itemDeleted")).toHaveLength(2);
+    expect(b.hooks.folders()[0]!.files).toBe(13);
+    expect(b.hooks.count()).toBe(13);
+
+    b.hooks.setFolderState(1, "unavailable");
+    b.hooks.changeFolder(1, { removed: 5 });
+    const gone = await b.rescanFolder(1);
+    expect(gone).toMatchObject({ unavailable: true, added: 0, removed: 0 });
+    expect(b.hooks.folders()[0]).toMatchObject({
+      state: "unavailable",
+      files: 13,
+      message:
+        "/home/ada/Documents/Projects is not there (an unplugged drive, or moved or deleted?); its items are kept until it is back",
+    });
+    b.hooks.setFolderState(1, "ok");
+    expect((await b.rescanFolder(1)).removed).toBe(5);
+    expect(b.hooks.folders()[0]).toMatchObject({ state: "ok", message: null, files: 8 });
+
+    b.hooks.setFolderState(1, "polling", "checking every minute instead");
+    expect(b.hooks.folders()[0]).toMatchObject({ state: "polling", message: "checking every minute instead" });
+  });
+
+  it("pauses, resumes, and removes a folder with or without its items", async () => {
+    const b = createFakeBackend({ speed: 0 });
+    await b.addFolderDialog();
+    await b.addFolderDialog();
+    expect(b.hooks.count()).toBe(20);
+    expect(await b.setFolderWatching(1, false)).toMatchObject({ id: 1, watching: false });
+    expect((await b.listFolders())[0]!.watching).toBe(false);
+    expect((await b.setFolderWatching(1, true)).watching).toBe(true);
+    await b.removeFolder(2, true);
+    expect(b.hooks.count()).toBe(20);
+    await b.removeFolder(1, false);
+    expect(b.hooks.count()).toBe(8);
+    expect(await b.listFolders()).toEqual([]);
+  });
+});
+
+describe("fake embedder settings", () => {
+  it("refuses an http address off this computer with the engine's sentence", async () => {
+    const b = createFakeBackend({ speed: 0 });
+    await expect(b.setSetting("embedder", "http://10.0.0.5/v1")).rejects.toEqual({
+      code: "invalid",
+      message:
+        "embedder is local or an embeddings API address: The embedding service must use https unless it runs on this computer (http://localhost…), and http://10.0.0.5/v1 does not.",
+    });
+    await expect(b.setSetting("embedder", "ftp://x.example/v1")).rejects.toMatchObject({ code: "invalid" });
+    await expect(b.setSetting("embedder", "not a url")).rejects.toMatchObject({
+      message:
+        "embedder is local or an embeddings API address: The embedding service address is not a valid web address.",
+    });
+    for (const ok of ["http://127.0.0.2:11434/v1", "http://localhost:8080/v1", "http://[::1]:1/v1", " LOCAL "]) {
+      await expect(b.setSetting("embedder", ok)).resolves.toBeTruthy();
+    }
+  });
+
+  it("names the API model like the engine and keeps each model's vectors", async () => {
+    const b = createFakeBackend({ seed: "states", speed: 0, model: "indexed" });
+    const local = (await b.getSettings()).semantic!;
+    expect(local.model).toBe("local:all-MiniLM-L6-v2");
+    expect(local.embedded).toBe(local.total);
+    const api = (await b.setSetting("embedder", "http://127.0.0.1:11434/v1")).semantic!;
+    expect(api).toEqual({ model: "openai:text-embedding-3-small@127.0.0.1:11434", embedded: 0, total: local.total });
+    expect((await b.setSetting("embed-model", "nomic-embed-text")).semantic!.model).toBe(
+      "openai:nomic-embed-text@127.0.0.1:11434",
+    );
+    await b.buildSemanticIndex();
+    expect((await b.semanticCoverage())!.embedded).toBe(local.total);
+    // back to the local model: its vectors are still there
+    expect((await b.setSetting("embedder", null)).semantic).toEqual(local);
+    expect((await b.setSetting("embedder", "http://127.0.0.1:11434/v1")).semantic!.embedded).toBe(local.total);
+  });
+
+  it("without a local model, going back to local turns search by meaning off again", async () => {
+    const b = createFakeBackend({ speed: 0 });
+    expect((await b.getSettings()).semantic).toBeNull();
+    expect((await b.setSetting("embedder", "https://api.example.com/v1")).semantic!.model).toBe(
+      "openai:text-embedding-3-small@api.example.com",
+    );
+    expect((await b.setSetting("embedder", "local")).semantic).toBeNull();
+  });
+
+  it("never sends a saved key back", async () => {
+    const b = createFakeBackend({ speed: 0 });
+    const v = await b.setSetting("embed-key", "sk-test-123");
+    expect(JSON.stringify(v)).not.toContain("sk-test-123");
+    expect(v.settings.find((x) => x.name === "embed-key")).toMatchObject({ value: "(saved)", stored: "(saved)" });
+    await expect(b.setSetting("embed-key", "sk with spaces")).rejects.toMatchObject({ code: "invalid" });
+  });
+});
+
 describe("chart binning", () => {
   it("bins into at most maxBins bars and keeps totals", () => {
     const buckets = Array.from({ length: 100 }, (_, i) => ({ seconds: i + 1, count: i % 3 }));

@@ -3,12 +3,15 @@ import type { Item } from "../../src/backend/types";
 import {
   badgeText,
   clampPct,
+  folderStateLabel,
   humanSize,
   kindLabel,
   minutesLabel,
   parseUrlList,
   plural,
   relativeTime,
+  scanSummary,
+  skippedSummary,
 } from "../../src/lib/format";
 
 const NOW = Date.parse("2026-11-28T12:00:00Z");
@@ -146,5 +149,33 @@ describe("parseUrlList", () => {
       "ftp://d",
     ]);
     expect(parseUrlList("   \n ")).toEqual([]);
+  });
+});
+
+describe("watched folders", () => {
+  it("summarises what a folder left out, most first, in words", () => {
+    expect(skippedSummary({ empty: 1, images: 214 })).toBe("214 images, 1 empty file skipped");
+    expect(skippedSummary({ images: 1 })).toBe("1 image skipped");
+    expect(skippedSummary({ archives: 2, videos: 2, audio: 1, unreadable: 3, other: 1200 })).toBe(
+      "1,200 other files, 3 unreadable files, 2 archives, 2 videos, 1 audio file skipped",
+    );
+    expect(skippedSummary({ fonts: 2 })).toBe("2 fonts skipped");
+    expect(skippedSummary({})).toBe("");
+    expect(skippedSummary({ images: 0 })).toBe("");
+  });
+  it("summarises a rescan", () => {
+    const none = { added: 0, changed: 0, removed: 0, renamed: 0, busy: 0 };
+    expect(scanSummary(none)).toBe("no changes");
+    expect(scanSummary({ ...none, added: 3, changed: 1, removed: 2 })).toBe("3 added, 1 changed, 2 removed");
+    expect(scanSummary({ ...none, renamed: 1, busy: 2 })).toBe(
+      "1 moved or renamed, 2 being processed (looked at again later)",
+    );
+    expect(scanSummary({ ...none, added: 1500 })).toBe("1,500 added");
+  });
+  it("names a folder's state; paused wins", () => {
+    expect(folderStateLabel({ watching: true, state: "ok" })).toEqual({ key: "watching", text: "watching" });
+    expect(folderStateLabel({ watching: true, state: "polling" }).text).toBe("checking every minute");
+    expect(folderStateLabel({ watching: true, state: "unavailable" }).text).toBe("unavailable");
+    expect(folderStateLabel({ watching: false, state: "unavailable" }).key).toBe("paused");
   });
 });

@@ -10,7 +10,7 @@ const action = (e: KeyLike, typing = false) => findShortcut(e, typing)?.action;
 describe("shortcut table", () => {
   it("has one entry per global action and every key parses", () => {
     const actions = SHORTCUTS.flatMap((s) => (s.action ? [s.action] : []));
-    expect(actions.sort()).toEqual(["addFiles", "addFolder", "addUrls", "help", "search", "settings"]);
+    expect(actions.sort()).toEqual(["addFiles", "addFolder", "addUrls", "folders", "help", "search", "settings"]);
     for (const s of SHORTCUTS) for (const k of s.keys) expect(() => parseKeys(k)).not.toThrow();
   });
   it("parses displayed keys", () => {
@@ -24,6 +24,7 @@ describe("shortcut table", () => {
   it("tooltips read the table", () => {
     expect(keysFor("search")).toBe("Ctrl+K or Ctrl+F or /");
     expect(keysFor("settings")).toBe("Ctrl+,");
+    expect(keysFor("folders")).toBe("Ctrl+Shift+F");
     expect(keysFor("help")).toBe("? or F1");
   });
 });
@@ -37,6 +38,10 @@ describe("findShortcut", () => {
     expect(action(key("l", { ctrlKey: true }))).toBe("addUrls");
     expect(action(key(",", { ctrlKey: true }))).toBe("settings");
     expect(action(key(",", { metaKey: true }))).toBe("settings");
+    expect(action(key("F", { ctrlKey: true, shiftKey: true }))).toBe("folders");
+    expect(action(key("f", { metaKey: true, shiftKey: true }))).toBe("folders");
+    // Shift tells the folders from search
+    expect(action(key("f", { ctrlKey: true }))).toBe("search");
   });
   it("needs the modifiers shown, and no others", () => {
     expect(action(key("o"))).toBeUndefined();
@@ -60,6 +65,7 @@ describe("findShortcut", () => {
   it("a letter on a non-Latin layout matches by its physical key", () => {
     expect(action({ ...key("щ", { ctrlKey: true }), code: "KeyO" })).toBe("addFiles");
     expect(action({ ...key("л", { ctrlKey: true }), code: "KeyK" })).toBe("search");
+    expect(action({ ...key("А", { ctrlKey: true, shiftKey: true }), code: "KeyF" })).toBe("folders");
   });
   it("the list's own keys are listed but not handled globally", () => {
     for (const e of [key("Delete"), key("r"), key(" "), key("a", { ctrlKey: true }), key("Enter"), key("Escape")]) {

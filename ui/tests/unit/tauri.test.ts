@@ -54,6 +54,11 @@ describe("tauri backend", () => {
     await b.setConcurrency(4);
     await b.search("q", 20);
     await b.openChunk(7);
+    await b.listFolders();
+    await b.addFolder("/home/ada/Notes", ["*.md"], ["drafts/**"]);
+    await b.removeFolder(3, true);
+    await b.rescanFolder(3);
+    await b.setFolderWatching(3, false);
     expect(invoke.mock.calls).toEqual([
       ["list_items", { status: null }],
       ["list_items", { status: "failed" }],
@@ -68,6 +73,11 @@ describe("tauri backend", () => {
       ["set_concurrency", { n: 4 }],
       ["search", { query: "q", limit: 20 }],
       ["open_chunk", { chunkId: 7 }],
+      ["list_folders", undefined],
+      ["add_folder", { path: "/home/ada/Notes", include: ["*.md"], exclude: ["drafts/**"] }],
+      ["remove_folder", { id: 3, keepItems: true }],
+      ["rescan_folder", { id: 3 }],
+      ["set_folder_watching", { id: 3, watching: false }],
     ]);
   });
 

@@ -186,9 +186,10 @@ pub fn scan(store: &Store, env: &ScanEnv<'_>, id: i64) -> Result<ScanReport> {
                 continue;
             }
             report.reads += 1;
+            // The digest processing recorded (ingest::sha256_hex: hex of SHA-256).
             let sha = std::fs::read(&s.path)
                 .ok()
-                .map(|b| crate::ingest::sha256_hex(&b));
+                .map(|b| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&b)));
             match candidates
                 .into_iter()
                 .find(|&i| sha.is_some() && gone[i].sha256 == sha)
@@ -232,11 +233,7 @@ pub fn scan(store: &Store, env: &ScanEnv<'_>, id: i64) -> Result<ScanReport> {
         for (s, _) in &mut to_add {
             // A file added on its own before the folder was: it joins the folder.
             if let Some(item) = items::file_by_path(tx, &s.path)? {
-                let (size, mtime) = tx.query_row(
-                    "SELECT size, mtime_ms FROM knowledge_files WHERE id = ?1",
-                    [item],
-                    |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?)),
-                )?;
+                let (size, mtime) = folders::file_version(tx, item)?;
                 folders::set_file_version(tx, item, id, s.size, s.mtime_ms)?;
                 if size != Some(s.size) || mtime.is_some_and(|m| m != s.mtime_ms) {
                     jobs::retry_item(tx, ItemRef::file(item), env.max_attempts, now)?;
@@ -248,6 +245,7 @@ pub fn scan(store: &Store, env: &ScanEnv<'_>, id: i64) -> Result<ScanReport> {
                 items::insert_file(tx, &name, &s.path, add::mime_from_name(&name), s.size, now)?;
             folders::set_file_version(tx, item.id, id, s.size, s.mtime_ms)?;
             add::enqueue(tx, item, env.max_attempts, now)?;
+            report.new_items.push(item);
             report.added += 1;
         }
         for g in &gone {

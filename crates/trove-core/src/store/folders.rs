@@ -134,7 +134,8 @@ pub fn record_scan(
     now_ms: i64,
 ) -> Result<()> {
     conn.execute(
-        "UPDATE watched_folders SET skipped = ?2, message = ?3, last_scan_at = ?4, last_scan_ms = ?5,
+        "UPDATE watched_folders SET skipped = ?2, last_scan_at = ?4, last_scan_ms = ?5,
+                message = CASE WHEN state = 'polling' THEN message ELSE ?3 END,
                 state = CASE WHEN state = 'unavailable' THEN 'ok' ELSE state END
           WHERE id = ?1",
         params![
@@ -173,6 +174,15 @@ pub fn files(conn: &Connection, folder: i64) -> Result<Vec<FolderFile>> {
         })
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// The size and time last recorded for a file item.
+pub fn file_version(conn: &Connection, item: i64) -> Result<(Option<i64>, Option<i64>)> {
+    Ok(conn.query_row(
+        "SELECT size, mtime_ms FROM knowledge_files WHERE id = ?1",
+        [item],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
 }
 
 /// The version of a file a scan saw (and, for a new or adopted file, its folder).

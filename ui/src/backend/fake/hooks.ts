@@ -1,9 +1,10 @@
 // `window.__troveFake`: test hooks that drive the simulation (see TESTING.md).
-import type { Backend, DragState, EngineEvent, Status } from "../types";
+import type { Backend, DragState, EngineEvent, Folder, Status } from "../types";
 import { randomFile } from "./content";
 import { type DropOptions, dragEmit, dropFiles } from "./drop";
+import { changeFolder, folderView, setFolderState } from "./folders";
 import { opened } from "./settings";
-import { type FakeState, newItem, update } from "./state";
+import { type FakeFolder, type FakeState, type FolderChanges, newItem, update } from "./state";
 import { addItems, tick, wake } from "./worker";
 
 export interface FakeTestHooks {
@@ -31,6 +32,16 @@ export interface FakeTestHooks {
   opened(): string[][];
   /** the native file dialogs the app opened ("files" or "folder"), oldest first */
   dialogs(): string[];
+  /** the watched folders, as `list_folders` returns them */
+  folders(): Folder[];
+  /**
+   * what the watcher found: "unavailable" (the folder is not there; a rescan changes nothing
+   * until it is "ok" again), "polling" (inotify limit: checked every minute) or "ok";
+   * `message` defaults to the engine's sentence
+   */
+  setFolderState(id: number, state: FakeFolder["state"], message?: string | null): void;
+  /** stage what the next rescan of a folder finds on disk: new, changed, deleted, moved files */
+  changeFolder(id: number, changes: Partial<FolderChanges>): void;
   backend: Backend;
 }
 
@@ -82,6 +93,9 @@ export function createHooks(s: FakeState, backend: Backend): FakeTestHooks {
     count: () => s.items.size,
     opened: () => opened.map((c) => [...c]),
     dialogs: () => [...s.dialogs],
+    folders: () => [...s.folders.values()].sort((a, b) => a.id - b.id).map((f) => folderView(s, f)),
+    setFolderState: (id, state, message) => setFolderState(s, id, state, message),
+    changeFolder: (id, changes) => changeFolder(s, id, changes),
     backend,
   };
 }

@@ -10,10 +10,11 @@
 //   worker.ts   the simulated worker           seed.ts     ?fake=states / seed-N
 //   library.ts  list/add/retry/delete/refresh  queue.ts    overview, pause, concurrency
 //   search.ts   search, index, open chunk      drop.ts     drag states and drops
-//   settings.ts settings, open item/folder
+//   settings.ts settings, open item/folder   folders.ts  watched folders (+ the folder dialog)
 //   hooks.ts    window.__troveFake
 import type { Backend, DragState, DropOutcome, EngineEvent } from "../types";
 import { installHtmlDragSimulation } from "./drop";
+import { folderCommands } from "./folders";
 import { createHooks, type FakeTestHooks } from "./hooks";
 import { libraryCommands } from "./library";
 import { DEFAULT_FAKE_OPTIONS, type FakeOptions } from "./options";
@@ -56,6 +57,7 @@ export function createFakeBackend(opts: Partial<FakeOptions> = {}): FakeBackend 
 
   const commands: Backend = {
     ...libraryCommands(s),
+    ...folderCommands(s),
     ...queueCommands(s),
     ...searchCommands(s),
     ...settingsCommands(s),

@@ -1,8 +1,9 @@
-// Library commands: list, add (dialogs, URLs), retry, delete, refresh links.
+// Library commands: list, add (files dialog, URLs), retry, delete, refresh links. The
+// folder dialog watches what it picks: folders.ts.
 import type { AddReport, Item, Status } from "../types";
 import { randomFile } from "./content";
 import { delay, err } from "./data";
-import { compactOrder, emit, type FakeState, type ItemSpec, update } from "./state";
+import { type FakeState, type ItemSpec, removeItem, update } from "./state";
 import { addItems, enqueue } from "./worker";
 
 export function libraryCommands(s: FakeState) {
@@ -26,19 +27,6 @@ export function libraryCommands(s: FakeState) {
       const n = 1 + Math.floor(s.rand() * 4);
       const specs = Array.from({ length: n }, () => randomFile(s));
       return delay({ added: addItems(s, specs), skipped: [] }, 150);
-    },
-
-    async addFolderDialog(): Promise<AddReport> {
-      s.dialogs.push("folder");
-      const specs = Array.from({ length: 25 }, () => {
-        const f = randomFile(s);
-        return { ...f, location: f.location.replace("/Documents/", "/Documents/Projects/") };
-      });
-      const skipped = [
-        { input: "/home/ada/Documents/Projects/.DS_Store", reason: "Hidden files are skipped." },
-        { input: "/home/ada/Documents/Projects/photo.heic", reason: "This file type is not supported yet." },
-      ];
-      return delay({ added: addItems(s, specs), skipped }, 200);
     },
 
     async addUrls(urls: string[]): Promise<AddReport> {
@@ -98,12 +86,7 @@ export function libraryCommands(s: FakeState) {
 
     async deleteItem(id: string): Promise<void> {
       if (!s.items.has(id)) throw err("not_found", "This item no longer exists.");
-      s.items.delete(id);
-      s.processing.delete(id);
-      const i = s.pendingQueue.indexOf(id);
-      if (i >= 0) s.pendingQueue.splice(i, 1);
-      emit(s, { type: "itemDeleted", id });
-      compactOrder(s);
+      removeItem(s, id);
       return delay(undefined);
     },
 

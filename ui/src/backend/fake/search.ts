@@ -74,6 +74,7 @@ export function searchCommands(s: FakeState) {
     async buildSemanticIndex(): Promise<number> {
       if (s.model === "none") throw err("invalid", "no embedding model is installed");
       s.model = "indexed";
+      s.indexedModels.add(s.modelId);
       return delay(passages(s), 120);
     },
 

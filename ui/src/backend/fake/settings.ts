@@ -6,13 +6,35 @@ import { SETTINGS } from "../../bindings";
 import type { SettingsView, SettingView } from "../types";
 import { delay, err } from "./data";
 import { coverage } from "./search";
-import type { FakeState } from "./state";
+import { type FakeState, LOCAL_MODEL_ID } from "./state";
 
 export const FAKE_DATABASE = "/home/you/.local/share/trove/trove.db";
 export const FAKE_LOGS = "/home/you/.local/state/trove";
 
 /** what the fake "opened": the commands it would have started */
 export const opened: string[][] = [];
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the engine refuses control characters
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or localhost, as the engine's is_loopback */
+function isLoopback(u: URL): boolean {
+  const host = u.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (host === "localhost" || host === "::1") return true;
+  if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return true;
+  // URL writes ::ffff:127.0.0.1 as ::ffff:7f00:1
+  return /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host);
+}
+
+/** `user@host:port` of an address → `host:port`, as the engine names an API model (`authority`) */
+function authority(raw: string): string {
+  const i = raw.indexOf("://");
+  const rest = i >= 0 ? raw.slice(i + 3) : raw;
+  const end = rest.search(/[/?#]/);
+  const auth = end >= 0 ? rest.slice(0, end) : rest;
+  const at = auth.lastIndexOf("@");
+  return at >= 0 ? auth.slice(at + 1) : auth;
+}
 
 function check(s: SettingView, raw: string): string {
   const v = raw.trim();
@@ -40,26 +62,37 @@ function check(s: SettingView, raw: string): string {
       return v;
     case "service": {
       if (v.toLowerCase() === "local") return "local";
+      // the engine's wording (trove_embed::check_base_url)
+      const bad = (why: string) => err("invalid", `${s.name} is local or an embeddings API address: ${why}`);
       let u: URL;
       try {
         u = new URL(v);
       } catch {
-        throw err("invalid", `${s.name} is local or an embeddings API address: not a valid web address`);
+        throw bad("The embedding service address is not a valid web address.");
       }
-      const local = ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname);
-      if (u.protocol !== "https:" && !(u.protocol === "http:" && local)) {
-        throw err(
-          "invalid",
-          `${s.name} is local or an embeddings API address: The embedding service must use https unless it runs on this computer`,
+      if (u.protocol === "http:" && !isLoopback(u)) {
+        u.username = "";
+        u.password = "";
+        u.search = "";
+        u.hash = "";
+        throw bad(
+          `The embedding service must use https unless it runs on this computer (http://localhost…), and ${u.href} does not.`,
         );
       }
+      if (u.protocol !== "https:" && u.protocol !== "http:") {
+        throw bad(
+          "The embedding service address must start with https:// (or http://localhost… for a service on this computer).",
+        );
+      }
+      if (!u.hostname) throw bad("The embedding service address is not a valid web address.");
       return v;
     }
     case "text":
-      if (!v || v.length > 200) throw err("invalid", `${s.name} is a name of up to 200 characters (got "${v}")`);
+      if (!v || v.length > 200 || CONTROL.test(v))
+        throw err("invalid", `${s.name} is a name of up to 200 characters (got "${v}")`);
       return v;
     case "secret":
-      if (!v || /\s/.test(v))
+      if (!v || v.length > 4096 || / /.test(v) || CONTROL.test(v))
         throw err("invalid", `${s.name} must be one word of up to 4096 characters, without spaces`);
       return v;
     default:
@@ -98,17 +131,14 @@ export function settingsCommands(s: FakeState) {
       if (value === null) stored.delete(name);
       else stored.set(name, check(d, value));
       if (name === "concurrency") s.queue.concurrency = Number(stored.get(name) ?? d.default);
-      if (name === "embedder" || name === "embed-model") {
-        // another model: what is here has no vectors of it yet (as after a change in the app)
+      if (name.startsWith("embed")) {
+        // as set_setting → apply_embedder: the embedder in use follows the settings; the
+        // vectors are kept per model, so a model used before keeps what it had embedded
         const url = stored.get("embedder") ?? "local";
-        const id =
-          url === "local"
-            ? "local:all-MiniLM-L6-v2"
-            : `openai:${stored.get("embed-model") ?? "text-embedding-3-small"}@${new URL(url).host}`;
-        if (id !== s.modelId) {
-          s.modelId = id;
-          if (s.model !== "none" || url !== "local") s.model = "unindexed";
-        }
+        const model = stored.get("embed-model") ?? SETTINGS.find((x) => x.name === "embed-model")!.default;
+        s.modelId = url === "local" ? LOCAL_MODEL_ID : `openai:${model}@${authority(url)}`;
+        if (url === "local" && !s.localModel) s.model = "none";
+        else s.model = s.indexedModels.has(s.modelId) ? "indexed" : "unindexed";
       }
       return delay(view(), 20);
     },

@@ -20,6 +20,34 @@ export interface Meta {
   text: string | null;
 }
 
+/** What a later rescan of a folder finds changed on "disk" (hooks: `changeFolder`). */
+export interface FolderChanges {
+  added: number;
+  changed: number;
+  removed: number;
+  renamed: number;
+}
+
+/** A watched folder as the fake keeps it (`Folder` is computed from it). */
+export interface FakeFolder {
+  id: number;
+  path: string;
+  include: string[];
+  exclude: string[];
+  watching: boolean;
+  state: "ok" | "unavailable" | "polling";
+  message: string | null;
+  /** the folder is not there (unplugged): a scan changes nothing and says so */
+  gone: boolean;
+  /** ids of its items (deleted ones are skipped when counting) */
+  items: string[];
+  skipped: Record<string, number>;
+  lastScanAt: number | null;
+  lastScanMs: number | null;
+  /** staged for the next scan */
+  pending: FolderChanges;
+}
+
 export interface FakeState {
   rand: () => number;
   pick: <T>(a: readonly T[]) => T;
@@ -40,6 +68,10 @@ export interface FakeState {
   model: FakeOptions["model"];
   /** the embedder's model id (changes with the embedder settings) */
   modelId: string;
+  /** the local model is installed (`?model=` other than none) */
+  localModel: boolean;
+  /** model ids the library has vectors of (vectors are kept per model, as in the engine) */
+  indexedModels: Set<string>;
   tickMs: number;
   concurrencyOverride: number | null;
   failRate: number;
@@ -54,6 +86,9 @@ export interface FakeState {
   flushScheduled: boolean;
   /** the native file dialogs the app asked for ("files" | "folder"), oldest first */
   dialogs: string[];
+  /** watched folders by id (ascending, as `list_folders` orders them) */
+  folders: Map<number, FakeFolder>;
+  folderSeq: number;
 }
 
 export function createState(o: FakeOptions): FakeState {
@@ -73,7 +108,9 @@ export function createState(o: FakeOptions): FakeState {
     queue: { paused: o.paused, concurrency: o.concurrency, running: 0, problem: null },
     speed: o.speed,
     model: o.model,
-    modelId: "local:all-MiniLM-L6-v2",
+    modelId: LOCAL_MODEL_ID,
+    localModel: o.model !== "none",
+    indexedModels: new Set(o.model === "indexed" ? [LOCAL_MODEL_ID] : []),
     tickMs: 100,
     concurrencyOverride: null,
     failRate: o.failRate,
@@ -83,8 +120,12 @@ export function createState(o: FakeOptions): FakeState {
     outbox: [],
     flushScheduled: false,
     dialogs: [],
+    folders: new Map(),
+    folderSeq: 0,
   };
 }
+
+export const LOCAL_MODEL_ID = "local:all-MiniLM-L6-v2";
 
 /** Queue an event; the outbox is delivered asynchronously, like IPC, and batched. */
 export function emit(s: FakeState, ev: EngineEvent) {
@@ -142,6 +183,16 @@ export function newItem(s: FakeState, partial: ItemSeed, addedMs: number): Item 
   s.bySeq.set(seq, id);
   s.order.push(id);
   return item;
+}
+
+/** Delete a row now (its job too) and emit `itemDeleted`, as `delete_item` does. */
+export function removeItem(s: FakeState, id: string) {
+  s.items.delete(id);
+  s.processing.delete(id);
+  const i = s.pendingQueue.indexOf(id);
+  if (i >= 0) s.pendingQueue.splice(i, 1);
+  emit(s, { type: "itemDeleted", id });
+  compactOrder(s);
 }
 
 /** Drop deleted ids from `order` once they dominate it. */
