@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/trove-target
 APP_MODEL_DIR ?= $(or $(XDG_DATA_HOME),$(HOME)/.local/share)/trove/models/all-MiniLM-L6-v2
 TEST_MODEL_DIR ?= $(HOME)/.cache/trove-model
 
-.PHONY: run test deps ui build build-release test-rust test-ui test-e2e bench deb clean-ui
+.PHONY: run dev test deps ui build build-release test-rust test-ui test-e2e bench deb clean-ui
 
 deps:
 	scripts/install-deps.sh
@@ -29,6 +29,11 @@ build-release: deps ui
 run: build-release
 	scripts/fetch-model.sh "$(APP_MODEL_DIR)" || echo "no model: keyword search only"
 	"$(CARGO_TARGET_DIR)/release/trove"
+
+# The window on Vite's dev server with live reload (src-tauri/tauri.dev.conf.json).
+dev: deps ui
+	cd tests/e2e && { [ -x node_modules/.bin/tauri ] || npm ci --no-audit --no-fund; }
+	cd src-tauri && ../tests/e2e/node_modules/.bin/tauri dev -c tauri.dev.conf.json
 
 test-rust: build
 	scripts/fetch-model.sh "$(TEST_MODEL_DIR)"

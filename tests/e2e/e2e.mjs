@@ -201,7 +201,7 @@ async function main() {
     }
   });
 
-  await step("a dropped folder is watched: a file edited on disk goes Processing… → Completed", async () => {
+  await step("a dropped folder is watched: a file edited on disk is queued again → Completed", async () => {
     const dir = join(DIR, "watched");
     mkdirSync(dir, { recursive: true });
     const file = join(dir, "journal.txt");
@@ -220,14 +220,18 @@ async function main() {
     const folders = await invoke("list_folders");
     if (!folders.some((f) => f.path === dir && f.watching)) throw new Error(`not watched: ${JSON.stringify(folders)}`);
     await waitStatus(id, "completed", 60000);
-    // Edited outside Trove: the watcher queues it again, the badge moves, the new text is found.
+    // Edited outside Trove: the watcher queues it again (same item, a new job), the badge
+    // shows it, and the new text is found. The queue is paused meanwhile so the badge can be
+    // seen: a small text file is processed within one frame otherwise.
+    const before = (await invoke("list_items", { status: null })).find((i) => i.id === id);
+    await invoke("set_paused", { paused: true });
     writeFileSync(file, "Second entry about an oryxine.\n");
-    await waitFor("the badge leaves Completed", async () => (await rowStatus(id)) !== "completed", {
-      timeout: 15000,
-      every: 20,
-    });
+    await waitStatus(id, "pending", 15000);
     await screenshot("watched-folder-edit");
+    await invoke("set_paused", { paused: false });
     await waitStatus(id, "completed", 60000);
+    const after = (await invoke("list_items", { status: null })).find((i) => i.id === id);
+    if (!after || after.jobId === before.jobId) throw new Error(`not processed again: ${JSON.stringify(after)}`);
     const r = await invoke("search", { query: "oryxine", limit: 5 });
     if (r.hits[0]?.itemId !== id) throw new Error(`the edit is not searchable: ${JSON.stringify(r.hits)}`);
   });
