@@ -66,6 +66,7 @@ for d in $(seq 141 190); do
   [ -e "/tmp/.X11-unix/X$d" ] || [ -e "/tmp/.X$d-lock" ] || break
 done
 Xvfb ":$d" -screen 0 1280x800x24 -nolisten tcp >"$E2E_TMP/xvfb.log" 2>&1 &
+export DISPLAY=":$d" # for xdotool and import here; the app gets it through USER_ENV
 PIDS+=($!)
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$d" ] && break; sleep 0.1; done
 USER_ENV=(env -i "HOME=$H" "PATH=$R/usr/bin:$E2E_TMP/desktop:/usr/local/bin:/usr/bin:/bin" "DISPLAY=:$d"
