@@ -295,14 +295,18 @@ fn pages_without_a_text_layer_are_reported_not_called_damaged() {
     let r = sb.json(&["search", "lighthouse", "--mode", "keyword"]);
     assert_eq!(r["hits"][0]["page"], 1, "{r}");
 
-    // A scan with no text layer at all fails with the remedy, not "damaged".
+    // A scan with no text layer at all fails with the remedy, not "damaged": OCR is off
+    // here, so the remedy is turning it on (without Tesseract it is installing it: the
+    // extractor's own tests).
     let scan = sb.write("scan.pdf", image_pdf(&[&page_jpeg(&pdf, 1)]));
     sb.json(&["add", scan.to_str().unwrap()]);
     sb.ok(&["work", "--until-idle"]);
     let shown = sb.json(&["show", "f2"]);
     assert_eq!(shown["item"]["status"], "failed", "{shown}");
     assert_eq!(
-        shown["item"]["error"], "scanned PDF with no text layer — install tesseract-ocr to read it",
+        shown["item"]["error"],
+        "a scanned PDF (or one whose fonts cannot be read) is read by OCR, which is turned off: \
+         turn on “Read scans and images” in Settings (or `trove config set ocr on`), then retry",
         "{shown}"
     );
 }
