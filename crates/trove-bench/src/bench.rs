@@ -238,7 +238,7 @@ fn bench_folders(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
     say(
         out,
         format!(
-            "    saved file → searchable {save:.0} ms (median of 5; watcher debounce 300 ms) vs the \
+            "    saved file → searchable {save:.0} ms (median of 5) vs the \
              same file added directly {direct:.0} ms; watcher memory ≈ {per_file:.0} bytes per file \
              (RSS {:.1} → {:.1} MB)",
             rss_before as f64 / 1e6,
