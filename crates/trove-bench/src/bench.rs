@@ -95,18 +95,6 @@ pub fn run(args: &BenchArgs, out: &Out) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Resident memory of this process, from /proc (kB → bytes).
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
 fn median_ms(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -191,10 +179,10 @@ fn bench_folders(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let rss_before = rss_bytes();
+    let rss_before = rss_kib() * 1024;
     let watcher = trove_runtime::watch::FolderWatcher::start(engine.clone());
     std::thread::sleep(Duration::from_secs(3));
-    let rss_after = rss_bytes();
+    let rss_after = rss_kib() * 1024;
     let searchable = |word: &str| -> Result<bool> {
         Ok(!engine
             .search(word, Some(SearchMode::Keyword), 5)?

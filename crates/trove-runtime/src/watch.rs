@@ -90,7 +90,6 @@ fn run(engine: &Engine, stop: &AtomicBool) {
     // folder id → when watching it last failed (not tried again before POLL_EVERY)
     let mut failed: HashMap<i64, Instant> = HashMap::new();
     let mut refreshed = Instant::now() - REFRESH_EVERY;
-    let mut first = true;
     while !stop.load(Ordering::SeqCst) {
         if refreshed.elapsed() >= REFRESH_EVERY {
             refreshed = Instant::now();
@@ -122,13 +121,11 @@ fn run(engine: &Engine, stop: &AtomicBool) {
                 {
                     continue;
                 }
-                let new = !due.contains_key(&f.id);
                 if !root.is_dir() {
                     failed.insert(f.id, Instant::now());
-                    // Scanned (below) to say it is unavailable; looked at again later.
-                    if new || first {
-                        due.insert(f.id, Instant::now());
-                    }
+                    // Scanned (below) to say it is unavailable, unless a rescan is already
+                    // planned; looked at again later.
+                    due.entry(f.id).or_insert_with(Instant::now);
                     continue;
                 }
                 match debouncer
@@ -155,18 +152,13 @@ fn run(engine: &Engine, stop: &AtomicBool) {
                         failed.insert(f.id, Instant::now());
                         tracing::warn!(folder = f.id, "{}: {why}", f.path);
                         let _ = engine.set_folder_state(f.id, "polling", Some(&why));
-                        if new || first {
-                            due.insert(f.id, Instant::now());
-                        }
+                        due.entry(f.id).or_insert_with(Instant::now);
                     }
                     None => {
-                        if new || first {
-                            due.insert(f.id, Instant::now());
-                        }
+                        due.entry(f.id).or_insert_with(Instant::now);
                     }
                 }
             }
-            first = false;
         }
 
         // Events: mark the folders they happened in.

@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::QueueConfig;
@@ -102,9 +101,7 @@ pub struct JobCtx<'a> {
     last_progress_ms: std::cell::Cell<i64>,
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+pub use crate::store::sha256_hex;
 
 impl<'a> JobCtx<'a> {
     pub fn new(

@@ -186,10 +186,9 @@ pub fn scan(store: &Store, env: &ScanEnv<'_>, id: i64) -> Result<ScanReport> {
                 continue;
             }
             report.reads += 1;
-            // The digest processing recorded (ingest::sha256_hex: hex of SHA-256).
             let sha = std::fs::read(&s.path)
                 .ok()
-                .map(|b| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&b)));
+                .map(|b| crate::store::sha256_hex(&b));
             match candidates
                 .into_iter()
                 .find(|&i| sha.is_some() && gone[i].sha256 == sha)

@@ -89,3 +89,11 @@ impl Store {
         self.pool.with(|c| f(c))
     }
 }
+
+/// Hex of the SHA-256 of `bytes`: the digest stored as an item's `sha256` and a chunk's
+/// `text_hash` (processing records it; a folder scan compares against it to recognise a
+/// moved file).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
