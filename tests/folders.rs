@@ -298,3 +298,215 @@ fn folders_that_cannot_be_watched_are_refused_with_a_reason() {
         "{o:?}"
     );
 }
+
+#[test]
+fn deleted_files_can_be_kept_as_missing_and_a_folders_rules_can_change() {
+    let sb = Sandbox::new();
+    sb.ok(&["config", "set", "keep-missing", "on"]);
+    let dir = sb.files().join("kept");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("a.txt"), "the archive mentions a quokkaroo").unwrap();
+    std::fs::write(dir.join("b.txt"), "bravo text about a numbatis").unwrap();
+    std::fs::write(dir.join("c.md"), "# Charlie\n\nnotes on a dugongle").unwrap();
+    add_folder(&sb, &dir, &[]);
+    sb.ok(&["work", "--until-idle"]);
+    let a = item_named(&sb, "a.txt").unwrap();
+    assert!(a["missingSince"].is_null(), "{a}");
+
+    // Deleted: kept, marked missing, still searchable; a second scan counts it again and
+    // changes nothing.
+    std::fs::remove_file(dir.join("a.txt")).unwrap();
+    let r = &sb.json(&["folders", "rescan", "1"])[0];
+    assert_eq!(
+        (r["missing"].as_u64(), r["removed"].as_u64()),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+    let gone = item_named(&sb, "a.txt").expect("kept");
+    assert_eq!(gone["id"], a["id"]);
+    assert!(gone["missingSince"].is_string(), "{gone}");
+    assert_eq!(gone["status"], "completed");
+    assert_eq!(found(&sb, "quokkaroo"), ["a.txt"]);
+    let shown = sb.ok(&["show", a["id"].as_str().unwrap()]);
+    assert!(shown.contains("missing"), "{shown}");
+    let r = &sb.json(&["folders", "rescan", "1"])[0];
+    assert_eq!(r["missing"], 1, "{r}");
+    assert_eq!(
+        item_named(&sb, "a.txt").unwrap()["missingSince"],
+        gone["missingSince"]
+    );
+
+    // Moved back in under another name: the same item, no longer missing, not read again.
+    std::fs::write(
+        dir.join("sub/a-again.txt"),
+        "the archive mentions a quokkaroo",
+    )
+    .unwrap();
+    let r = &sb.json(&["folders", "rescan", "1"])[0];
+    assert_eq!(r["renamed"], 1, "{r}");
+    let back = item_named(&sb, "a-again.txt").unwrap();
+    assert_eq!(back["id"], a["id"]);
+    assert!(back["missingSince"].is_null(), "{back}");
+    assert_eq!(
+        jobs_of(&sb, a["id"].as_str().unwrap()),
+        1,
+        "not processed again"
+    );
+
+    // With the setting off, a deleted file's item goes.
+    sb.ok(&["config", "set", "keep-missing", "off"]);
+    std::fs::remove_file(dir.join("b.txt")).unwrap();
+    let r = &sb.json(&["folders", "rescan", "1"])[0];
+    assert_eq!(
+        (r["removed"].as_u64(), r["missing"].as_u64()),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+    assert!(item_named(&sb, "b.txt").is_none());
+    assert!(found(&sb, "numbatis").is_empty());
+
+    // New rules: only Markdown. Files still on disk that the rules now leave out are
+    // removed (not "missing", even with the setting on); clearing the rule adds them again.
+    sb.ok(&["config", "set", "keep-missing", "on"]);
+    let e = sb.json(&["folders", "edit", "1", "--include", "*.md"]);
+    assert_eq!(e["folder"]["include"], serde_json::json!(["*.md"]), "{e}");
+    assert_eq!(
+        (e["scan"]["removed"].as_u64(), e["scan"]["missing"].as_u64()),
+        (Some(1), Some(0)),
+        "{e}"
+    );
+    let names: Vec<Value> = items(&sb).iter().map(|i| i["name"].clone()).collect();
+    assert_eq!(names, ["c.md"]);
+    let e = sb.json(&["folders", "edit", "1", "--no-include", "--exclude", "sub/"]);
+    assert_eq!(e["folder"]["exclude"], serde_json::json!(["sub/"]), "{e}");
+    assert_eq!(e["scan"]["added"], 0, "sub/ is excluded: {e}");
+    let e = sb.json(&["folders", "edit", "1", "--no-exclude"]);
+    assert_eq!(e["scan"]["added"], 1, "{e}");
+    assert!(item_named(&sb, "a-again.txt").is_some());
+    // A bad pattern is refused with a reason, and the rules stay as they were.
+    let o = sb.run(&["folders", "edit", "1", "--include", "a{b"]);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not a valid pattern"),
+        "{o:?}"
+    );
+    assert_eq!(
+        sb.json(&["folders", "list"])[0]["include"],
+        serde_json::json!([])
+    );
+}
+
+/// `trove` run so that it cannot read `dir`, as a real permission error: an unprivileged
+/// user can simply be denied (mode 000); root reads everything, so the folder is given to
+/// an unmapped user (nobody) and `trove` runs as root of a user namespace, where root has
+/// no rights over files it does not map.
+fn deny(sb: &mut Sandbox, dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if is_root() {
+        std::os::unix::fs::chown(dir, Some(65534), Some(65534)).unwrap();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        sb.wrapper = vec!["unshare".into(), "-U".into(), "-r".into(), "--".into()];
+    } else {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+}
+
+fn allow(sb: &mut Sandbox, dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if is_root() {
+        std::os::unix::fs::chown(dir, Some(0), Some(0)).unwrap();
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    sb.wrapper.clear();
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // The owner of a file this process just made is its effective user.
+    let probe = tempfile::NamedTempFile::new().unwrap();
+    probe.as_file().metadata().unwrap().uid() == 0
+}
+
+#[test]
+fn a_subfolder_that_cannot_be_read_is_reported_and_the_rest_goes_on() {
+    let mut sb = Sandbox::new();
+    let dir = sb.files().join("shared");
+    let secret = dir.join("private");
+    std::fs::create_dir_all(&secret).unwrap();
+    std::fs::write(dir.join("open.txt"), "open text about a kinkajou").unwrap();
+    std::fs::write(secret.join("inner.txt"), "private text about a fossana").unwrap();
+    add_folder(&sb, &dir, &[]);
+    sb.ok(&["work", "--until-idle"]);
+    assert_eq!(sb.count_status("completed"), 2);
+
+    deny(&mut sb, &secret);
+    std::fs::write(dir.join("later.txt"), "a later file about an okapix").unwrap();
+    let r = &sb.json(&["folders", "rescan", "1"])[0];
+    assert_eq!(r["added"], 1, "the rest of the folder is scanned: {r}");
+    assert_eq!(
+        r["removed"], 0,
+        "what cannot be read is not taken for deleted: {r}"
+    );
+    let f = &sb.json(&["folders", "list"])[0];
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("private") && message.contains("permission denied"),
+        "one message names the folder and the reason: {f}"
+    );
+    assert_eq!(
+        message.matches("private").count(),
+        1,
+        "reported once: {message}"
+    );
+    assert_eq!(f["state"], "ok", "{f}");
+    sb.ok(&["work", "--until-idle"]);
+    assert_eq!(found(&sb, "okapix"), ["later.txt"]);
+    assert_eq!(found(&sb, "fossana"), ["inner.txt"], "its item is kept");
+
+    allow(&mut sb, &secret);
+    let r = &sb.json(&["folders", "rescan", "1"])[0];
+    assert_eq!(r["unchanged"], 3, "{r}");
+    assert!(sb.json(&["folders", "list"])[0]["message"].is_null());
+}
+
+#[test]
+fn past_the_systems_limit_of_watches_a_folder_is_rescanned_instead_and_says_so() {
+    let mut sb = Sandbox::new();
+    let dir = sb.files().join("deep");
+    for sub in ["a", "b", "c", "d"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        std::fs::write(dir.join(sub).join("f.txt"), format!("file in {sub}")).unwrap();
+    }
+    add_folder(&sb, &dir, &[]);
+    sb.ok(&["work", "--until-idle"]);
+    // A file made while nothing runs: the fallback's first rescan still catches it.
+    std::fs::write(dir.join("a/new.txt"), "made while closed: a serowix").unwrap();
+    // The real kernel limit (inotify watches per user), lowered to 2 inside a user
+    // namespace of its own so the rest of the machine is untouched.
+    sb.wrapper = [
+        "unshare",
+        "-U",
+        "-r",
+        "--",
+        "sh",
+        "-c",
+        "echo 2 > /proc/sys/user/max_inotify_watches && exec \"$0\" \"$@\"",
+    ]
+    .map(String::from)
+    .to_vec();
+    let _w = worker(&sb);
+    let f = wait_for(SOON, || {
+        let f = sb.json(&["folders", "list"])[0].clone();
+        (f["state"] == "polling").then_some(f)
+    })
+    .expect("the folder falls back to rescans");
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.contains("limit") && message.contains("every minute"),
+        "{message}"
+    );
+    wait_for(SOON, || {
+        (found(&sb, "serowix") == ["new.txt"]).then_some(())
+    })
+    .expect("caught up by the fallback's rescan");
+}

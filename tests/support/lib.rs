@@ -31,6 +31,9 @@ pub struct Sandbox {
     pub model_dir: Option<PathBuf>,
     /// More environment for every command (e.g. `TROVE_OCR=off`).
     pub env: Vec<(String, String)>,
+    /// A program (with its arguments) that runs `trove` for every command, e.g.
+    /// `unshare -U -r …` to run it in a user namespace with its own limits.
+    pub wrapper: Vec<String>,
 }
 
 impl Default for Sandbox {
@@ -51,6 +54,7 @@ impl Sandbox {
             db,
             model_dir: None,
             env: Vec::new(),
+            wrapper: Vec::new(),
         }
     }
 
@@ -69,7 +73,14 @@ impl Sandbox {
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(trove_bin());
+        let mut c = match self.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(trove_bin());
+                c
+            }
+            None => Command::new(trove_bin()),
+        };
         let home = self.dir.path().join("home");
         c.args(args)
             .env("HOME", &home)

@@ -27,7 +27,13 @@ addedAt: string, updatedAt: string,
  * Which reader produced the text and what it could not read (PDF), e.g.
  * "pdf_oxide; no text layer on pages 7–9".
  */
-extractor: string | null, };
+extractor: string | null, 
+/**
+ * A watched folder's file that was deleted from disk, kept (the keep-missing setting):
+ * since when (RFC 3339). Its text stays searchable until the file is back or the item
+ * is removed.
+ */
+missingSince: string | null, };
 
 export type Skipped = { input: string, reason: string, };
 
@@ -156,6 +162,11 @@ changed: number,
  */
 removed: number, 
 /**
+ * Items whose file is gone, kept and marked missing (the keep-missing setting), and
+ * those already missing.
+ */
+missing: number, 
+/**
  * Files moved or renamed inside the folder: the same item, its new path, not read again.
  */
 renamed: number, unchanged: number, 
@@ -263,7 +274,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export const LIMITS = { concurrencyMin: 1, concurrencyMax: 16, queryMaxChars: 1000, queryMaxTerms: 64 } as const;
 
 /** Every setting at its default (trove_runtime::settings::SETTINGS). */
-export const SETTINGS: SettingView[] = [{"name":"concurrency","value":"2","source":"default","env":null,"stored":null,"default":"2","about":"items processed at the same time","kind":"int","min":1.0,"max":16.0,"live":true},{"name":"link-refresh-hours","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"fetch completed links again after this many hours (0: never)","kind":"number","min":0.0,"max":87672.0,"live":true},{"name":"rate-limit","value":"1","source":"default","env":null,"stored":null,"default":"1","about":"requests per second to one web site (0: no limit)","kind":"number","min":0.0,"max":1000.0,"live":false},{"name":"fetch-timeout","value":"30","source":"default","env":null,"stored":null,"default":"30","about":"seconds before fetching a page gives up","kind":"number","min":0.1,"max":3600.0,"live":false},{"name":"robots","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"follow web sites' robots.txt","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"read scanned pages and images with Tesseract, when it is installed","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr-languages","value":"eng","source":"default","env":null,"stored":null,"default":"eng","about":"Tesseract languages, e.g. eng+deu (each needs its tesseract-ocr-<lang> package)","kind":"languages","min":null,"max":null,"live":false},{"name":"ocr-budget","value":"1200","source":"default","env":null,"stored":null,"default":"1200","about":"seconds OCR may spend on one document","kind":"int","min":1.0,"max":604800.0,"live":false},{"name":"pdf-viewer","value":"auto","source":"default","env":null,"stored":null,"default":"auto","about":"opens PDFs at a hit's page: auto (Evince, Okular, zathura, Atril, Xreader) or a command with {file} and {page}","kind":"command","min":null,"max":null,"live":true},{"name":"embedder","value":"local","source":"default","env":null,"stored":null,"default":"local","about":"local (the model that comes with Trove) or the address of an OpenAI-compatible embeddings API, e.g. http://127.0.0.1:11434/v1","kind":"service","min":null,"max":null,"live":true},{"name":"embed-model","value":"text-embedding-3-small","source":"default","env":null,"stored":null,"default":"text-embedding-3-small","about":"the model the embeddings API is asked for","kind":"text","min":null,"max":null,"live":true},{"name":"embed-key","value":"","source":"default","env":null,"stored":null,"default":"","about":"the embeddings API's key, if it needs one: kept in a file only you can read (~/.config/trove/embed-key), never in the library","kind":"secret","min":null,"max":null,"live":true},{"name":"embed-rpm","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"requests per minute to the embeddings API (0: no limit)","kind":"int","min":0.0,"max":1000000.0,"live":true},{"name":"embed-tpm","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"tokens per minute to the embeddings API (0: no limit)","kind":"int","min":0.0,"max":1000000000.0,"live":true}];
+export const SETTINGS: SettingView[] = [{"name":"concurrency","value":"2","source":"default","env":null,"stored":null,"default":"2","about":"items processed at the same time","kind":"int","min":1.0,"max":16.0,"live":true},{"name":"link-refresh-hours","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"fetch completed links again after this many hours (0: never)","kind":"number","min":0.0,"max":87672.0,"live":true},{"name":"rate-limit","value":"1","source":"default","env":null,"stored":null,"default":"1","about":"requests per second to one web site (0: no limit)","kind":"number","min":0.0,"max":1000.0,"live":false},{"name":"fetch-timeout","value":"30","source":"default","env":null,"stored":null,"default":"30","about":"seconds before fetching a page gives up","kind":"number","min":0.1,"max":3600.0,"live":false},{"name":"robots","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"follow web sites' robots.txt","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"read scanned pages and images with Tesseract, when it is installed","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr-languages","value":"eng","source":"default","env":null,"stored":null,"default":"eng","about":"Tesseract languages, e.g. eng+deu (each needs its tesseract-ocr-<lang> package)","kind":"languages","min":null,"max":null,"live":false},{"name":"ocr-budget","value":"1200","source":"default","env":null,"stored":null,"default":"1200","about":"seconds OCR may spend on one document","kind":"int","min":1.0,"max":604800.0,"live":false},{"name":"pdf-viewer","value":"auto","source":"default","env":null,"stored":null,"default":"auto","about":"opens PDFs at a hit's page: auto (Evince, Okular, zathura, Atril, Xreader) or a command with {file} and {page}","kind":"command","min":null,"max":null,"live":true},{"name":"folder-sync","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"keep folders dropped on the window or picked in sync (off: add their files once)","kind":"switch","min":null,"max":null,"live":true},{"name":"keep-missing","value":"off","source":"default","env":null,"stored":null,"default":"off","about":"keep the items of files deleted from a watched folder, marked missing (off: remove them)","kind":"switch","min":null,"max":null,"live":true},{"name":"embedder","value":"local","source":"default","env":null,"stored":null,"default":"local","about":"local (the model that comes with Trove) or the address of an OpenAI-compatible embeddings API, e.g. http://127.0.0.1:11434/v1","kind":"service","min":null,"max":null,"live":true},{"name":"embed-model","value":"text-embedding-3-small","source":"default","env":null,"stored":null,"default":"text-embedding-3-small","about":"the model the embeddings API is asked for","kind":"text","min":null,"max":null,"live":true},{"name":"embed-key","value":"","source":"default","env":null,"stored":null,"default":"","about":"the embeddings API's key, if it needs one: kept in a file only you can read (~/.config/trove/embed-key), never in the library","kind":"secret","min":null,"max":null,"live":true},{"name":"embed-rpm","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"requests per minute to the embeddings API (0: no limit)","kind":"int","min":0.0,"max":1000000.0,"live":true},{"name":"embed-tpm","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"tokens per minute to the embeddings API (0: no limit)","kind":"int","min":0.0,"max":1000000000.0,"live":true}];
 
 /** Every command the app registers, in registration order. */
 export const COMMANDS = [
@@ -274,6 +285,7 @@ export const COMMANDS = [
   "add_folder",
   "remove_folder",
   "rescan_folder",
+  "set_folder_rules",
   "set_folder_watching",
   "add_urls",
   "retry_item",
@@ -306,7 +318,7 @@ export function commands(invoke: Invoke) {
     /** Opens the native "Add files" dialog; adds what was chosen. */
     addFilesDialog: () => invoke<AddReport>("add_files_dialog"),
     /** Opens the native "Add folder" dialog; the folder is watched (its files added now and */
-    /** kept in sync). */
+    /** kept in sync) unless the folder-sync setting is off (then its files are added once). */
     addFolderDialog: () => invoke<AddReport>("add_folder_dialog"),
     /** Every watched folder: files, what was left out, state, last scan. */
     listFolders: () => invoke<Array<Folder>>("list_folders"),
@@ -316,6 +328,9 @@ export function commands(invoke: Invoke) {
     removeFolder: (id: number, keepItems: boolean) => invoke<void>("remove_folder", { id, keepItems }),
     /** Looks for changes in a folder now. */
     rescanFolder: (id: number) => invoke<ScanReport>("rescan_folder", { id }),
+    /** New include/exclude globs for a folder; it is rescanned with them (files they leave */
+    /** out are removed, files they let in added). */
+    setFolderRules: (id: number, include: Array<string>, exclude: Array<string>) => invoke<Folder>("set_folder_rules", { id, include, exclude }),
     /** Pauses (false) or resumes following a folder's changes. */
     setFolderWatching: (id: number, watching: boolean) => invoke<Folder>("set_folder_watching", { id, watching }),
     /** Adds http(s) links; invalid ones come back in `skipped` with a reason. */

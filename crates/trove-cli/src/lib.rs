@@ -240,6 +240,23 @@ pub enum FoldersCmd {
     },
     /// Look for changes now (one folder, or all)
     Rescan { id: Option<i64> },
+    /// Change a folder's include/exclude globs (the folder is rescanned: files now left
+    /// out are removed, files now let in are added)
+    Edit {
+        id: i64,
+        /// Only files matching this glob; replaces the folder's include globs (repeatable)
+        #[arg(long, value_name = "GLOB")]
+        include: Vec<String>,
+        /// Leave out files matching this glob; replaces the exclude globs (repeatable)
+        #[arg(long, value_name = "GLOB")]
+        exclude: Vec<String>,
+        /// Drop the include globs (every readable file)
+        #[arg(long, conflicts_with = "include")]
+        no_include: bool,
+        /// Drop the exclude globs
+        #[arg(long, conflicts_with = "exclude")]
+        no_exclude: bool,
+    },
     /// Stop following a folder's changes (its items stay)
     Pause { id: i64 },
     /// Follow a folder's changes again
@@ -708,6 +725,40 @@ fn folders(engine: &Engine, action: &FoldersCmd, out: &output::Out) -> Result<()
                 .join("\n");
             out.message(&text, &reports);
         }
+        FoldersCmd::Edit {
+            id,
+            include,
+            exclude,
+            no_include,
+            no_exclude,
+        } => {
+            let current = engine
+                .folders()?
+                .into_iter()
+                .find(|f| f.id == *id)
+                .ok_or_else(|| trove_core::Error::NotFound(format!("no watched folder {id}")))?;
+            let pick = |given: &[String], clear: bool, old: Vec<String>| {
+                if clear {
+                    Vec::new()
+                } else if given.is_empty() {
+                    old
+                } else {
+                    given.to_vec()
+                }
+            };
+            let include = pick(include, *no_include, current.include);
+            let exclude = pick(exclude, *no_exclude, current.exclude);
+            let (folder, report) = engine.set_folder_rules(*id, &include, &exclude)?;
+            out.message(
+                &format!(
+                    "folder {id}: include {}, exclude {}; {}",
+                    globs(&folder.include),
+                    globs(&folder.exclude),
+                    output::scan_summary(&report)
+                ),
+                serde_json::json!({ "folder": folder, "scan": report }),
+            );
+        }
         FoldersCmd::Pause { id } => {
             let f = engine.set_folder_watching(*id, false)?;
             out.message(
@@ -721,6 +772,17 @@ fn folders(engine: &Engine, action: &FoldersCmd, out: &output::Out) -> Result<()
         }
     }
     Ok(())
+}
+
+/// "'*.md', 'notes/**'" (or "none").
+fn globs(list: &[String]) -> String {
+    if list.is_empty() {
+        return "none".into();
+    }
+    list.iter()
+        .map(|g| format!("'{g}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A refused value (a setting out of range, an unknown name) as an `invalid` error (exit

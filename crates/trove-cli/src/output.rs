@@ -102,6 +102,9 @@ impl Out {
             if let Some(d) = &i.duplicate_of {
                 println!("        └ same content as {d}");
             }
+            if let Some(m) = &i.missing_since {
+                println!("        └ missing: the file was deleted on {m} (its text is kept)");
+            }
         }
     }
 
@@ -126,6 +129,9 @@ impl Out {
         }
         if let Some(d) = &item.duplicate_of {
             println!("  duplicate  same content as {d} (not processed twice)");
+        }
+        if let Some(m) = &item.missing_since {
+            println!("  missing    the file was deleted on {m}; its text is kept (keep-missing)");
         }
         println!("  added      {}", item.added_at);
         println!("  updated    {}", item.updated_at);
@@ -470,6 +476,7 @@ pub fn scan_summary(r: &trove_core::ScanReport) -> String {
         (r.changed, "changed"),
         (r.renamed, "moved"),
         (r.removed, "removed"),
+        (r.missing, "missing (kept)"),
     ] {
         if n > 0 {
             parts.push(format!("{n} {what}"));

@@ -132,6 +132,12 @@ impl Engine {
         library::folders::ScanEnv {
             data_dir: self.db_path().parent(),
             max_attempts: self.max_attempts(),
+            keep_missing: self
+                .setting(crate::store::settings::KEEP_MISSING)
+                .ok()
+                .flatten()
+                .as_deref()
+                == Some("on"),
         }
     }
     /// Watch a folder (kept in sync while a worker runs) and scan it once now.
@@ -157,6 +163,15 @@ impl Engine {
     /// The folders with their exact roots (for the watcher).
     pub fn folder_roots(&self) -> Result<Vec<(crate::model::Folder, PathBuf)>> {
         library::folders::roots(&self.store)
+    }
+    /// New include/exclude globs; the folder is rescanned with them.
+    pub fn set_folder_rules(
+        &self,
+        id: i64,
+        include: &[String],
+        exclude: &[String],
+    ) -> Result<(crate::model::Folder, crate::model::ScanReport)> {
+        library::folders::set_rules(&self.store, &self.scan_env(), id, include, exclude)
     }
     /// Pause (false) or resume following a folder's changes.
     pub fn set_folder_watching(&self, id: i64, watching: bool) -> Result<crate::model::Folder> {

@@ -197,6 +197,10 @@ pub struct Item {
     /// Which reader produced the text and what it could not read (PDF), e.g.
     /// "pdf_oxide; no text layer on pages 7–9".
     pub extractor: Option<String>,
+    /// A watched folder's file that was deleted from disk, kept (the keep-missing setting):
+    /// since when (RFC 3339). Its text stays searchable until the file is back or the item
+    /// is removed.
+    pub missing_since: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -381,6 +385,9 @@ pub struct ScanReport {
     pub changed: u32,
     /// Items whose file is gone, removed with their text and vectors.
     pub removed: u32,
+    /// Items whose file is gone, kept and marked missing (the keep-missing setting), and
+    /// those already missing.
+    pub missing: u32,
     /// Files moved or renamed inside the folder: the same item, its new path, not read again.
     pub renamed: u32,
     pub unchanged: u32,

@@ -229,7 +229,7 @@ trove_commands! {
         add_picked(&ctx, pick(&ctx, false))
     }
     /// Opens the native "Add folder" dialog; the folder is watched (its files added now and
-    /// kept in sync).
+    /// kept in sync) unless the folder-sync setting is off (then its files are added once).
     fn add_folder_dialog(ctx) -> AddReport {
         Ok(add_dropped(&ctx.engine, &pick(&ctx, true))?)
     }
@@ -248,6 +248,11 @@ trove_commands! {
     /// Looks for changes in a folder now.
     fn rescan_folder(ctx, id: u32) -> ScanReport {
         Ok(ctx.engine.scan_folder(i64::from(id))?)
+    }
+    /// New include/exclude globs for a folder; it is rescanned with them (files they leave
+    /// out are removed, files they let in added).
+    fn set_folder_rules(ctx, id: u32, include: Vec<String>, exclude: Vec<String>) -> Folder {
+        Ok(ctx.engine.set_folder_rules(i64::from(id), &include, &exclude)?.0)
     }
     /// Pauses (false) or resumes following a folder's changes.
     fn set_folder_watching(ctx, id: u32, watching: bool) -> Folder {
@@ -369,8 +374,15 @@ fn pick(ctx: &Ctx, folder: bool) -> Vec<PathBuf> {
 }
 
 /// What was dropped on the window (or picked as a folder): folders are watched (their
-/// files added now and kept in sync), files added once. One report for all of them.
+/// files added now and kept in sync) while the folder-sync setting is on (the default),
+/// files added once. One report for all of them.
 pub fn add_dropped(engine: &Engine, paths: &[PathBuf]) -> trove_core::Result<AddReport> {
+    let sync = engine
+        .setting(trove_core::store::settings::FOLDER_SYNC)?
+        .is_none_or(|v| v != "off");
+    if !sync {
+        return engine.add_paths(paths);
+    }
     let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) =
         paths.iter().cloned().partition(|p| p.is_dir());
     let mut report = engine.add_paths(&files)?;

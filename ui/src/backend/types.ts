@@ -55,7 +55,10 @@ export interface Backend {
   listItems(status: Status | null): Promise<Item[]>;
   /** native "Add files…" dialog opened by Rust; files chosen there are added */
   addFilesDialog(): Promise<AddReport>;
-  /** native "Add folder…" dialog; the folder chosen is WATCHED (its files added now and kept in sync) */
+  /**
+   * native "Add folder…" dialog; the folder chosen is WATCHED (its files added now and kept in
+   * sync) unless the folder-sync setting is off (then its files are added once)
+   */
   addFolderDialog(): Promise<AddReport>;
   /** every watched folder: files, what was left out, state, last scan */
   listFolders(): Promise<Folder[]>;
@@ -65,6 +68,11 @@ export interface Backend {
   removeFolder(id: number, keepItems: boolean): Promise<void>;
   /** look for changes in a folder now */
   rescanFolder(id: number): Promise<ScanReport>;
+  /**
+   * new include/exclude globs for a folder; it is rescanned with them (files they leave out
+   * are removed, files they let in added). A bad glob rejects (`invalid`, "not a valid pattern: …")
+   */
+  setFolderRules(id: number, include: string[], exclude: string[]): Promise<Folder>;
   /** pause (false) or resume following a folder's changes */
   setFolderWatching(id: number, watching: boolean): Promise<Folder>;
   /** invalid ones come back in skipped with a reason */

@@ -169,11 +169,15 @@ export function skippedSummary(skipped: Record<string, number>): string {
   return parts.length ? `${parts.join(", ")} skipped` : "";
 }
 
-/** What a rescan did: "3 added, 1 changed, 2 removed", or "no changes". */
+/**
+ * What a rescan did: "3 added, 1 changed, 2 removed, 1 missing (kept)", or "no changes".
+ * `missing`: items of deleted files kept (the keep-missing setting), also those missing before.
+ */
 export function scanSummary(r: {
   added: number;
   changed: number;
   removed: number;
+  missing: number;
   renamed: number;
   busy: number;
 }): string {
@@ -182,6 +186,7 @@ export function scanSummary(r: {
   if (r.added) parts.push(`${n(r.added)} added`);
   if (r.changed) parts.push(`${n(r.changed)} changed`);
   if (r.removed) parts.push(`${n(r.removed)} removed`);
+  if (r.missing) parts.push(`${n(r.missing)} missing (kept)`);
   if (r.renamed) parts.push(`${n(r.renamed)} moved or renamed`);
   if (r.busy) parts.push(`${n(r.busy)} being processed (looked at again later)`);
   return parts.length ? parts.join(", ") : "no changes";
@@ -196,4 +201,51 @@ export function folderStateLabel(f: { watching: boolean; state: string }): {
   if (f.state === "unavailable") return { key: "unavailable", text: "unavailable" };
   if (f.state === "polling") return { key: "polling", text: "checking every minute" };
   return { key: "watching", text: "watching" };
+}
+
+const LONG_DATE = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "long", day: "numeric" });
+
+/**
+ * An item whose file was deleted from a watched folder and kept (the keep-missing setting):
+ * "The file was deleted on November 28, 2026; its text is kept".
+ */
+export function missingText(since: string): string {
+  const t = Date.parse(since);
+  return `The file was deleted on ${Number.isNaN(t) ? since : LONG_DATE.format(t)}; its text is kept`;
+}
+
+/**
+ * A watched folder's include or exclude patterns as typed: one per line or separated by
+ * commas, blanks dropped, each once. A comma inside {…} or […] belongs to the pattern
+ * (`*.{md,txt}`).
+ */
+export function parseGlobList(text: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let braces = 0;
+  let bracket = false;
+  const flush = () => {
+    const g = cur.trim();
+    if (g && !out.includes(g)) out.push(g);
+    cur = "";
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "\\" && i + 1 < text.length) {
+      cur += c + text[++i];
+      continue;
+    }
+    if (c === "\n" || c === "\r" || (c === "," && braces === 0 && !bracket)) {
+      flush();
+      continue;
+    }
+    if (bracket) {
+      if (c === "]") bracket = false;
+    } else if (c === "[") bracket = true;
+    else if (c === "{") braces += 1;
+    else if (c === "}" && braces > 0) braces -= 1;
+    cur += c;
+  }
+  flush();
+  return out;
 }

@@ -1,7 +1,7 @@
 // Modal dialogs built on <dialog> (native focus trap, Esc to close).
 import type { AddReport, Item } from "../backend/types";
 import { errorMessage } from "../backend/types";
-import { absoluteTime, badgeText, humanSize, kindLabel, parseUrlList, plural } from "../lib/format";
+import { absoluteTime, badgeText, humanSize, kindLabel, missingText, parseUrlList, plural } from "../lib/format";
 import type { Ctx } from "./context";
 import { button, h, setText } from "./dom";
 
@@ -141,6 +141,8 @@ export function createDetailsDialog(ctx: Ctx) {
       ["Updated", absoluteTime(it.updatedAt)],
       ["Attempts", `${it.attempts} of ${it.maxAttempts}`],
     ];
+    // right after Location: the file there was deleted, the item kept
+    if (it.missingSince) rows.splice(3, 0, ["Missing", `${missingText(it.missingSince)}.`, "missing"]);
     if (it.extractor) rows.push(["Read by", it.extractor]);
     if (it.stage) rows.push(["Stage", it.stage]);
     if (it.jobId) rows.push(["Job", it.jobId]);

@@ -70,6 +70,7 @@ const ICONS: Record<string, string[]> = {
   close: ["M6 6l12 12", "M18 6L6 18"],
   alert: ["M12 3l10 18H2z", "M12 10v5", "M12 18h.01"],
   check: ["M5 12l5 5 9-10"],
+  filter: ["M4 5h16l-6 7.5V19l-4 2v-8.5z"],
   clock: ["M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z", "M12 7v5l3 2"],
   queue: ["M4 6h16", "M4 12h16", "M4 18h10"],
   gear: [

@@ -17,6 +17,8 @@ const LABELS: Record<string, string> = {
   "ocr-languages": "OCR languages",
   "ocr-budget": "OCR time per document (seconds)",
   "pdf-viewer": "PDF viewer",
+  "folder-sync": "Keep folders I add in sync",
+  "keep-missing": "Keep the items of deleted files",
   embedder: "Embeddings (search by meaning)",
   "embed-model": "Embedding model of the API",
   "embed-key": "API key",

@@ -1,8 +1,9 @@
 // Automated accessibility audit (axe-core, from npm) of the built UI in light
 // and dark schemes: library with all four states, search with an opened
 // document, the Add URLs dialog, the keyboard shortcuts overlay, the Folders dialog
-// (empty, and folders in every state with a removal being confirmed), and the drop
-// overlay. Fails on serious or critical violations (contrast included).
+// (empty, and folders in every state with a removal being confirmed, and rules being
+// edited with a refused pattern), and the drop overlay. A missing item's marker is in
+// the library. Fails on serious or critical violations (contrast included).
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -42,6 +43,12 @@ for (const scheme of ["light", "dark"]) {
     try {
       const { page } = await openApp(b.context, srv.url, "fake=states&speed=0");
       await page.waitForSelector('[data-testid="queue-chart"]');
+      const missing = await page.evaluate(() => {
+        const id = window.__trove.store.view().find((i) => window.__trove.store.get(i).status === "completed");
+        window.__troveFake.setMissing(id);
+        return id;
+      });
+      await page.waitForSelector(`[data-testid="missing-${missing}"]`);
       await audit(page, "library");
       await page.click('[data-testid="tab-search"]');
       await page.fill('[data-testid="search-input"]', "probe");
@@ -78,6 +85,12 @@ for (const scheme of ["light", "dark"]) {
       await page.click('[data-testid="folder-2-remove"]');
       await page.waitForSelector('[data-testid="folder-2-confirm"]');
       await audit(page, "folders dialog");
+      await page.click('[data-testid="folder-4-edit-rules"]');
+      await page.fill('[data-testid="folder-4-include"]', "[x");
+      await page.click('[data-testid="folder-4-save-rules"]');
+      await page.waitForSelector('[data-testid="folder-4-rules-error"]');
+      await audit(page, "folders dialog (rules editor)");
+      await page.keyboard.press("Escape"); // closes the editor
       await page.keyboard.press("Escape");
       await page.evaluate(() => window.__troveFake.drag("enter", 2));
       await audit(page, "drop overlay");

@@ -980,6 +980,238 @@ describe("folders", () => {
   });
 });
 
+describe("folders: rules, sync and missing files", () => {
+  let page;
+  let errors;
+  before(async () => {
+    ({ page, errors } = await openApp(browser.context, srv.url, "speed=0"));
+    page.on("dialog", (d) => {
+      errors.push(`native dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+  });
+  after(async () => page.close());
+
+  const P = "/home/ada/Documents/Projects";
+  const text = (id) => page.locator(tid(id)).innerText();
+  const focused = () => page.evaluate(() => document.activeElement?.dataset?.testid ?? null);
+  const locations = () =>
+    page.evaluate(() => window.__trove.store.view().map((id) => window.__trove.store.get(id).location));
+  const setting = (name) =>
+    page.evaluate(
+      async (n) => (await window.__troveFake.backend.getSettings()).settings.find((s) => s.name === n).value,
+      name,
+    );
+  const waitForText = (id, value) =>
+    page.waitForFunction(([i, v]) => document.querySelector(`[data-testid="${i}"]`)?.textContent === v, [id, value], {
+      timeout: 5000,
+    });
+  const toastExact = (message) =>
+    page.waitForFunction(
+      (m) => [...document.querySelectorAll(".toast-msg")].some((t) => t.textContent === m),
+      message,
+      { timeout: 5000 },
+    );
+  async function openFolders() {
+    await page.click(tid("folders-open"));
+    await page.waitForSelector(`${tid("folders-dialog")}[open]`);
+  }
+  async function closeFolders() {
+    await page.click(tid("folders-close"));
+    assert.equal(await page.locator(tid("folders-dialog")).evaluate((d) => d.open), false);
+  }
+  /** scroll the (virtualised) list until the row of `id` is rendered */
+  async function showRow(id) {
+    await page.evaluate((i) => {
+      const at = window.__trove.store.view().indexOf(i);
+      document.querySelector('[data-testid="item-list"]').scrollTop = Math.max(0, at * 60 - 60);
+    }, id);
+    await page.locator(tid(`row-${id}`)).waitFor();
+  }
+
+  test("Edit rules: Escape cancels; Save rescans with the new rules and the row shows them; a bad pattern says why", async () => {
+    await openFolders();
+    await page.click(tid("folders-add"));
+    await page.locator(tid("folder-1-row")).waitFor();
+    await page.waitForFunction(() => window.__trove.store.view().length === 12);
+    const all = await locations();
+    const pdfs = all.filter((l) => l.endsWith(".pdf")).length;
+    const mds = all.filter((l) => l.endsWith(".md")).length;
+    assert.ok(pdfs > 0 && pdfs < 12 && mds > 0, `${pdfs} PDFs and ${mds} Markdown files of 12`);
+
+    // open (the include field gets focus, both prefilled empty); Escape closes only the editor
+    const edit = page.locator(tid("folder-1-edit-rules"));
+    assert.equal(await edit.getAttribute("aria-label"), `Edit rules of ${P}`);
+    assert.equal(await edit.getAttribute("aria-expanded"), "false");
+    await edit.click();
+    const editor = page.locator(tid("folder-1-rules-editor"));
+    await editor.waitFor();
+    assert.equal(await edit.getAttribute("aria-expanded"), "true");
+    assert.equal(await focused(), "folder-1-include");
+    assert.equal(await page.getByLabel("Only files matching").inputValue(), "");
+    assert.equal(await page.getByLabel("Leave out").inputValue(), "");
+    await page.keyboard.type("*.md");
+    await page.keyboard.press("Escape");
+    await editor.waitFor({ state: "detached" });
+    assert.equal(await page.locator(tid("folders-dialog")).evaluate((d) => d.open), true, "the dialog stays open");
+    assert.equal(await focused(), "folder-1-edit-rules");
+    assert.equal(await page.locator(tid("folder-1-rules")).count(), 0, "nothing was saved");
+    assert.equal(await text("folder-1-files"), "12 files");
+
+    // from the keyboard: Enter opens it, Enter in a field saves
+    await page.keyboard.press("Enter");
+    await editor.waitFor();
+    await page.locator(tid("folder-1-exclude")).fill("*.pdf");
+    await page.locator(tid("folder-1-exclude")).press("Enter");
+    await editor.waitFor({ state: "detached" });
+    await waitForText("folder-1-files", `${12 - pdfs} files`);
+    assert.equal(await text("folder-1-rules"), "Leaving out: *.pdf");
+    await toastExact(`Saved the rules of ${P}: ${12 - pdfs} files in the library.`);
+    assert.equal(await text("folders-status"), `Saved the rules of ${P}: ${12 - pdfs} files in the library.`);
+    assert.equal(await focused(), "folder-1-edit-rules", "focus goes back to Edit rules");
+    await page.waitForFunction((n) => window.__trove.store.view().length === n, 12 - pdfs);
+    assert.ok(
+      (await locations()).every((l) => !l.endsWith(".pdf")),
+      "the PDFs left the library",
+    );
+
+    // a bad pattern: the engine's reason in the editor, which stays open; nothing changes
+    await edit.click();
+    await editor.waitFor();
+    assert.equal(await page.locator(tid("folder-1-exclude")).inputValue(), "*.pdf", "prefilled");
+    await page.locator(tid("folder-1-include")).fill("[abc");
+    await page.click(tid("folder-1-save-rules"));
+    const error = page.locator(tid("folder-1-rules-error"));
+    await error.waitFor();
+    assert.match(await error.innerText(), /^Could not save the rules: not a valid pattern: "\[abc"/);
+    assert.equal(await error.getAttribute("role"), "alert");
+    assert.equal(await page.locator(tid("folder-1-include")).getAttribute("aria-invalid"), "true");
+    assert.equal(await page.locator(tid("folder-1-include")).inputValue(), "[abc", "what was typed stays");
+    assert.equal(await text("folder-1-rules"), "Leaving out: *.pdf");
+    assert.deepEqual(await page.evaluate(() => window.__troveFake.folders()[0].include), []);
+    await page.click(tid("folder-1-cancel-rules"));
+    await editor.waitFor({ state: "detached" });
+
+    // several patterns, comma or newline separated: the PDFs are let in again, the rest leave
+    await edit.click();
+    await page.locator(tid("folder-1-include")).fill("*.pdf,\n*.md");
+    await page.locator(tid("folder-1-exclude")).fill("");
+    await page.click(tid("folder-1-save-rules"));
+    await editor.waitFor({ state: "detached" });
+    await waitForText("folder-1-files", `${pdfs + mds} files`);
+    assert.equal(await text("folder-1-rules"), "Only: *.pdf, *.md");
+    assert.deepEqual(await page.evaluate(() => window.__troveFake.folders()[0].include), ["*.pdf", "*.md"]);
+    await page.waitForFunction((n) => window.__trove.store.view().length === n, pdfs + mds);
+    assert.ok((await locations()).every((l) => /\.(pdf|md)$/.test(l)));
+    await closeFolders();
+  });
+
+  test("Keep folders I add in sync: on by default; unticking saves folder-sync off and Add folder… adds the files once", async () => {
+    await openFolders();
+    const sync = page.locator(tid("folders-dialog")).getByLabel("Keep folders I add in sync");
+    assert.equal(await sync.isChecked(), true);
+    assert.equal(await setting("folder-sync"), "on");
+    assert.equal(
+      await page.locator("#folders-sync-hint").innerText(),
+      "Folders you add or drop on the window are watched for changes; off, their files are added once.",
+    );
+    await sync.click();
+    await page.waitForFunction(async () => {
+      const v = await window.__troveFake.backend.getSettings();
+      return v.settings.find((s) => s.name === "folder-sync").value === "off";
+    });
+    assert.equal(await sync.isChecked(), false);
+    await waitForText(
+      "folders-status",
+      "Folders you add from now on have their files added once; they are not watched.",
+    );
+    // read back from the setting when the dialog opens again, and the same in Settings
+    await closeFolders();
+    await openFolders();
+    assert.equal(await sync.isChecked(), false);
+    await closeFolders();
+    await page.click(tid("settings-open"));
+    await page.waitForSelector(`${tid("settings-dialog")}[open]`);
+    assert.equal(await page.locator(tid("setting-folder-sync")).isChecked(), false);
+    assert.equal(await page.locator(tid("setting-folder-sync-row")).getAttribute("data-source"), "stored");
+    assert.equal(await page.locator(tid("setting-keep-missing")).isChecked(), false);
+    await page.click(tid("settings-close"));
+
+    // off: the picked folder's files are added, the folder is not watched
+    const before = await page.evaluate(() => window.__trove.store.view().length);
+    await openFolders();
+    await page.click(tid("folders-add"));
+    await toastExact("Added 8 files.");
+    await page.waitForFunction((n) => window.__trove.store.view().length === n + 8, before);
+    assert.equal(await page.locator(`${tid("folders-list")} > li`).count(), 1);
+    assert.deepEqual(await page.evaluate(() => window.__troveFake.folders().map((f) => f.path)), [P]);
+
+    // back on, from the keyboard
+    await sync.focus();
+    await page.keyboard.press("Space");
+    await page.waitForFunction(async () => {
+      const v = await window.__troveFake.backend.getSettings();
+      return v.settings.find((s) => s.name === "folder-sync").value === "on";
+    });
+    assert.equal(await sync.isChecked(), true);
+    await waitForText("folders-status", "Folders you add from now on are watched and kept in sync.");
+    await closeFolders();
+  });
+
+  test("a missing item shows a Missing marker beside its status badge, with the date, also in its details", async () => {
+    // keep-missing on: a rescan keeps the item of a deleted file and says so
+    await page.evaluate(() => window.__troveFake.backend.setSetting("keep-missing", "on"));
+    await page.evaluate(() => window.__troveFake.changeFolder(1, { removed: 1 }));
+    await openFolders();
+    assert.match(
+      await page.locator("#folders-about").innerText(),
+      /the items of deleted files are kept, marked missing/,
+    );
+    const files = await text("folder-1-files");
+    await page.click(tid("folder-1-rescan"));
+    await toastExact(`Rescanned ${P}: 1 missing (kept).`);
+    assert.equal(await text("folder-1-files"), files, "the item stays");
+    await closeFolders();
+    const [gone] = await page.evaluate(() =>
+      window.__trove.store.view().filter((id) => window.__trove.store.get(id).missingSince !== null),
+    );
+    assert.ok(gone, "one item is missing");
+    await showRow(gone);
+    const marker = page.locator(tid(`missing-${gone}`));
+    assert.equal(await marker.isVisible(), true);
+    assert.equal(await marker.innerText(), "Missing");
+    assert.match(await marker.getAttribute("title"), /^The file was deleted on \w+ \d+, \d{4}; its text is kept$/);
+    assert.equal(await page.locator(tid(`badge-${gone}`)).isVisible(), true, "the status badge is still there");
+    assert.match(
+      await page.locator(tid(`row-${gone}`)).getAttribute("aria-label"),
+      /missing: The file was deleted on /,
+    );
+    assert.equal(await page.locator(".row-missing:not([hidden])").count(), 1, "only that row is marked");
+
+    // an item marked by the hook: completed, with a fixed date; its details say it too
+    const done = await page.evaluate(() => window.__trove.store.view().find((id) => id !== undefined));
+    await page.evaluate((id) => {
+      window.__troveFake.setStatus(id, "completed");
+      window.__troveFake.setMissing(id, "2026-11-28T11:00:00Z");
+    }, done);
+    await showRow(done);
+    const mark = page.locator(tid(`missing-${done}`));
+    await mark.waitFor();
+    const title = await mark.getAttribute("title");
+    assert.match(title, /^The file was deleted on November 2[89], 2026; its text is kept$/);
+    assert.match(await page.locator(tid(`badge-${done}`)).innerText(), /^Completed/);
+    await page.locator(tid(`row-${done}`)).dblclick();
+    await page.locator(tid("details-dialog")).waitFor({ state: "visible" });
+    const details = await page.locator(`${tid("details-dialog")} dl`).innerText();
+    assert.ok(details.includes(`${title}.`), details);
+    await page.click(tid("details-close"));
+    // the file is back: no marker
+    await page.evaluate((id) => window.__troveFake.setMissing(id, null), done);
+    await mark.waitFor({ state: "hidden" });
+    assert.deepEqual(errors, []);
+  });
+});
+
 describe("settings: embeddings", () => {
   let page;
   let errors;

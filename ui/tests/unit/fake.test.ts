@@ -222,6 +222,111 @@ describe("fake watched folders", () => {
   });
 });
 
+describe("fake folder rules, folder-sync and missing files", () => {
+  const settle = () => new Promise((ok) => setTimeout(ok, 10));
+  const locations = async (b: ReturnType<typeof createFakeBackend>) =>
+    (await b.listItems(null)).map((i) => i.location).sort();
+
+  it("new rules remove the items of files they leave out and add those they let in", async () => {
+    const b = createFakeBackend({ speed: 0 });
+    await b.addFolderDialog();
+    const all = await locations(b);
+    expect(all).toHaveLength(12);
+    expect(b.hooks.folderFiles(1)).toEqual(all);
+    const pdfs = all.filter((l) => l.endsWith(".pdf"));
+    expect(pdfs.length).toBeGreaterThan(0);
+    expect(pdfs.length).toBeLessThan(12);
+
+    const f = await b.setFolderRules(1, [], ["*.pdf"]);
+    expect(f).toMatchObject({ id: 1, include: [], exclude: ["*.pdf"], files: 12 - pdfs.length });
+    expect(await locations(b)).toEqual(all.filter((l) => !l.endsWith(".pdf")));
+    // the files are still on disk: no rules lets them in again (as new items)
+    expect(b.hooks.folderFiles(1)).toEqual(all);
+    expect((await b.setFolderRules(1, [], [])).files).toBe(12);
+    expect(await locations(b)).toEqual(all);
+
+    // an include picks files by name at any depth; an excluded folder leaves out all under it
+    const inc = await b.setFolderRules(1, ["*.pdf", "*.md"], ["drafts/"]);
+    const want = all.filter((l) => /\.(pdf|md)$/.test(l) && !l.includes("/Projects/drafts/"));
+    expect(inc.files).toBe(want.length);
+    expect(await locations(b)).toEqual(want);
+    expect((await b.setFolderRules(1, ["{*.pdf,*.md}"], ["drafts/**"])).files).toBe(want.length);
+    expect((await b.rescanFolder(1)).unchanged).toBe(want.length);
+  });
+
+  it("a bad glob is refused with the engine's sentence and nothing changes", async () => {
+    const b = createFakeBackend({ speed: 0 });
+    await b.addFolderDialog();
+    for (const bad of [["[abc"], ["*.{md"], ["*.md}"]]) {
+      const e = (await b.setFolderRules(1, bad, []).then(null, (x: unknown) => x)) as AppError;
+      expect(e.code).toBe("invalid");
+      expect(e.message).toContain("not a valid pattern");
+      expect(e.message).toContain(JSON.stringify(bad[0]));
+    }
+    await expect(b.setFolderRules(1, [], ["a{b,{c}}"])).rejects.toMatchObject({ code: "invalid" });
+    await expect(b.setFolderRules(9, [], [])).rejects.toMatchObject({ code: "not_found" });
+    await expect(b.addFolder("/home/ada/Code", ["[x"], [])).rejects.toMatchObject({ code: "invalid" });
+    expect((await b.listFolders())[0]).toMatchObject({ include: [], exclude: [], files: 12 });
+  });
+
+  it("keep-missing keeps the items of deleted files, marked missing, and a scan counts them", async () => {
+    const b = createFakeBackend({ speed: 0 });
+    await b.addFolderDialog();
+    expect((await b.listItems(null)).every((i) => i.missingSince === null)).toBe(true);
+    const keep = (await b.getSettings()).settings.find((x) => x.name === "keep-missing");
+    expect(keep).toMatchObject({ value: "off", default: "off", kind: "switch" });
+    await b.setSetting("keep-missing", "on");
+    const events: EngineEvent[] = [];
+    b.onEvents((batch) => events.push(...batch));
+    b.hooks.changeFolder(1, { removed: 2 });
+    const r = await b.rescanFolder(1);
+    expect(r).toMatchObject({ removed: 0, missing: 2, unchanged: 10 });
+    const items = await b.listItems(null);
+    expect(items).toHaveLength(12);
+    const gone = items.filter((i) => i.missingSince !== null);
+    expect(gone).toHaveLength(2);
+    for (const i of gone) expect(Date.parse(i.missingSince!)).toBeGreaterThan(0);
+    await settle();
+    expect(events.filter((e) => e.type === "itemUpdated" && e.item.missingSince !== null)).toHaveLength(2);
+    // still missing at the next scan (and said so); with the setting off, deleted files go
+    expect(await b.rescanFolder(1)).toMatchObject({ removed: 0, missing: 2 });
+    await b.setSetting("keep-missing", "off");
+    b.hooks.changeFolder(1, { removed: 1 });
+    expect(await b.rescanFolder(1)).toMatchObject({ removed: 1, missing: 2 });
+    expect(b.hooks.count()).toBe(11);
+    expect((await b.listFolders())[0]!.files).toBe(11);
+  });
+
+  it("setMissing marks an item missing (and back); an unknown id is refused", async () => {
+    const b = createFakeBackend({ seed: "states", speed: 0 });
+    const [first] = await b.listItems("completed");
+    b.hooks.setMissing(first!.id, "2026-11-28T11:00:00Z");
+    const after = (await b.listItems(null)).find((i) => i.id === first!.id)!;
+    expect(after).toMatchObject({ status: "completed", missingSince: "2026-11-28T11:00:00Z" });
+    b.hooks.setMissing(first!.id, null);
+    expect((await b.listItems(null)).find((i) => i.id === first!.id)!.missingSince).toBeNull();
+    expect(() => b.hooks.setMissing("nope")).toThrow();
+  });
+
+  it("with folder-sync off the folder dialog adds the files once and watches nothing", async () => {
+    const b = createFakeBackend({ speed: 0 });
+    const sync = (await b.getSettings()).settings.find((x) => x.name === "folder-sync");
+    expect(sync).toMatchObject({ value: "on", default: "on", kind: "switch", source: "default" });
+    expect((await b.setSetting("folder-sync", "off")).settings.find((x) => x.name === "folder-sync")).toMatchObject({
+      value: "off",
+      source: "stored",
+    });
+    const r = await b.addFolderDialog();
+    expect(r.added).toHaveLength(12);
+    expect(r.skipped).toEqual([]);
+    for (const it of r.added) expect(it.location.startsWith("/home/ada/Documents/Projects/")).toBe(true);
+    expect(await b.listFolders()).toEqual([]);
+    await b.setSetting("folder-sync", null);
+    await b.addFolderDialog();
+    expect((await b.listFolders()).map((f) => f.files)).toEqual([12]);
+  });
+});
+
 describe("fake embedder settings", () => {
   it("refuses an http address off this computer with the engine's sentence", async () => {
     const b = createFakeBackend({ speed: 0 });

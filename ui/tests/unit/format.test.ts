@@ -7,6 +7,8 @@ import {
   humanSize,
   kindLabel,
   minutesLabel,
+  missingText,
+  parseGlobList,
   parseUrlList,
   plural,
   relativeTime,
@@ -36,6 +38,7 @@ function item(p: Partial<Item>): Item {
     addedAt: "2026-11-28T11:00:00Z",
     updatedAt: "2026-11-28T11:00:00Z",
     extractor: null,
+    missingSince: null,
     ...p,
   };
 }
@@ -164,13 +167,29 @@ describe("watched folders", () => {
     expect(skippedSummary({ images: 0 })).toBe("");
   });
   it("summarises a rescan", () => {
-    const none = { added: 0, changed: 0, removed: 0, renamed: 0, busy: 0 };
+    const none = { added: 0, changed: 0, removed: 0, missing: 0, renamed: 0, busy: 0 };
     expect(scanSummary(none)).toBe("no changes");
     expect(scanSummary({ ...none, added: 3, changed: 1, removed: 2 })).toBe("3 added, 1 changed, 2 removed");
     expect(scanSummary({ ...none, renamed: 1, busy: 2 })).toBe(
       "1 moved or renamed, 2 being processed (looked at again later)",
     );
     expect(scanSummary({ ...none, added: 1500 })).toBe("1,500 added");
+    // items of deleted files kept (keep-missing): said, also when nothing else changed
+    expect(scanSummary({ ...none, removed: 1, missing: 2 })).toBe("1 removed, 2 missing (kept)");
+    expect(scanSummary({ ...none, missing: 1 })).toBe("1 missing (kept)");
+  });
+  it("reads include/exclude patterns separated by commas or lines; braces keep their commas", () => {
+    expect(parseGlobList("*.md, *.txt")).toEqual(["*.md", "*.txt"]);
+    expect(parseGlobList("drafts/**\n\n  *.tmp ,\r\nbuild/")).toEqual(["drafts/**", "*.tmp", "build/"]);
+    expect(parseGlobList("*.{md,txt}, notes/[a,b]*")).toEqual(["*.{md,txt}", "notes/[a,b]*"]);
+    expect(parseGlobList("*.md,*.md, ,")).toEqual(["*.md"]);
+    expect(parseGlobList("  ")).toEqual([]);
+  });
+  it("says when a missing item's file was deleted", () => {
+    const text = missingText("2026-11-28T11:00:00Z");
+    expect(text).toMatch(/^The file was deleted on .*2026; its text is kept$/);
+    expect(text).toContain("28");
+    expect(missingText("not a date")).toBe("The file was deleted on not a date; its text is kept");
   });
   it("names a folder's state; paused wins", () => {
     expect(folderStateLabel({ watching: true, state: "ok" })).toEqual({ key: "watching", text: "watching" });

@@ -26,6 +26,7 @@ function item(p: Partial<Item> = {}): Item {
     addedAt: t,
     updatedAt: t,
     extractor: null,
+    missingSince: null,
     ...p,
   };
 }

@@ -59,6 +59,7 @@ describe("tauri backend", () => {
     await b.removeFolder(3, true);
     await b.rescanFolder(3);
     await b.setFolderWatching(3, false);
+    await b.setFolderRules(3, ["*.md"], []);
     expect(invoke.mock.calls).toEqual([
       ["list_items", { status: null }],
       ["list_items", { status: "failed" }],
@@ -78,6 +79,7 @@ describe("tauri backend", () => {
       ["remove_folder", { id: 3, keepItems: true }],
       ["rescan_folder", { id: 3 }],
       ["set_folder_watching", { id: 3, watching: false }],
+      ["set_folder_rules", { id: 3, include: ["*.md"], exclude: [] }],
     ]);
   });
 

@@ -95,6 +95,7 @@ pub fn paths(store: &Store, inputs: &[PathBuf], max_attempts: u32) -> Result<Add
                 added_at: rfc3339(&ts),
                 updated_at: rfc3339(&ts),
                 extractor: None,
+                missing_since: None,
             });
         }
         Ok(added)
@@ -194,6 +195,18 @@ pub(crate) fn mime_from_name(name: &str) -> Option<&'static str> {
         "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "csv" => "text/csv",
         "json" => "application/json",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "odp" => "application/vnd.oasis.opendocument.presentation",
+        "ods" => "application/vnd.oasis.opendocument.spreadsheet",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xls" => "application/vnd.ms-excel",
+        "doc" => "application/msword",
+        "ppt" => "application/vnd.ms-powerpoint",
+        "epub" => "application/epub+zip",
+        "rtf" => "application/rtf",
+        "eml" => "message/rfc822",
+        "mbox" => "application/mbox",
         _ => return None,
     })
 }

@@ -21,6 +21,9 @@ use crate::store::{items, jobs, Store};
 pub struct ScanEnv<'a> {
     pub data_dir: Option<&'a Path>,
     pub max_attempts: u32,
+    /// Keep the items of deleted files, marked missing (the keep-missing setting), instead
+    /// of removing them.
+    pub keep_missing: bool,
 }
 
 /// Start watching `dir`, and scan it once. Globs are checked here.
@@ -158,10 +161,15 @@ pub fn scan(store: &Store, env: &ScanEnv<'_>, id: i64) -> Result<ScanReport> {
         known.into_iter().map(|f| (f.path.clone(), f)).collect();
     let mut new: Vec<Seen> = Vec::new();
     let mut changed: Vec<(i64, Seen)> = Vec::new();
+    // Missing files that are back as they were.
+    let mut back: Vec<(i64, Seen)> = Vec::new();
     for s in seen {
         match by_path.remove(&s.path) {
             Some(k) if k.size == Some(s.size) && k.mtime_ms == Some(s.mtime_ms) => {
-                report.unchanged += 1
+                report.unchanged += 1;
+                if k.missing {
+                    back.push((k.id, s));
+                }
             }
             Some(k) if k.processing => report.busy += 1,
             Some(k) => changed.push((k.id, s)),
@@ -209,8 +217,32 @@ pub fn scan(store: &Store, env: &ScanEnv<'_>, id: i64) -> Result<ScanReport> {
         }
     }
 
+    // What is still gone: deleted (removed, or kept as missing), or still on disk but no
+    // longer walked (now excluded or ignored: removed), or behind a folder that could not
+    // be read this time (left as it is: nothing is removed on a doubt).
+    let mut remove: Vec<i64> = Vec::new();
+    let mut mark_missing: Vec<i64> = Vec::new();
+    for g in &gone {
+        match std::fs::symlink_metadata(&g.path) {
+            Ok(_) => remove.push(g.id),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if g.missing {
+                    report.missing += 1;
+                } else if env.keep_missing {
+                    mark_missing.push(g.id);
+                } else {
+                    remove.push(g.id);
+                }
+            }
+            Err(_) => {}
+        }
+    }
+
     // ---- one transaction
     store.write(|tx, now| {
+        for (item, s) in &back {
+            folders::set_file_version(tx, *item, id, s.size, s.mtime_ms)?;
+        }
         for (item, s) in &changed {
             folders::set_file_version(tx, *item, id, s.size, s.mtime_ms)?;
             jobs::retry_item(tx, ItemRef::file(*item), env.max_attempts, now)?;
@@ -247,10 +279,23 @@ pub fn scan(store: &Store, env: &ScanEnv<'_>, id: i64) -> Result<ScanReport> {
             report.new_items.push(item);
             report.added += 1;
         }
-        for g in &gone {
-            super::changes::delete_in(tx, ItemRef::file(g.id), env.max_attempts, now)?;
+        for item in &remove {
+            super::changes::delete_in(tx, ItemRef::file(*item), env.max_attempts, now)?;
         }
-        report.removed = gone.len() as u32;
+        report.removed = remove.len() as u32;
+        for item in &mark_missing {
+            folders::set_missing(tx, *item, now)?;
+            events::record(
+                tx,
+                now,
+                EventKind::Updated,
+                NewEvent {
+                    item: Some(ItemRef::file(*item)),
+                    ..Default::default()
+                },
+            )?;
+        }
+        report.missing += mark_missing.len() as u32;
         let message = (!unreadable.is_empty()).then(|| unreadable_message(&unreadable));
         folders::record_scan(
             tx,
@@ -378,6 +423,23 @@ pub fn roots(store: &Store) -> Result<Vec<(Folder, PathBuf)>> {
         .into_iter()
         .map(|r| (r.folder, r.root))
         .collect())
+}
+
+/// New include/exclude globs for a folder, then a rescan: files the new rules leave out are
+/// removed, files they let in are added.
+pub fn set_rules(
+    store: &Store,
+    env: &ScanEnv<'_>,
+    id: i64,
+    include: &[String],
+    exclude: &[String],
+) -> Result<(Folder, ScanReport)> {
+    let root = store.read(|c| folders::get(c, id))?.root;
+    overrides(&root, include, exclude)?;
+    store.write(|tx, _| folders::set_rules(tx, id, include, exclude))?;
+    let report = scan(store, env, id)?;
+    let folder = store.read(|c| folders::get(c, id))?.folder;
+    Ok((folder, report))
 }
 
 pub fn set_watching(store: &Store, id: i64, watching: bool) -> Result<Folder> {

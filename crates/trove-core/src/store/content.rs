@@ -24,6 +24,8 @@ pub struct Outcome {
     pub page: Option<PageMeta>,
     /// Which reader produced the text, and what it could not read (PDF).
     pub extractor: Option<String>,
+    /// A file's own title, shown as its name (an email's subject); written with `content`.
+    pub title: Option<String>,
 }
 
 /// Newly computed vectors: model id, dimensions, (chunk text hash, vector) pairs.
@@ -77,6 +79,12 @@ pub fn store_outcome(tx: &Transaction<'_>, item: ItemRef, o: Outcome, now: i64) 
             "UPDATE knowledge_files SET kind = COALESCE(?2, kind) WHERE id = ?1",
             params![item.id, o.kind_label],
         )?;
+        if o.content.is_some() {
+            tx.execute(
+                "UPDATE knowledge_files SET title = ?2 WHERE id = ?1",
+                params![item.id, o.title],
+            )?;
+        }
     }
     if let Some(p) = &o.page {
         tx.execute(

@@ -105,6 +105,22 @@ pub fn delete(conn: &Connection, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// New include/exclude globs (checked by the caller).
+pub fn set_rules(conn: &Connection, id: i64, include: &[String], exclude: &[String]) -> Result<()> {
+    let n = conn.execute(
+        "UPDATE watched_folders SET include_globs = ?2, exclude_globs = ?3 WHERE id = ?1",
+        params![
+            id,
+            serde_json::to_string(include).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(exclude).unwrap_or_else(|_| "[]".into())
+        ],
+    )?;
+    if n == 0 {
+        return Err(Error::NotFound(format!("no watched folder {id}")));
+    }
+    Ok(())
+}
+
 pub fn set_watching(conn: &Connection, id: i64, watching: bool) -> Result<()> {
     let n = conn.execute(
         "UPDATE watched_folders SET watching = ?2 WHERE id = ?1",
@@ -157,11 +173,14 @@ pub struct FolderFile {
     pub mtime_ms: Option<i64>,
     pub sha256: Option<String>,
     pub processing: bool,
+    /// Gone from disk and kept (the keep-missing setting).
+    pub missing: bool,
 }
 
 pub fn files(conn: &Connection, folder: i64) -> Result<Vec<FolderFile>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, path, path_bytes, size, mtime_ms, sha256, status FROM knowledge_files WHERE folder_id = ?1",
+        "SELECT id, path, path_bytes, size, mtime_ms, sha256, status, missing_since IS NOT NULL
+           FROM knowledge_files WHERE folder_id = ?1",
     )?;
     let rows = stmt.query_map([folder], |r| {
         Ok(FolderFile {
@@ -171,6 +190,7 @@ pub fn files(conn: &Connection, folder: i64) -> Result<Vec<FolderFile>> {
             mtime_ms: r.get(4)?,
             sha256: r.get(5)?,
             processing: r.get::<_, Option<String>>(6)?.as_deref() == Some("processing"),
+            missing: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -185,7 +205,8 @@ pub fn file_version(conn: &Connection, item: i64) -> Result<(Option<i64>, Option
     )?)
 }
 
-/// The version of a file a scan saw (and, for a new or adopted file, its folder).
+/// The version of a file a scan saw (and, for a new or adopted file, its folder). A file a
+/// scan sees is not missing.
 pub fn set_file_version(
     conn: &Connection,
     item: i64,
@@ -194,7 +215,8 @@ pub fn set_file_version(
     mtime_ms: i64,
 ) -> Result<()> {
     conn.prepare_cached(
-        "UPDATE knowledge_files SET folder_id = ?2, size = ?3, mtime_ms = ?4 WHERE id = ?1",
+        "UPDATE knowledge_files SET folder_id = ?2, size = ?3, mtime_ms = ?4, missing_since = NULL
+          WHERE id = ?1",
     )?
     .execute(params![item, folder, size, mtime_ms])?;
     Ok(())
@@ -204,8 +226,18 @@ pub fn set_file_version(
 pub fn move_file(conn: &Connection, item: i64, to: &Path, name: &str, mtime_ms: i64) -> Result<()> {
     let (text, bytes) = super::items::path_columns(to);
     conn.prepare_cached(
-        "UPDATE knowledge_files SET path = ?2, path_bytes = ?3, filename = ?4, mtime_ms = ?5 WHERE id = ?1",
+        "UPDATE knowledge_files SET path = ?2, path_bytes = ?3, filename = ?4, mtime_ms = ?5,
+                missing_since = NULL WHERE id = ?1",
     )?
     .execute(params![item, text, bytes, name, mtime_ms])?;
+    Ok(())
+}
+
+/// A file gone from disk whose item is kept: missing since `now_ms`.
+pub fn set_missing(conn: &Connection, item: i64, now_ms: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE knowledge_files SET missing_since = ?2 WHERE id = ?1 AND missing_since IS NULL",
+    )?
+    .execute(params![item, now_ms])?;
     Ok(())
 }

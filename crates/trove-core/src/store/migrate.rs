@@ -43,6 +43,8 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_path_bytes"),
     migration!(8, "0008_pages", Some(backfill_pages)),
     migration!(9, "0009_folders"),
+    migration!(10, "0010_missing"),
+    migration!(11, "0011_file_title"),
 ];
 
 /// Pages of the PDF chunks indexed before version 8: one pass over each document's text

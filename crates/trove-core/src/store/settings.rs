@@ -8,6 +8,10 @@ use crate::error::Result;
 pub const PAUSED: &str = "queue.paused";
 pub const CONCURRENCY: &str = "queue.concurrency";
 pub const REFRESH_EVERY: &str = "scrape.refresh_every_ms";
+/// `on`: a watched folder's deleted file keeps its item, marked missing.
+pub const KEEP_MISSING: &str = "folders.keep_missing";
+/// `off`: folders dropped on the window or picked are added once, not watched.
+pub const FOLDER_SYNC: &str = "folders.sync";
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn

@@ -1,11 +1,16 @@
-// Watched folders (`list_folders`, `add_folder`, `rescan_folder`, …): a folder kept in sync
-// with its files. There is no disk here: a folder's files are generated when it is added,
-// and what a later rescan finds changed is staged by the `changeFolder` hook. The "Add
-// folder" dialog watches what it picks, as Rust's `add_folder_dialog` does.
+// Watched folders (`list_folders`, `add_folder`, `rescan_folder`, `set_folder_rules`, …): a
+// folder kept in sync with its files. There is no disk here: a folder's files are generated
+// when it is added (with those its rules leave out), and what a later rescan finds changed
+// is staged by the `changeFolder` hook. A scan applies the folder's globs (glob.ts), so new
+// rules remove the items of files they leave out and add those they let in; with the
+// keep-missing setting the items of deleted files stay, marked missing. The "Add folder"
+// dialog watches what it picks, as Rust's `add_folder_dialog` does (with the folder-sync
+// setting off it adds the files once).
 import type { AddReport, Folder, Item, ScanReport, Skipped } from "../types";
 import { randomFile } from "./content";
 import { delay, err, iso } from "./data";
-import { FAKE_DATABASE } from "./settings";
+import { folderRules } from "./glob";
+import { FAKE_DATABASE, switchOn } from "./settings";
 import { type FakeFolder, type FakeState, type FolderChanges, type ItemSpec, removeItem, update } from "./state";
 import { addItems, enqueue } from "./worker";
 
@@ -52,19 +57,33 @@ export function folderView(s: FakeState, f: FakeFolder): Folder {
   };
 }
 
-/** `n` new files somewhere in the folder, at paths not in the library yet. */
-function newFiles(s: FakeState, root: string, n: number): ItemSpec[] {
+/** Every file path in the library or on a folder's "disk" (a new file needs a fresh one). */
+function takenPaths(s: FakeState): Set<string> {
   const taken = new Set<string>();
   for (const it of s.items.values()) if (it.kind === "file") taken.add(it.location);
-  const out: ItemSpec[] = [];
-  for (let tries = 0; out.length < n && tries < n * 50; tries++) {
-    const f = randomFile(s);
-    const location = `${root}/${s.pick(SUBFOLDERS)}${f.name}`;
+  for (const f of s.folders.values()) for (const p of f.disk.keys()) taken.add(p);
+  return taken;
+}
+
+/** The path of a file inside the folder, from its root ("notes/a.md"). */
+const relative = (f: FakeFolder, location: string) => location.slice(f.path.length + 1);
+
+/**
+ * Put new files on the folder's "disk" until `n` of them are ones its rules let in (those
+ * it leaves out are there too: a rules change can let them in).
+ */
+function createFiles(s: FakeState, f: FakeFolder, n: number) {
+  const taken = takenPaths(s);
+  const rules = folderRules(f.include, f.exclude);
+  let matching = 0;
+  for (let tries = 0; matching < n && tries < n * 50; tries++) {
+    const file = randomFile(s);
+    const location = `${f.path}/${s.pick(SUBFOLDERS)}${file.name}`;
     if (taken.has(location)) continue;
     taken.add(location);
-    out.push({ ...f, location });
+    f.disk.set(location, { ...file, location });
+    if (rules(relative(f, location))) matching += 1;
   }
-  return out;
 }
 
 function emptyReport(folder: number): ScanReport {
@@ -76,6 +95,7 @@ function emptyReport(folder: number): ScanReport {
     renamed: 0,
     unchanged: 0,
     busy: 0,
+    missing: 0,
     skipped: {},
     reads: 0,
     unavailable: false,
@@ -103,6 +123,7 @@ export function watchFolder(
   for (const f of s.folders.values()) {
     if (f.path === path) throw err("conflict", `${path} is already watched (folder ${f.id})`);
   }
+  folderRules(include, exclude);
   const pick = FOLDER_PICKS.find((p) => p.path === path);
   s.folderSeq += 1;
   const f: FakeFolder = {
@@ -115,6 +136,7 @@ export function watchFolder(
     message: null,
     gone: false,
     items: [],
+    disk: new Map(),
     skipped: sorted(pick?.skipped ?? { images: 4 }),
     lastScanAt: null,
     lastScanMs: null,
@@ -136,15 +158,35 @@ function scan(s: FakeState, f: FakeFolder): { report: ScanReport; added: Item[] 
   const started = Date.now();
   const ch = f.pending;
   f.pending = { ...NO_CHANGES };
+  const rules = folderRules(f.include, f.exclude);
   const ids = [...live(s, f)];
-  // files gone from disk: their items go (the newest first)
-  const removed = ids.splice(Math.max(0, ids.length - ch.removed), ch.removed);
-  for (const id of removed) removeItem(s, id);
-  report.removed = removed.length;
+  // items kept as missing stay so (their file is not back)
+  const onDisk = ids.filter((id) => s.items.get(id)!.missingSince === null);
+  report.missing = ids.length - onDisk.length;
+  // files deleted from disk (the newest first): their items go, or stay marked missing
+  const deleted = onDisk.splice(Math.max(0, onDisk.length - ch.removed), ch.removed);
+  const keepMissing = switchOn(s, "keep-missing");
+  for (const id of deleted) {
+    f.disk.delete(s.items.get(id)!.location);
+    if (keepMissing) {
+      update(s, id, { missingSince: iso(started) });
+      report.missing += 1;
+    } else {
+      removeItem(s, id);
+      report.removed += 1;
+    }
+  }
+  // files still there that the rules now leave out: their items go
+  const kept = onDisk.filter((id) => {
+    if (rules(relative(f, s.items.get(id)!.location))) return true;
+    removeItem(s, id);
+    report.removed += 1;
+    return false;
+  });
   // changed files are queued again (the same item); one being processed waits for a later scan
   let i = 0;
-  for (; i < ids.length && report.changed + report.busy < ch.changed; i++) {
-    const id = ids[i]!;
+  for (; i < kept.length && report.changed + report.busy < ch.changed; i++) {
+    const id = kept[i]!;
     if (s.processing.has(id)) {
       report.busy += 1;
       continue;
@@ -154,13 +196,21 @@ function scan(s: FakeState, f: FakeFolder): { report: ScanReport; added: Item[] 
     report.changed += 1;
   }
   // moved files: the same item at its new path, not read again
-  for (let r = 0; r < ch.renamed && i < ids.length; r++, i++) {
-    const it = s.items.get(ids[i]!)!;
-    update(s, it.id, { location: `${f.path}/moved/${it.name}` });
+  for (let r = 0; r < ch.renamed && i < kept.length; r++, i++) {
+    const it = s.items.get(kept[i]!)!;
+    const file = f.disk.get(it.location);
+    const location = `${f.path}/moved/${it.name}`;
+    f.disk.delete(it.location);
+    if (file) f.disk.set(location, { ...file, location });
+    update(s, it.id, { location });
     report.renamed += 1;
   }
-  report.unchanged = ids.length - report.changed - report.busy - report.renamed;
-  const added = addItems(s, newFiles(s, f.path, ch.added));
+  report.unchanged = kept.length - report.changed - report.busy - report.renamed;
+  // new files, and those the rules let in now
+  createFiles(s, f, ch.added);
+  const known = new Set(ids.filter((id) => s.items.has(id)).map((id) => s.items.get(id)!.location));
+  const fresh = [...f.disk.values()].filter((file) => !known.has(file.location) && rules(relative(f, file.location)));
+  const added = addItems(s, fresh);
   f.items.push(...added.map((it) => it.id));
   report.added = added.length;
   // the files Trove does not read are looked at again on every scan (they are never added)
@@ -174,12 +224,29 @@ function scan(s: FakeState, f: FakeFolder): { report: ScanReport; added: Item[] 
   return { report, added };
 }
 
+/** A folder's files added once, not watched (the folder-sync setting off), as `add_paths`. */
+function addOnce(s: FakeState, path: string, n: number): AddReport {
+  const taken = takenPaths(s);
+  const specs: ItemSpec[] = [];
+  for (let tries = 0; specs.length < n && tries < n * 50; tries++) {
+    const file = randomFile(s);
+    const location = `${path}/${s.pick(SUBFOLDERS)}${file.name}`;
+    if (taken.has(location)) continue;
+    taken.add(location);
+    specs.push({ ...file, location });
+  }
+  return { added: addItems(s, specs), skipped: [] };
+}
+
 export function folderCommands(s: FakeState) {
   return {
     async addFolderDialog(): Promise<AddReport> {
       s.dialogs.push("folder");
       const watched = new Set([...s.folders.values()].map((f) => f.path));
-      const path = FOLDER_PICKS.find((p) => !watched.has(p.path))?.path ?? `/home/ada/Folder ${s.folderSeq + 1}`;
+      const pick = FOLDER_PICKS.find((p) => !watched.has(p.path));
+      const path = pick?.path ?? `/home/ada/Folder ${s.folderSeq + 1}`;
+      // the folder-sync setting off: its files are added once (add_paths), it is not watched
+      if (!switchOn(s, "folder-sync")) return delay(addOnce(s, path, pick?.files ?? 3), 200);
       // as Rust's add_dropped: the folder's new items, and what it left out by kind
       const report: AddReport = { added: [], skipped: [] };
       try {
@@ -224,6 +291,16 @@ export function folderCommands(s: FakeState) {
       return delay(scan(s, folderOf(s, id)).report, 80);
     },
 
+    async setFolderRules(id: number, include: string[], exclude: string[]): Promise<Folder> {
+      const f = folderOf(s, id);
+      // checked before anything changes, as the engine does
+      folderRules(include, exclude);
+      f.include = [...include];
+      f.exclude = [...exclude];
+      scan(s, f);
+      return delay(folderView(s, f), 80);
+    },
+
     async setFolderWatching(id: number, watching: boolean): Promise<Folder> {
       const f = folderOf(s, id);
       f.watching = watching;
@@ -245,6 +322,12 @@ export function setFolderState(s: FakeState, id: number, state: FakeFolder["stat
         : state === "polling"
           ? POLLING_MESSAGE
           : null;
+}
+
+/** hooks: an item's file is deleted and the item kept (`since`, RFC 3339; null: it is back) */
+export function setMissing(s: FakeState, id: string, since: string | null = iso(Date.now())) {
+  if (!s.items.has(id)) throw err("not_found", `no item ${id}`);
+  update(s, id, { missingSince: since });
 }
 
 /** hooks: stage what the next scan of the folder finds changed on disk */

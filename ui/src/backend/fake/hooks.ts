@@ -2,7 +2,7 @@
 import type { Backend, DragState, EngineEvent, Folder, Status } from "../types";
 import { randomFile } from "./content";
 import { type DropOptions, dragEmit, dropFiles } from "./drop";
-import { changeFolder, folderView, setFolderState } from "./folders";
+import { changeFolder, folderView, setFolderState, setMissing } from "./folders";
 import { opened } from "./settings";
 import { type FakeFolder, type FakeState, type FolderChanges, newItem, update } from "./state";
 import { addItems, tick, wake } from "./worker";
@@ -42,6 +42,13 @@ export interface FakeTestHooks {
   setFolderState(id: number, state: FakeFolder["state"], message?: string | null): void;
   /** stage what the next rescan of a folder finds on disk: new, changed, deleted, moved files */
   changeFolder(id: number, changes: Partial<FolderChanges>): void;
+  /**
+   * mark an item's file deleted and the item kept (`missingSince`, as a scan with the
+   * keep-missing setting does); `since` defaults to now, null clears it
+   */
+  setMissing(id: string, since?: string | null): void;
+  /** the files on a folder's "disk" (also those its rules leave out), sorted */
+  folderFiles(id: number): string[];
   backend: Backend;
 }
 
@@ -96,6 +103,8 @@ export function createHooks(s: FakeState, backend: Backend): FakeTestHooks {
     folders: () => [...s.folders.values()].sort((a, b) => a.id - b.id).map((f) => folderView(s, f)),
     setFolderState: (id, state, message) => setFolderState(s, id, state, message),
     changeFolder: (id, changes) => changeFolder(s, id, changes),
+    setMissing: (id, since) => setMissing(s, id, since),
+    folderFiles: (id) => [...(s.folders.get(id)?.disk.keys() ?? [])].sort(),
     backend,
   };
 }

@@ -104,12 +104,21 @@ function check(s: SettingView, raw: string): string {
 /** what the engine shows of a saved secret */
 export const SECRET_SHOWN = "(saved)";
 
+/** Every setting the fake knows: the generated list (the engine's own). */
+export const ALL_SETTINGS: readonly SettingView[] = SETTINGS;
+
+/** A switch setting's value in use ("on"/"off"). */
+export function switchOn(s: FakeState, name: string): boolean {
+  const d = ALL_SETTINGS.find((x) => x.name === name);
+  return (s.settings.get(name) ?? d?.default) === "on";
+}
+
 export function settingsCommands(s: FakeState) {
-  const stored = new Map<string, string>();
+  const stored = s.settings;
   const view = (): SettingsView => ({
     database: FAKE_DATABASE,
     logs: FAKE_LOGS,
-    settings: SETTINGS.map((d) => {
+    settings: ALL_SETTINGS.map((d) => {
       let kept = stored.get(d.name);
       // a secret is never sent back, only whether there is one
       if (d.kind === "secret" && kept !== undefined) kept = SECRET_SHOWN;
@@ -123,7 +132,7 @@ export function settingsCommands(s: FakeState) {
       return delay(view(), 20);
     },
     async setSetting(name: string, value: string | null): Promise<SettingsView> {
-      const d = SETTINGS.find((x) => x.name === name);
+      const d = ALL_SETTINGS.find((x) => x.name === name);
       if (!d) throw err("invalid", `no setting called "${name}"`);
       if (d.kind === "command") {
         throw err("invalid", `${name} is a command: set it with \`trove config set ${name} …\` in a terminal`);

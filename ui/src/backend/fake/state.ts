@@ -41,6 +41,11 @@ export interface FakeFolder {
   gone: boolean;
   /** ids of its items (deleted ones are skipped when counting) */
   items: string[];
+  /**
+   * The files on "disk" under it, by path: also those its rules leave out (a rules change
+   * lets them in) and not those deleted (their items are removed or kept as missing).
+   */
+  disk: Map<string, ItemSpec>;
   skipped: Record<string, number>;
   lastScanAt: number | null;
   lastScanMs: number | null;
@@ -89,6 +94,8 @@ export interface FakeState {
   /** watched folders by id (ascending, as `list_folders` orders them) */
   folders: Map<number, FakeFolder>;
   folderSeq: number;
+  /** saved settings by name (what `set_setting` stored; absent: the default) */
+  settings: Map<string, string>;
 }
 
 export function createState(o: FakeOptions): FakeState {
@@ -122,6 +129,7 @@ export function createState(o: FakeOptions): FakeState {
     dialogs: [],
     folders: new Map(),
     folderSeq: 0,
+    settings: new Map(),
   };
 }
 
@@ -177,6 +185,7 @@ export function newItem(s: FakeState, partial: ItemSeed, addedMs: number): Item 
     addedAt: iso(addedMs),
     updatedAt: iso(addedMs),
     extractor: null,
+    missingSince: partial.missingSince ?? null,
   };
   s.items.set(id, item);
   s.meta.set(id, { seq, failuresLeft: 0, alwaysFail: false, startedAt: 0, ticks: 0, text: null });

@@ -6,6 +6,7 @@ import {
   clampPct,
   humanSize,
   kindLabel,
+  missingText,
   plural,
   relativeTime,
   STATUS_LABEL,
@@ -25,6 +26,8 @@ export interface RowEl {
   iconKind: string;
   iconBox: HTMLSpanElement;
   name: HTMLDivElement;
+  /** "Missing": the file was deleted from a watched folder and the item kept */
+  missing: HTMLSpanElement;
   sub: HTMLDivElement;
   type: HTMLSpanElement;
   size: HTMLSpanElement;
@@ -43,6 +46,12 @@ export interface RowEl {
 export function makeRow(spacer: HTMLElement): RowEl {
   const iconBox = h("span", { class: "row-icon" });
   const name = h("div", { class: "row-name" });
+  const missing = h(
+    "span",
+    { class: "row-missing", attrs: { hidden: true } },
+    icon("alert", "icon icon-inline"),
+    h("span", { text: "Missing" }),
+  );
   const sub = h("div", { class: "row-sub" });
   const type = h("span", { class: "row-type" });
   const size = h("span", { class: "row-size num" });
@@ -68,7 +77,7 @@ export function makeRow(spacer: HTMLElement): RowEl {
   retry.tabIndex = -1;
   del.tabIndex = -1;
   const actions = h("div", { class: "row-actions" }, retry, del);
-  const main = h("div", { class: "row-main" }, name, sub);
+  const main = h("div", { class: "row-main" }, h("div", { class: "row-title" }, name, missing), sub);
   const el = h(
     "div",
     { class: "row row-grid", attrs: { role: "listitem", tabindex: "-1" } },
@@ -90,6 +99,7 @@ export function makeRow(spacer: HTMLElement): RowEl {
     iconKind: "",
     iconBox,
     name,
+    missing,
     sub,
     type,
     size,
@@ -132,6 +142,16 @@ export function fill(r: RowEl, it: Item, tick: number, selected: boolean, store:
   ) {
     fillSub(r, it, store);
   }
+  const gone = it.missingSince ? missingText(it.missingSince) : null;
+  r.missing.hidden = gone === null;
+  if (gone === null) {
+    r.missing.removeAttribute("title");
+    r.missing.removeAttribute("data-testid");
+  } else {
+    r.missing.title = gone;
+    r.missing.dataset.testid = `missing-${it.id}`;
+  }
+  el.toggleAttribute("data-missing", gone !== null);
   setText(r.type, kindLabel(it));
   setText(r.size, it.kind === "url" && it.size === null ? "—" : humanSize(it.size));
   const abs = absoluteTime(it.addedAt);
@@ -159,6 +179,7 @@ export function fill(r: RowEl, it: Item, tick: number, selected: boolean, store:
   let label = `${it.name}, ${kindLabel(it)}, ${badgeText(it)}`;
   if (it.status === "failed" && it.error) label += `: ${it.error}`;
   if (it.duplicateOf) label += ", duplicate";
+  if (gone) label += `, missing: ${gone}`;
   label += `, added ${relativeTime(it.addedAt)} (${abs})`;
   r.label = label;
   el.setAttribute("aria-label", selected ? `${label}, selected` : label);
@@ -211,6 +232,7 @@ export function release(r: RowEl, pool: RowEl[]) {
   r.el.classList.remove("selected");
   delete r.el.dataset.selected;
   r.badge.removeAttribute("data-testid");
+  r.missing.removeAttribute("data-testid");
   r.retry.removeAttribute("data-testid");
   r.del.removeAttribute("data-testid");
   r.sub.replaceChildren();
