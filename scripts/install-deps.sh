@@ -4,7 +4,9 @@
 # poppler-utils/qpdf (PDF fixtures and the pdftotext reference in `trove-bench`),
 # ghostscript/python3-cairo (PDFs from more real producers in tests/pdf.rs),
 # python3-gi/GTK + xdotool (a real OS drag-and-drop in the end-to-end test),
-# tesseract-ocr (OCR of scans and images; poppler's pdftoppm renders the pages).
+# tesseract-ocr (OCR of scans and images; poppler's pdftoppm renders the pages),
+# LibreOffice without its GUI (reads old .doc/.ppt for Trove; makes the office fixtures and
+# is the reference in `trove-bench --only h`).
 # Idempotent; uses sudo when not root.
 set -euo pipefail
 PKGS=(
@@ -15,6 +17,7 @@ PKGS=(
   poppler-utils qpdf ghostscript python3-cairo
   tesseract-ocr tesseract-ocr-eng
   python3-gi gir1.2-gtk-3.0 xdotool
+  libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
 )
 missing=()
 for p in "${PKGS[@]}"; do

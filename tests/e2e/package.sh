@@ -35,6 +35,7 @@ fail() { log "FAILED: $*"; exit 1; }
 log "unpacking $DEB"
 dpkg-deb --info "$DEB" >"$E2E_TMP/info"
 grep -q '^ Recommends:.*tesseract-ocr' "$E2E_TMP/info" || fail "the package does not recommend tesseract-ocr: $(cat "$E2E_TMP/info")"
+grep -q '^ Suggests:.*libreoffice-writer' "$E2E_TMP/info" || fail "the package does not suggest LibreOffice: $(cat "$E2E_TMP/info")"
 R="$E2E_TMP/root"
 dpkg-deb -x "$DEB" "$R"
 BIN="$R/usr/bin/trove"

@@ -65,6 +65,10 @@ export type SearchHit = { itemId: string, name: string, location: string, chunkI
  */
 page: number | null, 
 /**
+ * What the document's pages are ([`page_unit`]): "page", "slide", "sheet", "message".
+ */
+pageUnit: string | null, 
+/**
  * Highlighted terms are wrapped in U+0002 … U+0003.
  */
 snippet: string, score: number, };

@@ -39,7 +39,10 @@ pub struct BenchArgs {
     /// Files in the watched folder (g)
     #[arg(long, default_value_t = 10_000)]
     pub folder_files: usize,
-    /// Run only these parts (a,b,c,d,e,f,g)
+    /// Megabytes of prose per office document in (h)
+    #[arg(long, default_value_t = 4)]
+    pub office_mb: usize,
+    /// Run only these parts (a,b,c,d,e,f,g,h)
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// The program whose `__extract` mode is the extraction child in (d) and (f): by
@@ -87,6 +90,12 @@ pub fn run(args: &BenchArgs, out: &Out) -> Result<ExitCode> {
         report.insert(
             "folders".into(),
             bench_folders(tmp.path(), args.folder_files, out)?,
+        );
+    }
+    if want("h") {
+        report.insert(
+            "formats".into(),
+            bench_formats(tmp.path(), args.office_mb, out)?,
         );
     }
     if out.json {
@@ -484,6 +493,155 @@ fn bench_text(dir: &Path, mb: usize, out: &Out) -> Result<serde_json::Value> {
     Ok(
         json!({ "files": count, "mib": bytes as f64 / 1048576.0, "mib_per_s": mbps, "read_mib_per_s": read_mbps }),
     )
+}
+
+/// LibreOffice run headless with a profile of its own; returns how long it took.
+fn soffice(dir: &Path, args: &[&str]) -> Result<Duration> {
+    let profile = format!(
+        "-env:UserInstallation=file://{}",
+        dir.join("lo-profile").display()
+    );
+    let t = Instant::now();
+    let o = std::process::Command::new("soffice")
+        .args(["--headless", "--norestore", &profile])
+        .args(args)
+        .output()
+        .context("running soffice (LibreOffice): is it installed?")?;
+    if !o.status.success() {
+        bail!("soffice {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    Ok(t.elapsed())
+}
+
+/// (h) Office formats: the same prose (or table) saved by LibreOffice as each format, read
+/// by Trove's extractor in this process (best of three), against LibreOffice itself turning
+/// the file into text (`soffice --convert-to txt`, or `csv` for spreadsheets: the usual way
+/// to get text out of these files without Trove; its start-up is part of what a person
+/// waits for, and is reported on its own).
+fn bench_formats(dir: &Path, mb: usize, out: &Out) -> Result<serde_json::Value> {
+    let work = dir.join("formats");
+    std::fs::create_dir_all(&work)?;
+    let mut zipf = Zipf::new(20_000, 7);
+    let mut prose = String::new();
+    while prose.len() < mb * 1024 * 1024 {
+        prose.push_str(&zipf.text(600));
+        prose.push_str("\n\n");
+    }
+    std::fs::write(work.join("prose.txt"), &prose)?;
+    let mut csv = String::from("id,name,city,amount,date,note\n");
+    let rows = mb * 1024 * 1024 / 64;
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "{i},{},{},{}.{:02},2026-{:02}-{:02},{}\n",
+            word(i % 5000),
+            word(7 + i % 300),
+            i * 37 % 10_000,
+            i % 100,
+            1 + i % 12,
+            1 + i % 28,
+            word(i % 20_000),
+        ));
+    }
+    std::fs::write(work.join("table.csv"), &csv)?;
+    // A no-op conversion first: LibreOffice's first start in a new profile is slower.
+    std::fs::write(work.join("tiny.txt"), "hello")?;
+    soffice(
+        &work,
+        &[
+            "--convert-to",
+            "odt",
+            "--outdir",
+            &work.join("warm").to_string_lossy(),
+            &work.join("tiny.txt").to_string_lossy(),
+        ],
+    )?;
+    let startup = soffice(
+        &work,
+        &[
+            "--convert-to",
+            "odt",
+            "--outdir",
+            &work.join("warm").to_string_lossy(),
+            &work.join("tiny.txt").to_string_lossy(),
+        ],
+    )?;
+    let outdir = work.to_string_lossy().into_owned();
+    let mut rows_out = Vec::new();
+    let cases: &[(&str, &str, &str)] = &[
+        ("odt", "prose.txt", "txt:Text"),
+        ("docx", "prose.txt", "txt:Text"),
+        ("rtf", "prose.txt", "txt:Text"),
+        ("epub", "prose.txt", "txt:Text"),
+        ("doc", "prose.txt", "txt:Text"),
+        ("xlsx", "table.csv", "csv"),
+        ("ods", "table.csv", "csv"),
+        ("xls", "table.csv", "csv"),
+    ];
+    for (ext, source, to_text) in cases {
+        soffice(
+            &work,
+            &[
+                "--convert-to",
+                ext,
+                "--outdir",
+                &outdir,
+                &work.join(source).to_string_lossy(),
+            ],
+        )?;
+        let stem = source.rsplit_once('.').map_or(*source, |(s, _)| s);
+        let file = work.join(format!("{stem}.{ext}"));
+        let bytes =
+            std::fs::read(&file).with_context(|| format!("{} was not made", file.display()))?;
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let limits = trove_extract::Limits::default();
+        let mut best = Duration::MAX;
+        let mut text_len = 0;
+        for _ in 0..3 {
+            let t = Instant::now();
+            let e = trove_extract::extract(&bytes, Some(&name), &limits)
+                .with_context(|| format!("extracting {name}"))?;
+            best = best.min(t.elapsed());
+            text_len = e.text.len();
+        }
+        let back = work.join("back");
+        std::fs::create_dir_all(&back)?;
+        let reference = soffice(
+            &work,
+            &[
+                "--convert-to",
+                to_text,
+                "--outdir",
+                &back.to_string_lossy(),
+                &file.to_string_lossy(),
+            ],
+        )?;
+        let mib = bytes.len() as f64 / 1048576.0;
+        let text_mib = text_len as f64 / 1048576.0;
+        let ratio = reference.as_secs_f64() / best.as_secs_f64();
+        say(
+            out,
+            format!(
+                "(h) {ext:<4} {mib:6.2} MiB file → {text_mib:5.2} MiB text: Trove {:7.1} ms ({:6.1} MiB text/s); \
+                 soffice --convert-to {to_text} {:7.0} ms: {ratio:5.1}× faster",
+                best.as_secs_f64() * 1000.0,
+                text_mib / best.as_secs_f64(),
+                reference.as_secs_f64() * 1000.0,
+            ),
+        );
+        rows_out.push(json!({
+            "format": ext, "file_mib": mib, "text_mib": text_mib,
+            "trove_ms": best.as_secs_f64() * 1000.0,
+            "soffice_ms": reference.as_secs_f64() * 1000.0, "ratio": ratio,
+        }));
+    }
+    say(
+        out,
+        format!(
+            "(h) soffice start-up alone (a tiny conversion): {:.0} ms",
+            startup.as_secs_f64() * 1000.0
+        ),
+    );
+    Ok(json!({ "formats": rows_out, "soffice_startup_ms": startup.as_secs_f64() * 1000.0 }))
 }
 
 /// A PDF with `pages` pages of text (Helvetica, one text object per line).

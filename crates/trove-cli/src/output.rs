@@ -259,12 +259,13 @@ impl Out {
         }
     }
 
-    /// An item's extracted text; a PDF's pages marked `--- page N ---`.
+    /// An item's extracted text; the pages of a PDF (slides of a presentation, sheets of a
+    /// spreadsheet, messages of a mailbox) marked `--- page N ---` (`--- slide N ---`, …).
     pub fn text(&self, item: &Item, text: &str) {
-        let pdf = item
-            .mime
-            .as_deref()
-            .is_some_and(|m| m.starts_with("application/pdf"));
+        let mime = item.mime.as_deref();
+        let unit = trove_core::model::page_unit(mime);
+        let pdf = mime.is_some_and(|m| m.starts_with("application/pdf"))
+            || (unit != "page" && text.contains('\x0c'));
         if self.json {
             let pages: Option<Vec<&str>> = pdf.then(|| text.split('\x0c').collect());
             return print_json(&serde_json::json!({
@@ -275,7 +276,7 @@ impl Out {
         }
         if pdf {
             for (i, page) in text.split('\x0c').enumerate() {
-                println!("--- page {} ---", i + 1);
+                println!("--- {unit} {} ---", i + 1);
                 println!("{}", page.trim_end());
             }
         } else {
@@ -304,7 +305,11 @@ impl Out {
                 .replace('\u{2}', on)
                 .replace('\u{3}', off)
                 .replace(['\n', '\x0c'], " ");
-            let page = h.page.map(|p| format!("  p. {p}")).unwrap_or_default();
+            let page = match (h.page, h.page_unit.as_deref()) {
+                (Some(p), None | Some("page")) => format!("  p. {p}"),
+                (Some(p), Some(unit)) => format!("  {unit} {p}"),
+                (None, _) => String::new(),
+            };
             println!(
                 "{}. {} ({})  [{}]\n   {}{}\n   {}",
                 i + 1,

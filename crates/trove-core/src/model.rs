@@ -314,6 +314,8 @@ pub struct SearchHit {
     pub chunk_id: i64,
     /// The page the hit is on (paged documents: PDF), 1-based.
     pub page: Option<u32>,
+    /// What the document's pages are ([`page_unit`]): "page", "slide", "sheet", "message".
+    pub page_unit: Option<String>,
     /// Highlighted terms are wrapped in U+0002 … U+0003.
     pub snippet: String,
     pub score: f64,
@@ -458,5 +460,16 @@ impl Default for CrawlOptions {
             max_pages: 50,
             same_prefix: false,
         }
+    }
+}
+
+/// What a page of a paged document is called, by its MIME type: a PDF's pages, a
+/// presentation's slides, a spreadsheet's sheets, a mailbox's messages.
+pub fn page_unit(mime: Option<&str>) -> &'static str {
+    match mime.unwrap_or("") {
+        m if m.contains("presentation") || m == "application/vnd.ms-powerpoint" => "slide",
+        m if m.contains("spreadsheet") || m == "application/vnd.ms-excel" => "sheet",
+        "application/mbox" => "message",
+        _ => "page",
     }
 }

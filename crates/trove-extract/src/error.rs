@@ -86,6 +86,16 @@ pub enum ExtractError {
     #[error("Word document unpacks to more than {} (possible zip bomb)", human_size(*limit))]
     DocxTooLarge { limit: u64 },
 
+    /// An office document or e-book other than DOCX that cannot be read; `format` is its
+    /// label, e.g. "OpenDocument text", "PowerPoint presentation", "EPUB e-book".
+    #[error("{format} is damaged and could not be read ({reason})")]
+    OfficeDamaged { format: String, reason: String },
+
+    /// A ZIP-based document (other than DOCX) whose parts unpack to more than
+    /// `Limits::docx_max_uncompressed`.
+    #[error("{format} unpacks to more than {} (possible zip bomb)", human_size(*limit))]
+    OfficeTooLarge { format: String, limit: u64 },
+
     /// A parser panicked. `format` is e.g. "PDF text extraction".
     #[error("{format} crashed")]
     Crashed { format: String },
@@ -116,6 +126,28 @@ pub enum ExtractError {
     /// The sandbox child could not be started or talked to (transient).
     #[error("could not run the extractor: {message}")]
     Sandbox { message: String },
+
+    /// A workbook with more cells than Trove reads (for XLS and ODS, the grid their
+    /// cells' positions span, empty cells included).
+    #[error("spreadsheet has {} cells; Trove reads up to {}", crate::sheet::group_digits(*cells), crate::sheet::group_digits(*limit))]
+    SheetTooLarge { cells: u64, limit: u64 },
+
+    /// An RTF document whose groups nest deeper than Trove follows.
+    #[error("RTF document nests groups more than {limit} deep (is it damaged?)")]
+    RtfTooDeep { limit: usize },
+
+    /// An email or mailbox that could not be parsed.
+    #[error("email could not be read ({reason})")]
+    MailDamaged { reason: String },
+
+    /// An old binary Office file, and LibreOffice is not installed (`what` is e.g.
+    /// "old Word document").
+    #[error("{what} — install LibreOffice to read it")]
+    NeedsLibreOffice { what: String },
+
+    /// LibreOffice could not convert an old binary Office file.
+    #[error("{what} could not be read by LibreOffice ({reason})")]
+    ConversionFailed { what: String, reason: String },
 }
 
 fn named(name: &Option<String>) -> String {

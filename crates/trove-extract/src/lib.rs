@@ -1,7 +1,9 @@
 //! Bytes in, text out.
 //!
 //! `trove-extract` turns the bytes of a document into plain text, per format:
-//! plain text, Markdown, source code, HTML, PDF, DOCX, CSV and JSON.
+//! plain text, Markdown, source code, HTML, PDF, CSV and JSON; Word (DOCX and .doc),
+//! PowerPoint (PPTX and .ppt), Excel (XLSX and .xls), OpenDocument text, presentations
+//! and spreadsheets, RTF, EPUB e-books, e-mail messages and mbox mailboxes.
 //! It is a pure library: no database, no async, no GUI.
 //!
 //! * [`detect`] sniffs the content first (magic bytes, BOMs, binary heuristics,
@@ -12,18 +14,26 @@
 //!   process with a timeout and a memory cap.
 //!
 //! PDF text comes out page by page, pages separated by a form feed (`\x0c`),
-//! like `pdftotext` does.
+//! like `pdftotext` does; presentations come out slide by slide the same way.
 
 mod detect;
 mod docx;
+mod epub;
 mod error;
 pub mod file;
 mod guard;
 mod html;
+mod legacy;
+mod mail;
 mod ocr;
+mod odf;
 mod pdf;
+mod pptx;
+mod rtf;
 pub mod sandbox;
+mod sheet;
 mod text;
+mod zipdoc;
 
 pub use detect::detect;
 pub use error::ExtractError;
@@ -40,8 +50,8 @@ pub struct Limits {
     pub max_input_bytes: u64,
     /// Largest extracted text accepted. Default 64 MiB.
     pub max_text_bytes: usize,
-    /// Largest total uncompressed size of the parts read from a DOCX (zip bomb guard).
-    /// Default 200 MiB.
+    /// Largest total uncompressed size of the parts read from one ZIP-based document
+    /// (DOCX, PPTX, XLSX, OpenDocument, EPUB): the zip bomb guard. Default 200 MiB.
     pub docx_max_uncompressed: u64,
     /// How to read scans and images; `None` when Tesseract is not installed (then a PDF
     /// keeps the text layer it has, and images are refused with a hint).
@@ -100,6 +110,30 @@ pub enum DocKind {
     Jpeg,
     Tiff,
     Webp,
+    /// OpenDocument text (.odt).
+    Odt,
+    /// OpenDocument presentation (.odp): slides are pages.
+    Odp,
+    /// OpenDocument spreadsheet (.ods).
+    Ods,
+    /// PowerPoint presentation (.pptx): slides are pages.
+    Pptx,
+    /// Excel spreadsheet (.xlsx).
+    Xlsx,
+    /// Excel 97-2003 spreadsheet (.xls).
+    Xls,
+    /// EPUB e-book.
+    Epub,
+    /// Rich Text Format.
+    Rtf,
+    /// One e-mail message (.eml).
+    Eml,
+    /// A mailbox of messages (mbox).
+    Mbox,
+    /// Word 97-2003 document (.doc).
+    Doc,
+    /// PowerPoint 97-2003 presentation (.ppt).
+    Ppt,
 }
 
 impl DocKind {
@@ -120,6 +154,20 @@ impl DocKind {
             DocKind::Jpeg => "image/jpeg",
             DocKind::Tiff => "image/tiff",
             DocKind::Webp => "image/webp",
+            DocKind::Odt => "application/vnd.oasis.opendocument.text",
+            DocKind::Odp => "application/vnd.oasis.opendocument.presentation",
+            DocKind::Ods => "application/vnd.oasis.opendocument.spreadsheet",
+            DocKind::Pptx => {
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+            }
+            DocKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            DocKind::Xls => "application/vnd.ms-excel",
+            DocKind::Epub => "application/epub+zip",
+            DocKind::Rtf => "application/rtf",
+            DocKind::Eml => "message/rfc822",
+            DocKind::Mbox => "application/mbox",
+            DocKind::Doc => "application/msword",
+            DocKind::Ppt => "application/vnd.ms-powerpoint",
         }
     }
 
@@ -138,6 +186,18 @@ impl DocKind {
             DocKind::Jpeg => "JPEG image",
             DocKind::Tiff => "TIFF image",
             DocKind::Webp => "WebP image",
+            DocKind::Odt => "OpenDocument text",
+            DocKind::Odp => "OpenDocument presentation",
+            DocKind::Ods => "OpenDocument spreadsheet",
+            DocKind::Pptx => "PowerPoint presentation",
+            DocKind::Xlsx => "Excel spreadsheet",
+            DocKind::Xls => "Excel 97-2003 spreadsheet",
+            DocKind::Epub => "EPUB e-book",
+            DocKind::Rtf => "RTF document",
+            DocKind::Eml => "Email message",
+            DocKind::Mbox => "Mailbox (mbox)",
+            DocKind::Doc => "Word 97-2003 document",
+            DocKind::Ppt => "PowerPoint 97-2003 presentation",
         }
     }
 
@@ -150,9 +210,13 @@ impl DocKind {
     }
 
     /// Kinds whose parser (or OCR) should run in the sandbox child: they may hang, crash
-    /// or take long.
+    /// or take long. The old Office formats are read by LibreOffice or by a parser of
+    /// an intricate binary format.
     pub fn is_risky(&self) -> bool {
-        matches!(self, DocKind::Pdf) || self.is_image()
+        // Old .doc/.ppt are read by LibreOffice, a process of its own with its own time
+        // limit; under the child's caps (1 MiB per written file) a converted deck with
+        // pictures could not even be written.
+        matches!(self, DocKind::Pdf | DocKind::Xls) || self.is_image()
     }
 }
 
@@ -160,12 +224,14 @@ impl DocKind {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Extracted {
     pub kind: DocKind,
-    /// The document's text. Line endings are `\n`. PDF pages are separated by `\x0c`.
+    /// The document's text. Line endings are `\n`. PDF pages (and the slides of a
+    /// presentation) are separated by `\x0c`.
     pub text: String,
-    /// Title, when the format carries one (HTML `<title>`, PDF/DOCX metadata,
-    /// first Markdown heading).
+    /// Title, when the format carries one (HTML `<title>`, PDF/Office/EPUB metadata,
+    /// an e-mail's subject, first Markdown heading).
     pub title: Option<String>,
-    /// Number of pages (PDF only).
+    /// Number of pages (PDF) or slides (PPTX, ODP, PPT): the text has that many
+    /// `\x0c`-separated parts. `None` for other formats.
     pub pages: Option<u32>,
     /// Character encoding the text was decoded from (textual formats only), e.g. "UTF-8".
     pub encoding: Option<String>,
@@ -285,6 +351,13 @@ fn extract_kind(
             })
         }
         DocKind::Docx => docx::extract_docx(bytes, limits),
+        DocKind::Odt | DocKind::Odp => odf::extract_odf(bytes, kind, limits),
+        DocKind::Pptx => pptx::extract_pptx(bytes, limits),
+        DocKind::Epub => epub::extract_epub(bytes, limits),
+        DocKind::Xlsx | DocKind::Xls | DocKind::Ods => sheet::extract_sheet(bytes, kind, limits),
+        DocKind::Rtf => rtf::extract_rtf(bytes, limits),
+        DocKind::Eml | DocKind::Mbox => mail::extract_mail(bytes, kind, limits),
+        DocKind::Doc | DocKind::Ppt => legacy::extract_legacy(bytes, kind, path, limits),
         DocKind::Html => {
             let (s, enc) = decode_text(bytes)?;
             let mut e = extract_html(&s);
@@ -322,6 +395,14 @@ mod tests {
     fn kinds_have_mime_and_label() {
         assert_eq!(DocKind::Pdf.mime(), "application/pdf");
         assert_eq!(DocKind::Docx.label(), "Word document");
+        assert_eq!(
+            DocKind::Odp.mime(),
+            "application/vnd.oasis.opendocument.presentation"
+        );
+        assert_eq!(DocKind::Pptx.label(), "PowerPoint presentation");
+        assert_eq!(serde_json::to_string(&DocKind::Epub).unwrap(), "\"epub\"");
+        assert!(DocKind::Xls.is_risky() && !DocKind::Doc.is_risky() && !DocKind::Ppt.is_risky());
+        assert!(!DocKind::Pptx.is_risky() && !DocKind::Eml.is_risky());
         assert_eq!(
             serde_json::to_string(&DocKind::Markdown).unwrap(),
             "\"markdown\""

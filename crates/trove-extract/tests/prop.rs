@@ -95,6 +95,9 @@ fn check_extract(
         Err(ExtractError::DocxTooLarge { limit }) => {
             prop_assert_eq!(*limit, limits.docx_max_uncompressed)
         }
+        Err(ExtractError::OfficeTooLarge { limit, .. }) => {
+            prop_assert_eq!(*limit, limits.docx_max_uncompressed)
+        }
         Err(ExtractError::TooLarge { .. }) => prop_assert!(false, "TooLarge within the limit"),
         Err(_) => {}
     }
@@ -1084,7 +1087,8 @@ fn file_name() -> impl Strategy<Value = Option<String>> {
     let ext = select(
         &[
             "txt", "md", "MD", "markdown", "html", "HTM", "csv", "tsv", "json", "rs", "py", "pdf",
-            "PDF", "docx", "Docx", "zip", "png", "xlsx", "", ".",
+            "PDF", "docx", "Docx", "zip", "png", "xlsx", "", ".", "odt", "ODP", "pptx", "epub",
+            "eml", "mbox", "rtf", "xls",
         ][..],
     );
     prop_oneof![
@@ -1120,6 +1124,12 @@ const HEADS: &[&[u8]] = &[
     b"<?xml version=\"1.0\"?><!-- c --><html>",
     b"<!-- x",
     b"{\"a\": 1}",
+    b"{\\rtf1\\ansi ",
+    b"From: a@example.org\nMessage-ID: <1@x>\n\n",
+    b"From a@example.org Mon Jan  1 00:00:00 2024\nReceived: x\nFrom: y\n\n",
+    b"PK\x03\x04\x14\0\0\0\0\0\0\0\0\0\0\0\0\0\x27\0\0\0\x27\0\0\0\x08\0\0\0mimetypeapplication/vnd.oasis.opendocument.text",
+    b"PK\x03\x04\x14\0\0\0\0\0\0\0\0\0\0\0\0\0\x14\0\0\0\x14\0\0\0\x08\0\0\0mimetypeapplication/epub+zip",
+    b"PK\x03\x04\x14\0\0\0\x08\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x0b\0\0\0_rels/.rels",
 ];
 
 /// Bytes with the signatures detection looks at.
@@ -1145,7 +1155,13 @@ proptest! {
             prop_assert_eq!(kind.clone(), Ok(DocKind::Pdf));
         }
         if let Ok(k) = kind {
-            if !matches!(k, DocKind::Pdf | DocKind::Docx) && !k.is_image() {
+            // Only the textual kinds promise text that decodes: e-mail (named .eml) and the
+            // container formats are read by their own parsers.
+            let textual = matches!(
+                k,
+                DocKind::Text | DocKind::Markdown | DocKind::Code | DocKind::Html | DocKind::Csv | DocKind::Json
+            );
+            if textual {
                 prop_assert!(decode_text(&bytes).is_ok(), "{:?} that does not decode", k);
             }
         }
@@ -1174,5 +1190,399 @@ proptest! {
         let name = name.as_deref();
         let r = extract(&bytes, name, &limits);
         check_extract(&bytes, name, &limits, &r)?;
+    }
+}
+
+// ------------------------------------------------------------------------ ZIP containers
+
+/// The ZIP-based formats read here, with the parts that make them what they are.
+#[derive(Debug, Clone, Copy)]
+enum Container {
+    Odt,
+    Odp,
+    Pptx,
+    Epub,
+}
+
+impl Container {
+    fn kind(self) -> DocKind {
+        match self {
+            Container::Odt => DocKind::Odt,
+            Container::Odp => DocKind::Odp,
+            Container::Pptx => DocKind::Pptx,
+            Container::Epub => DocKind::Epub,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Container::Odt => "doc.odt",
+            Container::Odp => "slides.odp",
+            Container::Pptx => "slides.pptx",
+            Container::Epub => "book.epub",
+        }
+    }
+
+    /// Part names, in container order; the first is stored, the others deflated.
+    fn parts(self) -> &'static [&'static str] {
+        match self {
+            Container::Odt | Container::Odp => &["mimetype", "content.xml", "meta.xml"],
+            Container::Pptx => &[
+                "[Content_Types].xml",
+                "ppt/presentation.xml",
+                "ppt/_rels/presentation.xml.rels",
+                "ppt/slides/slide1.xml",
+                "ppt/slides/_rels/slide1.xml.rels",
+                "ppt/notesSlides/notesSlide1.xml",
+                "docProps/core.xml",
+            ],
+            Container::Epub => &[
+                "mimetype",
+                "META-INF/container.xml",
+                "OPS/book.opf",
+                "OPS/one.xhtml",
+                "OPS/two.xhtml",
+            ],
+        }
+    }
+
+    /// What a well-formed part holds: the parts that say which format this is are kept
+    /// intact, so the fuzzed ones reach the parsers.
+    fn good(self, part: &str) -> Vec<u8> {
+        let s: &str = match (self, part) {
+            (Container::Odt, "mimetype") => "application/vnd.oasis.opendocument.text",
+            (Container::Odp, "mimetype") => "application/vnd.oasis.opendocument.presentation",
+            (Container::Epub, "mimetype") => "application/epub+zip",
+            (_, "content.xml") => {
+                r#"<office:document-content xmlns:office="o" xmlns:text="t" xmlns:draw="d"><office:body><office:presentation><draw:page><text:p>a<text:s text:c="2"/>b</text:p></draw:page></office:presentation></office:body></office:document-content>"#
+            }
+            (_, "meta.xml") | (_, "docProps/core.xml") => {
+                r#"<m xmlns:dc="dc"><dc:title>T</dc:title></m>"#
+            }
+            (_, "[Content_Types].xml") => "<Types/>",
+            (_, "ppt/presentation.xml") => {
+                r#"<p:presentation xmlns:p="p" xmlns:r="r"><p:sldIdLst><p:sldId id="256" r:id="rId2"/></p:sldIdLst></p:presentation>"#
+            }
+            (_, "ppt/_rels/presentation.xml.rels") => {
+                r#"<Relationships><Relationship Id="rId2" Type="x/slide" Target="slides/slide1.xml"/></Relationships>"#
+            }
+            (_, "ppt/slides/_rels/slide1.xml.rels") => {
+                r#"<Relationships><Relationship Id="rId1" Type="x/notesSlide" Target="../notesSlides/notesSlide1.xml"/></Relationships>"#
+            }
+            (_, "ppt/slides/slide1.xml") | (_, "ppt/notesSlides/notesSlide1.xml") => {
+                r#"<p:sld xmlns:p="p" xmlns:a="a"><p:sp><a:p><a:r><a:t>x</a:t></a:r></a:p></p:sp></p:sld>"#
+            }
+            (_, "META-INF/container.xml") => {
+                r#"<container><rootfiles><rootfile full-path="OPS/book.opf"/></rootfiles></container>"#
+            }
+            (_, "OPS/book.opf") => {
+                r#"<package><metadata><dc:title xmlns:dc="dc">B</dc:title></metadata><manifest><item id="a" href="one.xhtml" media-type="application/xhtml+xml"/><item id="b" href="two.xhtml" media-type="application/xhtml+xml"/></manifest><spine><itemref idref="a"/><itemref idref="b"/></spine></package>"#
+            }
+            _ => "<html><body><p>chapter</p></body></html>",
+        };
+        s.as_bytes().to_vec()
+    }
+
+    /// The parts that decide the format: left alone by the fuzzing.
+    fn fixed(self, part: &str) -> bool {
+        match self {
+            Container::Odt | Container::Odp | Container::Epub => part == "mimetype",
+            Container::Pptx => part == "[Content_Types].xml",
+        }
+    }
+}
+
+fn container() -> impl Strategy<Value = Container> {
+    select(
+        &[
+            Container::Odt,
+            Container::Odp,
+            Container::Pptx,
+            Container::Epub,
+        ][..],
+    )
+}
+
+/// Markup pieces the readers react to, for XML soup.
+const XML_PIECES: &[&str] = &[
+    "<text:p>",
+    "</text:p>",
+    "<text:h>",
+    "</text:h>",
+    "<text:s text:c=\"99999\"/>",
+    "<text:s/>",
+    "<text:tab/>",
+    "<text:line-break/>",
+    "<text:note>",
+    "</text:note>",
+    "<draw:page>",
+    "</draw:page>",
+    "<draw:page/>",
+    "<presentation:notes>",
+    "</presentation:notes>",
+    "<text:tracked-changes>",
+    "<p:sp>",
+    "</p:sp>",
+    "<a:p>",
+    "</a:p>",
+    "<a:t>",
+    "</a:t>",
+    "<a:br/>",
+    "<p:ph type=\"sldNum\"/>",
+    "<mc:Fallback>",
+    "</mc:Fallback>",
+    "<p:sldId r:id=\"rId2\"/>",
+    "<Relationship Id=\"rId2\" Type=\"x/slide\" Target=\"../../x\"/>",
+    "<rootfile full-path=\"/OPS/../book.opf\"/>",
+    "<itemref idref=\"a\"/>",
+    "<item id=\"a\" href=\"one.xhtml#x\"/>",
+    "<dc:title>",
+    "</dc:title>",
+    "&amp;",
+    "&#0;",
+    "&#x1F600;",
+    "&bogus;",
+    "<![CDATA[x]]>",
+    "<!-- c -->",
+    "<?pi x?>",
+    "word",
+    " ",
+    "\n",
+    "<",
+    ">",
+    "\"",
+    "<script/>",
+    "<title/>",
+];
+
+/// What a fuzzed part holds instead of its good content.
+#[derive(Debug, Clone)]
+enum PartDamage {
+    Keep,
+    Noise(Vec<u8>),
+    Soup(Vec<&'static str>),
+    Cut(prop::sample::Index),
+    Missing,
+}
+
+fn part_damage() -> impl Strategy<Value = PartDamage> {
+    prop_oneof![
+        3 => Just(PartDamage::Keep),
+        1 => proptest::collection::vec(any::<u8>(), 0..512).prop_map(PartDamage::Noise),
+        3 => proptest::collection::vec(select(XML_PIECES), 0..64).prop_map(PartDamage::Soup),
+        1 => any::<prop::sample::Index>().prop_map(PartDamage::Cut),
+        1 => Just(PartDamage::Missing),
+    ]
+}
+
+fn build_container(c: Container, damage: &[PartDamage]) -> Vec<u8> {
+    let mut buf = Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        for (i, part) in c.parts().iter().enumerate() {
+            let good = c.good(part);
+            let d = if c.fixed(part) {
+                &PartDamage::Keep
+            } else {
+                damage.get(i).unwrap_or(&PartDamage::Keep)
+            };
+            let data = match d {
+                PartDamage::Keep => good,
+                PartDamage::Noise(n) => n.clone(),
+                PartDamage::Soup(s) => s.concat().into_bytes(),
+                PartDamage::Cut(at) => good[..at.index(good.len())].to_vec(),
+                // The part that names the format stays, if damaged.
+                PartDamage::Missing if *part == "ppt/presentation.xml" => Vec::new(),
+                PartDamage::Missing => continue,
+            };
+            let method = if i == 0 {
+                zip::CompressionMethod::Stored
+            } else {
+                zip::CompressionMethod::Deflated
+            };
+            let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+            z.start_file(*part, opts).unwrap();
+            z.write_all(&data).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// ODT, ODP, PPTX and EPUB containers with the right part names and arbitrary parts:
+    /// detected from their names or `mimetype`, whole or cut to a head; extracted without
+    /// a panic, within the limits, slides counted as pages.
+    #[test]
+    fn containers_with_arbitrary_parts(
+        c in container(),
+        damage in proptest::collection::vec(part_damage(), 7),
+        limits in limits(),
+        named in any::<bool>(),
+        head in 0usize..8192,
+    ) {
+        let bytes = build_container(c, &damage);
+        prop_assert_eq!(detect(&bytes, None), Ok(c.kind()));
+        let cut = &bytes[..head.min(bytes.len())];
+        // A head holds the names of the first parts (and the `mimetype`) from 128 bytes on.
+        if head >= 128 {
+            prop_assert_eq!(detect(cut, None), Ok(c.kind()));
+        }
+        let name = named.then_some(c.name());
+        let r = extract(&bytes, name, &limits);
+        check_extract(&bytes, name, &limits, &r)?;
+        if let Ok(e) = &r {
+            if let Some(n) = e.pages {
+                prop_assert_eq!(e.text.split('\x0c').count(), n as usize);
+            }
+            let bound = limits.docx_max_uncompressed.saturating_mul(1100).saturating_add(64);
+            prop_assert!(e.text.len() as u64 <= bound, "{} bytes of text", e.text.len());
+        }
+        // The cut container: an error, never a panic.
+        let r = extract(cut, name, &limits);
+        check_extract(cut, name, &limits, &r)?;
+    }
+
+    /// Arbitrary bytes named as one of these formats (or behind one of their signatures):
+    /// an error or bounded text, never a panic.
+    #[test]
+    fn arbitrary_bytes_as_containers(
+        c in container(),
+        noise in proptest::collection::vec(any::<u8>(), 0..4 * KIB),
+        signature in any::<bool>(),
+        limits in limits(),
+    ) {
+        let mut bytes = Vec::new();
+        if signature {
+            bytes.extend_from_slice(&build_container(c, &[])[..60]);
+        }
+        bytes.extend_from_slice(&noise);
+        let r = extract(&bytes, Some(c.name()), &limits);
+        check_extract(&bytes, Some(c.name()), &limits, &r)?;
+    }
+}
+
+// ------------------------------------------------------------------------ spreadsheets, RTF, email
+
+fn formats_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/formats")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// RTF-like input: groups, control words with odd parameters, escapes, destinations.
+fn rtf_soup() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        4 => select(&[
+            "{", "}", "\\par ", "\\'e9", "\\'8", "\\'zz", "\\u8364?", "\\u-10179?\\u-8704?",
+            "\\u-10179?", "\\u99999999999 ", "\\uc2", "\\uc0 ", "\\uc-5 ", "\\*\\x ",
+            "{\\fonttbl{\\f1\\fcharset128 A;}}", "{\\fonttbl", "\\f1 ", "\\f-1 ", "\\'82\\'a0",
+            "{\\info{\\title T\\'e9}}", "{\\info", "\\title ", "\\bin3 ", "\\bin99999999999 ",
+            "\\bin-4 ", "\\ansicpg932 ", "\\ansicpg1251", "\\ansicpg0", "\\mac", "\\pict ",
+            "\\\\", "\\{", "\\}", "\\", "\\u", "\\'", "\\tab", "\\line", "\r\n", "\\~", "\\_",
+            "\\-99999999999999", "\\abcdefghijklmnopqrstuvwxyzabcdefghijkl1", "\0",
+        ][..])
+        .prop_map(|s| s.as_bytes().to_vec()),
+        2 => "[a-z é水]{0,8}".prop_map(String::into_bytes),
+        1 => proptest::collection::vec(any::<u8>(), 0..8),
+    ];
+    proptest::collection::vec(piece, 0..120).prop_map(|parts| {
+        let mut v = b"{\\rtf1 ".to_vec();
+        for p in parts {
+            v.extend(p);
+        }
+        v
+    })
+}
+
+/// E-mail-like input: headers, MIME boundaries, encodings, nested messages, mbox lines.
+fn mail_soup() -> impl Strategy<Value = Vec<u8>> {
+    let line = prop_oneof![
+        4 => select(&[
+            "From: Ann <a@example.com>", "To: b@example.com, \"C\" <c@example.com>",
+            "Subject: =?utf-8?b?w6k=?= hi", "Subject: =?x-unknown?q?=FF?=",
+            "Date: Fri, 15 Mar 2024 10:30:00 +0100", "Date: garbage",
+            "Content-Type: multipart/mixed; boundary=b",
+            "Content-Type: multipart/alternative; boundary=\"c\"", "--b", "--b--", "--c", "--c--",
+            "Content-Type: text/html", "Content-Type: text/plain; charset=iso-8859-1",
+            "Content-Type: message/rfc822", "Content-Type: application/octet-stream; name=x.docx",
+            "Content-Transfer-Encoding: base64", "Content-Transfer-Encoding: quoted-printable",
+            "Content-Disposition: attachment; filename=a.txt", "Content-Disposition: inline",
+            "", "", "PGI+aGk8L2I+", "UEsDBBQAAAAIAA==", "=E9=", "=\r", "<p>x<script>y</script>",
+            "From x@example.com Mon Jan  1 00:00:00 2024", ">From y", "From ",
+        ][..])
+        .prop_map(str::to_string),
+        1 => "[ -~é]{0,30}",
+    ];
+    (
+        proptest::collection::vec(line, 0..60),
+        select(&["\r\n", "\n"][..]),
+    )
+        .prop_map(|(lines, nl)| lines.join(nl).into_bytes())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Noise named like a spreadsheet, RTF document, e-mail or mailbox.
+    #[test]
+    fn sheet_rtf_mail_names_on_noise(
+        bytes in proptest::collection::vec(any::<u8>(), 0..4 * KIB),
+        name in select(&["x.rtf", "x.eml", "x.mbox", "x.xlsx", "x.ods", "x.xls"][..]),
+        limits in limits(),
+    ) {
+        let r = extract(&bytes, Some(name), &limits);
+        check_extract(&bytes, Some(name), &limits, &r)?;
+    }
+
+    /// RTF soup: read or refused, never a panic; the text is bounded by the input.
+    #[test]
+    fn rtf_soup_never_panics(bytes in rtf_soup(), limits in limits()) {
+        let r = extract(&bytes, Some("x.rtf"), &limits);
+        check_extract(&bytes, Some("x.rtf"), &limits, &r)?;
+        if let Ok(e) = &r {
+            if e.kind == DocKind::Rtf {
+                prop_assert!(e.text.len() <= 4 * bytes.len() + 16, "{} -> {}", bytes.len(), e.text.len());
+            }
+        }
+    }
+
+    /// E-mail soup, as a message and as a mailbox.
+    #[test]
+    fn mail_soup_never_panics(
+        bytes in mail_soup(),
+        name in select(&["x.eml", "x.mbox"][..]),
+        limits in limits(),
+    ) {
+        let r = extract(&bytes, Some(name), &limits);
+        check_extract(&bytes, Some(name), &limits, &r)?;
+    }
+
+    /// Real files from LibreOffice and Python, with bytes flipped or cut off.
+    #[test]
+    fn damaged_sheet_rtf_mail_fixtures(
+        name in select(&[
+            "workbook.xlsx", "workbook.ods", "workbook.xls", "memo.rtf", "mail-plain.eml",
+            "mail-html.eml", "mailbox.mbox",
+        ][..]),
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+        cut in proptest::option::of(any::<prop::sample::Index>()),
+        limits in limits(),
+    ) {
+        let mut bytes = formats_fixture(name);
+        for (at, b) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] ^= b | 1;
+        }
+        if let Some(at) = cut {
+            bytes.truncate(at.index(bytes.len()));
+        }
+        let r = extract(&bytes, Some(name), &limits);
+        check_extract(&bytes, Some(name), &limits, &r)?;
     }
 }

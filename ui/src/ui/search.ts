@@ -221,7 +221,7 @@ export function createSearch(ctx: Ctx): SearchView {
       snippet,
       h("span", {
         class: "hit-loc muted small",
-        text: hit.page != null ? `${hit.location} · p. ${hit.page}` : hit.location,
+        text: hit.page != null ? `${hit.location} · ${pageLabel(hit)}` : hit.location,
         data: { testid: "search-hit-loc" },
       }),
     );
@@ -239,10 +239,11 @@ export function createSearch(ctx: Ctx): SearchView {
       openItemId = v.itemId;
       openPage = hit.page ?? null;
       const link = v.itemId.startsWith("u");
-      setText(openBtn, link ? "Open in browser" : hit.page != null ? `Open at page ${hit.page}` : "Open");
+      const atPage = hit.page != null && (hit.pageUnit ?? "page") === "page";
+      setText(openBtn, link ? "Open in browser" : atPage ? `Open at page ${hit.page}` : "Open");
       folderBtn.hidden = link;
       setText(docTitle, v.name);
-      setText(docLoc, hit.page != null ? `${v.location} · p. ${hit.page}` : v.location);
+      setText(docLoc, hit.page != null ? `${v.location} · ${pageLabel(hit)}` : v.location);
       const [before, mid, after] = splitAround(v.text, v.start, v.end);
       // PDF pages are separated by form feeds: show each break as a page marker. The text
       // is a window around the passage, starting on page `firstPage`.
@@ -287,4 +288,10 @@ export function createSearch(ctx: Ctx): SearchView {
       input.select();
     },
   };
+}
+
+/** "p. 12" for a PDF's page, "slide 4", "sheet 2", "message 3" for the others. */
+export function pageLabel(hit: SearchHit): string {
+  const unit = hit.pageUnit ?? "page";
+  return unit === "page" ? `p. ${hit.page}` : `${unit} ${hit.page}`;
 }

@@ -53,8 +53,17 @@ pub(super) fn ingest(ctx: &JobCtx<'_>) -> RunResult<Outcome> {
     // The sandbox child reads the file again: it must still be the version hashed above.
     unchanged(&p, before)?;
     let paged = extracted.pages.is_some();
+    // Formats whose title names the document better than its file name does (a PDF's or
+    // a Word file's metadata title is often stale: "Microsoft Word - Document1").
+    let title = match extracted.kind {
+        trove_extract::DocKind::Eml
+        | trove_extract::DocKind::Mbox
+        | trove_extract::DocKind::Epub => extracted.title.filter(|t| !t.trim().is_empty()),
+        _ => None,
+    };
     let content = index::index_text(ctx, extracted.text, paged)?;
     Ok(Outcome {
+        title,
         mime: Some(extracted.kind.mime().to_owned()),
         kind_label: Some(extracted.kind.label().to_owned()),
         sha256: Some(sha),

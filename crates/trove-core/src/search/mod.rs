@@ -168,6 +168,8 @@ pub fn search(
                 location: it.location,
                 chunk_id: id,
                 page: page_start.map(|p| hit_page(&text, p, &words)),
+                page_unit: page_start
+                    .map(|_| crate::model::page_unit(it.mime.as_deref()).to_owned()),
                 snippet,
                 score,
             });

@@ -52,6 +52,7 @@ export function searchCommands(s: FakeState) {
               location: it.location,
               chunkId: m.seq * 1000 + ci,
               page: it.mime === "application/pdf" ? 1 + (text.slice(0, start + first).match(/\f/g)?.length ?? 0) : null,
+              pageUnit: it.mime === "application/pdf" ? "page" : null,
               snippet: makeSnippet(text.slice(start, end), terms, first),
               score: score / (1 + Math.log(1 + terms.length)),
             });
