@@ -129,7 +129,7 @@ pub enum ExtractError {
 
     /// A workbook with more cells than Trove reads (for XLS and ODS, the grid their
     /// cells' positions span, empty cells included).
-    #[error("spreadsheet has {} cells; Trove reads up to {}", crate::sheet::group_digits(*cells), crate::sheet::group_digits(*limit))]
+    #[error("spreadsheet has {} cells; Trove reads up to {}", trove_common::thousands(*cells), trove_common::thousands(*limit))]
     SheetTooLarge { cells: u64, limit: u64 },
 
     /// An RTF document whose groups nest deeper than Trove follows.

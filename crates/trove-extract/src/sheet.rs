@@ -93,19 +93,6 @@ pub(crate) fn extract_sheet(
     })
 }
 
-/// `1234567` → `1,234,567` (cell counts in messages).
-pub(crate) fn group_digits(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn damaged(kind: DocKind, reason: impl Into<String>) -> ExtractError {
     let reason: String = reason.into();
     ExtractError::OfficeDamaged {
@@ -785,8 +772,6 @@ mod tests {
         assert_eq!(column_letter(25), "Z");
         assert_eq!(column_letter(26), "AA");
         assert_eq!(column_letter(16_383), "XFD");
-        assert_eq!(group_digits(10_000_000), "10,000,000");
-        assert_eq!(group_digits(999), "999");
         assert_eq!(iso_duration("PT10H30M15S"), "10:30:15");
         assert_eq!(iso_duration("P1D"), "P1D");
         let d = ExcelDateTime::new(45_366.0, calamine::ExcelDateTimeType::DateTime, false);

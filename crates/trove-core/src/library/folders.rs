@@ -250,15 +250,7 @@ pub fn scan(store: &Store, env: &ScanEnv<'_>, id: i64) -> Result<ScanReport> {
         report.changed = changed.len() as u32;
         for (item, s) in &moves {
             folders::move_file(tx, *item, &s.path, &add::name_of(&s.path), s.mtime_ms)?;
-            events::record(
-                tx,
-                now,
-                EventKind::Updated,
-                NewEvent {
-                    item: Some(ItemRef::file(*item)),
-                    ..Default::default()
-                },
-            )?;
+            updated(tx, *item, now)?;
         }
         report.renamed = moves.len() as u32;
         for (s, _) in &mut to_add {
@@ -285,15 +277,7 @@ pub fn scan(store: &Store, env: &ScanEnv<'_>, id: i64) -> Result<ScanReport> {
         report.removed = remove.len() as u32;
         for item in &mark_missing {
             folders::set_missing(tx, *item, now)?;
-            events::record(
-                tx,
-                now,
-                EventKind::Updated,
-                NewEvent {
-                    item: Some(ItemRef::file(*item)),
-                    ..Default::default()
-                },
-            )?;
+            updated(tx, *item, now)?;
         }
         report.missing += mark_missing.len() as u32;
         let message = (!unreadable.is_empty()).then(|| unreadable_message(&unreadable));
@@ -307,6 +291,19 @@ pub fn scan(store: &Store, env: &ScanEnv<'_>, id: i64) -> Result<ScanReport> {
         )
     })?;
     Ok(report)
+}
+
+/// Tell watchers (the window) that a file item changed without being processed again.
+fn updated(tx: &rusqlite::Transaction<'_>, item: i64, now: i64) -> Result<()> {
+    events::record(
+        tx,
+        now,
+        EventKind::Updated,
+        NewEvent {
+            item: Some(ItemRef::file(item)),
+            ..Default::default()
+        },
+    )
 }
 
 /// Modification time in ms since the epoch (0 when the file system has none).

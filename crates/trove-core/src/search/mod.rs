@@ -118,8 +118,8 @@ pub fn search(
                     // After a change of model: part of the library cannot be found by meaning.
                     notice = Some(format!(
                         "The semantic index covers {} of {} passages for this model: build the rest to search all of them by meaning (`trove reindex`, or “Build semantic index”).",
-                        thousands(ix.len()),
-                        thousands(chunks)
+                        trove_common::thousands(ix.len() as u64),
+                        trove_common::thousands(chunks as u64)
                     ));
                     can_build_index = true;
                 }
@@ -219,19 +219,6 @@ fn hit_page(chunk: &str, first_page: u32, words: &[String]) -> u32 {
     // Breaks before the chunk's text starts belong to no page (see `chunk::page_spans`).
     let lead = lower.len() - lower.trim_start().len();
     first_page + lower[lead..at.max(lead)].matches('\x0c').count() as u32
-}
-
-/// 3200 → "3,200".
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
