@@ -826,3 +826,27 @@ fn add_dash_reads_paths_and_links_from_stdin() {
         "{names:?}"
     );
 }
+
+#[test]
+fn output_piped_into_a_reader_that_stops_early_ends_quietly() {
+    // `trove list | head -1`: the reader goes away before trove writes. trove stops as Unix
+    // tools do (SIGPIPE), without a panic message on stderr.
+    let sb = Sandbox::new();
+    for i in 0..50 {
+        sb.write(&format!("n{i}.txt"), format!("note {i}"));
+    }
+    sb.ok(&["add", sb.files().to_str().unwrap()]);
+    let mut child = sb
+        .cmd(&["list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+}

@@ -932,6 +932,17 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    // Output piped into `head` and closed early: stop quietly, as Unix tools do (SIGPIPE's
+    // default action), instead of panicking with "failed printing to stdout". Not for the
+    // worker and the extraction child: they write to each other's pipes, and a child that
+    // crashed must fail its file, not kill the worker.
+    if !matches!(cli.command, Some(Command::Work { .. } | Command::Extract)) {
+        #[allow(unsafe_code)]
+        // SAFETY: restores a signal's default disposition; no handler, no shared state.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     trove_runtime::init_logging_at(match (cli.quiet, cli.verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
