@@ -117,6 +117,8 @@ fn office_files_ebooks_spreadsheets_and_email_are_read_with_their_structure() {
     assert!(units.iter().all(|u| u == "slide"), "{units:?}");
     let shown = sb.ok(&["search", "--mode", "keyword", "pangolins"]);
     assert!(shown.contains("slide 2"), "{shown}");
+    // Each slide is a passage of its own: the hit's snippet is slide 2, not the deck.
+    assert!(!shown.contains("aardvarks"), "{shown}");
 
     // Spreadsheets: every sheet, each row as "header: value" pairs, formulas as values.
     assert_eq!(

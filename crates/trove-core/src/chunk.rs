@@ -116,8 +116,25 @@ fn overlap_start(text: &str, floor: usize, end: usize, overlap: usize) -> usize 
     }
 }
 
-/// Chunk `text` into byte ranges.
+/// Chunk `text` into byte ranges. Pages (separated by form feeds: a PDF's pages, a deck's
+/// slides, a workbook's sheets, a mailbox's messages) are chunked one by one: no chunk
+/// spans two, so a hit names one page and a short slide is a passage of its own.
 pub fn chunk(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for page in text.split('\x0c') {
+        out.extend(
+            chunk_page(page, cfg)
+                .into_iter()
+                .map(|r| r.start + at..r.end + at),
+        );
+        at += page.len() + 1;
+    }
+    out
+}
+
+/// [`chunk`] for text without page breaks.
+fn chunk_page(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
     // A setting that cannot work is made workable: `max` holds any character (4 bytes),
     // and `target` never exceeds it (found by the property tests).
     let cfg = &ChunkConfig {
@@ -268,6 +285,26 @@ mod tests {
     fn empty_and_blank_text_has_no_chunks() {
         assert!(chunk("", &ChunkConfig::default()).is_empty());
         assert!(chunk(" \n\n \t\n", &ChunkConfig::default()).is_empty());
+    }
+
+    #[test]
+    fn no_chunk_spans_two_pages() {
+        let text = "slide one about aardvarks\x0cslide two about pangolins\x0c\x0cfour";
+        let chunks: Vec<&str> = chunk(text, &ChunkConfig::default())
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(
+            chunks,
+            [
+                "slide one about aardvarks",
+                "slide two about pangolins",
+                "four"
+            ]
+        );
+        let plain = "no pages here\n\nat all";
+        let whole = chunk(plain, &ChunkConfig::default());
+        assert_eq!((whole.len(), whole[0].clone()), (1, 0..plain.len()));
     }
 
     #[test]
