@@ -545,26 +545,11 @@ fn bench_formats(dir: &Path, mb: usize, out: &Out) -> Result<serde_json::Value> 
     std::fs::write(work.join("table.csv"), &csv)?;
     // A no-op conversion first: LibreOffice's first start in a new profile is slower.
     std::fs::write(work.join("tiny.txt"), "hello")?;
-    soffice(
-        &work,
-        &[
-            "--convert-to",
-            "odt",
-            "--outdir",
-            &work.join("warm").to_string_lossy(),
-            &work.join("tiny.txt").to_string_lossy(),
-        ],
-    )?;
-    let startup = soffice(
-        &work,
-        &[
-            "--convert-to",
-            "odt",
-            "--outdir",
-            &work.join("warm").to_string_lossy(),
-            &work.join("tiny.txt").to_string_lossy(),
-        ],
-    )?;
+    let warm = work.join("warm").to_string_lossy().into_owned();
+    let tiny = work.join("tiny.txt").to_string_lossy().into_owned();
+    let tiny_to_odt = ["--convert-to", "odt", "--outdir", &warm, &tiny];
+    soffice(&work, &tiny_to_odt)?;
+    let startup = soffice(&work, &tiny_to_odt)?;
     let outdir = work.to_string_lossy().into_owned();
     let mut rows_out = Vec::new();
     let cases: &[(&str, &str, &str)] = &[
