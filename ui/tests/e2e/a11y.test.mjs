@@ -23,6 +23,16 @@ after(async () => srv?.close());
 async function audit(page, label) {
   // page.evaluate is not subject to the page's CSP (no inline <script> needed)
   if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE);
+  // axe measures contrast as painted: let fade-ins (the drop overlay's 120 ms) finish first,
+  // or a half-transparent frame reads as low contrast; spinners run forever and are skipped
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((a) => a.effect?.getComputedTiming().iterations !== Number.POSITIVE_INFINITY)
+        .map((a) => a.finished.catch(() => {})),
+    ),
+  );
   const violations = await page.evaluate(async () => {
     const r = await window.axe.run(document, { resultTypes: ["violations"] });
     return r.violations.map((v) => ({
