@@ -86,8 +86,9 @@ fn meaning_finds_passages_that_share_no_words_and_hybrid_finds_both_kinds() {
         rank_of(&sem, "feline.md").is_some_and(|r| r < 3),
         "semantic top 3: {sem}"
     );
-    // Hybrid (the default) finds the meaning match and an exact-word match.
-    let hy = sb.json(&["search", "kitten dozing quarterly"]);
+    // Hybrid (the default) finds the meaning match and an exact-word match (two of the four
+    // words: one of them alone would not be a close match).
+    let hy = sb.json(&["search", "kitten dozing quarterly payments"]);
     assert_eq!(hy["mode"], "hybrid", "{hy}");
     assert!(hy["notice"].is_null(), "{hy}");
     let top3: Vec<_> = (0..3).map(|i| hy["hits"][i]["name"].clone()).collect();
@@ -181,4 +182,107 @@ fn without_a_model_keyword_search_works_and_says_why() {
         .unwrap();
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["hits"][0]["name"], "note.md", "{r}");
+}
+
+/// The relevance floor: a question about nothing in the library says "no close matches" and
+/// shows the nearest three as such; a related one lists its matches. "More like this" from
+/// a passage finds the other document on its subject first, never its own.
+#[test]
+fn unrelated_questions_get_no_close_matches_and_more_like_this_finds_the_kin() {
+    let sb = with_model();
+    for (name, text) in CORPUS {
+        sb.write(&format!("c/{name}"), text);
+    }
+    sb.write(
+        "c/kitten.md",
+        "Our kitten sleeps on the sofa for most of the afternoon, curled up in the sun.",
+    );
+    sb.json(&["add", sb.files().join("c").to_str().unwrap()]);
+    work(&sb);
+    let far = sb.json(&["search", "how do I replace a bicycle chain"]);
+    assert_eq!(far["noCloseMatches"], true, "{far}");
+    let n = far["hits"].as_array().unwrap().len();
+    assert!((1..=3).contains(&n), "the nearest few: {far}");
+    let near = sb.json(&["search", "cats napping during the day"]);
+    assert_eq!(near["noCloseMatches"], false, "{near}");
+    assert!(rank_of(&near, "feline.md").is_some_and(|r| r < 2), "{near}");
+    let sim = near["hits"][rank_of(&near, "feline.md").unwrap()]["similarity"]
+        .as_f64()
+        .unwrap();
+    assert!(sim > 0.3, "a close match is above the floor: {sim}");
+
+    let feline = &near["hits"][rank_of(&near, "feline.md").unwrap()];
+    let passage = feline["chunkId"].as_i64().unwrap().to_string();
+    let like = sb.json(&["similar", &passage]);
+    assert_eq!(like["hits"][0]["name"], "kitten.md", "{like}");
+    assert_eq!(
+        rank_of(&like, "feline.md"),
+        None,
+        "not its own document: {like}"
+    );
+    let human = sb.ok(&["similar", &passage, "--limit", "1"]);
+    assert!(
+        human.contains("kitten.md") && !human.contains("bread.md"),
+        "{human}"
+    );
+    let o = sb.run(&["similar", "999999"]);
+    assert_eq!(o.status.code(), Some(4), "no such passage: {o:?}");
+}
+
+/// Chunks are sized in the model's tokens: the last sentence of a long paragraph (one byte
+/// chunk of about 1,300 bytes, but well over the 256 tokens the model reads, because part
+/// numbers and figures split into many word pieces) is in a chunk with a vector of its own,
+/// so a question in other words finds it by meaning alone.
+#[test]
+fn the_last_sentence_of_a_long_paragraph_is_found_by_meaning() {
+    let sb = with_model();
+    let mut para = String::new();
+    for i in 0..50 {
+        para.push_str(&format!(
+            "Part {}-{:X}: {}.{} kg; ",
+            4000 + i * 7,
+            i * 97,
+            i % 9,
+            i % 7
+        ));
+    }
+    para.push_str(
+        "Finally, the lighthouse keeper climbed the spiral stairs every evening to polish the great lens before dusk.",
+    );
+    assert!(para.len() < 1_400, "one chunk by bytes: {}", para.len());
+    sb.write("inventory.txt", &para);
+    for (name, text) in CORPUS {
+        sb.write(name, text);
+    }
+    sb.json(&["add", sb.files().to_str().unwrap()]);
+    work(&sb);
+    let r = sb.json(&[
+        "search",
+        "--mode",
+        "semantic",
+        "someone cleaning the lamp of a coastal tower at night",
+    ]);
+    assert_eq!(r["noCloseMatches"], false, "{r}");
+    assert_eq!(r["hits"][0]["name"], "inventory.txt", "{r}");
+    let passage = r["hits"][0]["chunkId"].as_i64().unwrap();
+    let text: String = sb
+        .conn()
+        .query_row("SELECT text FROM chunks WHERE id = ?1", [passage], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert!(text.contains("lighthouse keeper"), "{text}");
+    let pieces: i64 = sb
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM chunks c JOIN knowledge_files f ON c.item = 'f' || f.id
+              WHERE f.filename = 'inventory.txt'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(
+        pieces >= 2,
+        "the paragraph is cut to the model's window: {pieces} chunk(s)"
+    );
 }

@@ -140,12 +140,22 @@ pub enum Command {
         #[arg(long)]
         print: bool,
     },
-    /// Search everything added
+    /// Search everything added. Words; "exact phrase"; prefix*; -exclude (after `--`:
+    /// `trove search -- heron -draft`); filters
+    /// type:pdf|word|slides|sheet|email|book|html|markdown|text|image|code|link|file|<extension>,
+    /// in:<part of a path or address>, after:YYYY-MM-DD, before:YYYY-MM-DD
     Search {
         #[arg(required = true)]
         query: Vec<String>,
         #[arg(long, value_enum)]
         mode: Option<ModeArg>,
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+    },
+    /// More like this: passages of other documents nearest in meaning to one passage (its
+    /// number is in `trove search`'s output)
+    Similar {
+        passage: i64,
         #[arg(long, default_value_t = 10)]
         limit: u32,
     },
@@ -512,6 +522,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             });
             out.search(&engine.search(&query.join(" "), mode, *limit)?);
         }
+        Command::Similar { passage, limit } => out.search(&engine.similar(*passage, *limit)?),
         Command::Work {
             until_idle,
             concurrency,

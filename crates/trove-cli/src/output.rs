@@ -293,6 +293,8 @@ impl Out {
         }
         if r.hits.is_empty() {
             println!("no results");
+        } else if r.no_close_matches {
+            println!("no close matches; the nearest:");
         }
         for (i, h) in r.hits.iter().enumerate() {
             let (on, off) = if colour() {
@@ -311,10 +313,11 @@ impl Out {
                 (None, _) => String::new(),
             };
             println!(
-                "{}. {} ({})  [{}]\n   {}{}\n   {}",
+                "{}. {} ({}, passage {})  [{}]\n   {}{}\n   {}",
                 i + 1,
                 h.name,
                 h.item_id,
+                h.chunk_id,
                 format_score(h.score),
                 h.location,
                 page,

@@ -169,6 +169,67 @@ fn chunk_page(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
     out
 }
 
+/// Cut every chunk longer than `max_tokens` (as `count` measures them: the embedding
+/// model's tokenizer) into pieces that are not, so no chunk has a tail the model never
+/// reads. Cuts fall at a sentence end or a space in the second half of the longest piece
+/// that fits, else at that piece's end (never inside a character); whitespace between pieces
+/// is dropped. A chunk that fits is kept as it is.
+pub fn fit_tokens(
+    text: &str,
+    ranges: Vec<Range<usize>>,
+    max_tokens: usize,
+    count: &dyn Fn(&str) -> usize,
+) -> Vec<Range<usize>> {
+    let max_tokens = max_tokens.max(1);
+    let mut out = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        let mut start = r.start;
+        while start < r.end && count(&text[start..r.end]) > max_tokens {
+            // The longest prefix that fits: `lo` always fits, `hi` never does.
+            let (mut lo, mut hi) = (start, r.end);
+            while hi - lo > 1 {
+                let mid = floor_char(text, lo + (hi - lo) / 2);
+                if mid <= lo {
+                    break;
+                }
+                if count(&text[start..mid]) <= max_tokens {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            // One character at least, so the loop always moves on.
+            let mut fit = lo;
+            if fit == start {
+                fit = start + text[start..].chars().next().map_or(1, char::len_utf8);
+            }
+            let window = &text[start..fit];
+            let half = window.len() / 2;
+            let cut = window
+                .rmatch_indices(['.', '!', '?', '。', '\n'])
+                .map(|(i, m)| i + m.len())
+                .find(|&i| i >= half && i > 0)
+                .or_else(|| {
+                    window
+                        .rfind(char::is_whitespace)
+                        .filter(|&i| i >= half && i > 0)
+                })
+                .unwrap_or(window.len());
+            let end = start + cut;
+            let piece = &text[start..end];
+            let trimmed = piece.trim_end();
+            if !trimmed.is_empty() {
+                out.push(start..start + trimmed.len());
+            }
+            start = end + (text[end..r.end].len() - text[end..r.end].trim_start().len());
+        }
+        if start < r.end {
+            out.push(start..r.end);
+        }
+    }
+    out
+}
+
 /// The pages (1-based, first and last) each chunk's non-blank text lies on, for a text
 /// whose pages are separated by form feeds (`\x0c`, as PDF text is stored). A form feed at
 /// a chunk's edge belongs to neither side.
@@ -305,6 +366,32 @@ mod tests {
         let plain = "no pages here\n\nat all";
         let whole = chunk(plain, &ChunkConfig::default());
         assert_eq!((whole.len(), whole[0].clone()), (1, 0..plain.len()));
+    }
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)] // one chunk: a list of one range
+    fn chunks_are_cut_to_the_token_limit_at_sentence_ends() {
+        // One "token" per word here.
+        let words = |s: &str| s.split_whitespace().count();
+        let text = "one two three. four five six seven. eight nine ten eleven twelve.";
+        let ranges = fit_tokens(text, vec![0..text.len()], 5, &words);
+        let pieces: Vec<&str> = ranges.iter().map(|r| &text[r.clone()]).collect();
+        assert_eq!(
+            pieces,
+            [
+                "one two three.",
+                "four five six seven.",
+                "eight nine ten eleven twelve."
+            ]
+        );
+        // A chunk that fits is untouched.
+        assert_eq!(fit_tokens(text, vec![0..13], 5, &words), vec![0..13]);
+        let cjk = "猫は午後ずっと眠っている。犬は庭で遊ぶ。";
+        let chars = |s: &str| s.chars().count();
+        let r = fit_tokens(cjk, vec![0..cjk.len()], 4, &chars);
+        assert!(r.iter().all(|r| chars(&cjk[r.clone()]) <= 4), "{r:?}");
+        let joined: String = r.iter().map(|r| &cjk[r.clone()]).collect();
+        assert_eq!(joined, cjk, "nothing lost");
     }
 
     #[test]

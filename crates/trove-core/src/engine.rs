@@ -335,6 +335,16 @@ impl Engine {
         search::search(&ctx, query, mode, limit)
     }
 
+    /// "More like this": passages of other documents nearest in meaning to one passage.
+    pub fn similar(&self, chunk: i64, limit: u32) -> Result<SearchResponse> {
+        let ctx = SearchCtx {
+            store: &self.store,
+            embedder: self.ports.embedder(),
+            cache: &self.search_cache,
+        };
+        search::similar(&ctx, chunk, limit)
+    }
+
     /// How many passages the active embedding model has vectors for (None: no model).
     pub fn semantic_coverage(&self) -> Result<Option<crate::model::Coverage>> {
         let Some(emb) = self.ports.embedder() else {

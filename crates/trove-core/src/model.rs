@@ -318,7 +318,10 @@ pub struct SearchHit {
     pub page_unit: Option<String>,
     /// Highlighted terms are wrapped in U+0002 … U+0003.
     pub snippet: String,
+    /// Rank score (reciprocal rank fusion of the two legs; 0 in a filter-only listing).
     pub score: f64,
+    /// Cosine similarity of the passage to the query when the semantic leg found it.
+    pub similarity: Option<f32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -340,6 +343,8 @@ pub struct SearchResponse {
     /// A model is installed but has no vectors yet for what is here: offer
     /// "Build semantic index" (`build_semantic_index`, `trove reindex`).
     pub can_build_index: bool,
+    /// Nothing is a close match: `hits` are the nearest few, shown as such.
+    pub no_close_matches: bool,
 }
 
 /// A watched folder: kept in sync with the files on disk.
@@ -471,5 +476,78 @@ pub fn page_unit(mime: Option<&str>) -> &'static str {
         m if m.contains("spreadsheet") || m == "application/vnd.ms-excel" => "sheet",
         "application/mbox" => "message",
         _ => "page",
+    }
+}
+
+// ----- search filters (the `type:`, `in:`, `after:`, `before:` of a query) -----------------
+
+/// Kinds a `type:` filter names, each as file extensions and as the MIME types a link may
+/// have. Any other value is taken as a file extension (`type:py`).
+pub const TYPE_GROUPS: &[(&[&str], &[&str], &[&str])] = &[
+    (&["pdf"], &["pdf"], &["application/pdf"]),
+    (
+        &["word", "document", "documents", "doc", "docs"],
+        &["doc", "docx", "odt", "rtf"],
+        &[],
+    ),
+    (
+        &["slides", "slide", "presentation", "presentations", "deck"],
+        &["ppt", "pptx", "odp"],
+        &[],
+    ),
+    (
+        &["sheet", "sheets", "spreadsheet", "spreadsheets", "excel"],
+        &["xls", "xlsx", "ods", "csv"],
+        &["text/csv"],
+    ),
+    (
+        &["email", "emails", "mail"],
+        &["eml", "mbox"],
+        &["message/rfc822"],
+    ),
+    (&["book", "books", "ebook", "epub"], &["epub"], &[]),
+    (&["html", "htm"], &["html", "htm"], &["text/html"]),
+    (&["markdown", "md"], &["md", "markdown"], &["text/markdown"]),
+    (&["text", "txt"], &["txt", "log"], &["text/plain"]),
+    (
+        &["image", "images", "picture", "pictures", "photo", "photos"],
+        &["png", "jpg", "jpeg", "tif", "tiff", "webp"],
+        &[],
+    ),
+    (
+        &["code", "source"],
+        &[
+            "rs", "py", "js", "ts", "tsx", "jsx", "go", "c", "h", "cc", "cpp", "hpp", "java", "kt",
+            "rb", "php", "cs", "swift", "sh", "sql", "toml", "yaml", "yml", "css",
+        ],
+        &[],
+    ),
+];
+
+/// `type:` values that mean a source rather than a format.
+pub const SOURCE_LINKS: &[&str] = &[
+    "link", "links", "url", "urls", "web", "page", "pages", "site",
+];
+pub const SOURCE_FILES: &[&str] = &["file", "files"];
+
+/// Which documents a query may find.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Filters {
+    /// `type:` values, lowercased: any of the kinds, and any of the sources (`file`, `link`).
+    pub types: Vec<String>,
+    /// `in:` values (any of them).
+    pub within: Vec<String>,
+    /// `after:` day, `YYYY-MM-DD`: added on or after it.
+    pub after: Option<String>,
+    /// `before:` day, `YYYY-MM-DD`: added before it.
+    pub before: Option<String>,
+}
+
+impl Filters {
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+            && self.within.is_empty()
+            && self.after.is_none()
+            && self.before.is_none()
     }
 }

@@ -11,7 +11,7 @@
 use std::ops::Range;
 
 use proptest::prelude::*;
-use trove_core::chunk::{chunk, ChunkConfig};
+use trove_core::chunk::{chunk, fit_tokens, ChunkConfig};
 
 /// Text with structure the chunker cares about: words of mixed scripts (1- to 4-byte
 /// chars), sentence ends, Unicode whitespace, blank lines, and very long words.
@@ -157,5 +157,57 @@ proptest! {
         for w in chunks.windows(2) {
             prop_assert!(w[1].start >= w[0].end, "overlap {:?} {:?} with overlap 0", w[0], w[1]);
         }
+    }
+
+    /// Cut to a token limit (here one token per character, as CJK text nearly is, or per
+    /// word-ish piece): every piece fits, lies inside its chunk on char boundaries, in
+    /// order, and the pieces keep every non-whitespace character of the chunks.
+    #[test]
+    fn token_fitted_chunks_fit_and_lose_nothing(
+        text in text(),
+        max in 1usize..300,
+        per_char in any::<bool>(),
+    ) {
+        // Without overlap the chunks are disjoint, so each piece has one chunk to be in.
+        let cfg = ChunkConfig { overlap: 0, ..ChunkConfig::default() };
+        let chunks = chunk(&text, &cfg);
+        let count = |s: &str| -> usize {
+            if per_char {
+                s.chars().count()
+            } else {
+                // Roughly a wordpiece tokenizer: a piece per 3 letters of a word, one per
+                // other character.
+                s.split(char::is_whitespace)
+                    .map(|w| {
+                        let letters = w.chars().filter(|c| c.is_alphanumeric()).count();
+                        letters.div_ceil(3) + (w.chars().count() - letters)
+                    })
+                    .sum()
+            }
+        };
+        let fitted = fit_tokens(&text, chunks.clone(), max, &count);
+        let mut prev_end = 0;
+        let mut i = 0;
+        for c in &chunks {
+            let mut kept = String::new();
+            while i < fitted.len() && fitted[i].end <= c.end && fitted[i].start >= c.start {
+                let r = fitted[i].clone();
+                prop_assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+                prop_assert!(r.start < r.end, "empty piece {:?}", r);
+                prop_assert!(r.start >= prev_end, "out of order {:?}", r);
+                let piece = &text[r.clone()];
+                // A single character over the limit is the one exception (it cannot be cut).
+                prop_assert!(
+                    count(piece) <= max || piece.chars().count() == 1,
+                    "{} tokens > {max}: {:?}", count(piece), piece
+                );
+                kept.extend(piece.chars().filter(|ch| !ch.is_whitespace()));
+                prev_end = r.end;
+                i += 1;
+            }
+            let want: String = text[c.clone()].chars().filter(|ch| !ch.is_whitespace()).collect();
+            prop_assert_eq!(kept, want, "chunk {:?} lost text", c);
+        }
+        prop_assert_eq!(i, fitted.len(), "pieces outside every chunk");
     }
 }

@@ -25,7 +25,7 @@ mod local;
 mod openai;
 mod ratelimit;
 
-pub use local::{LocalBackend, LocalMiniLm};
+pub use local::{LocalBackend, LocalMiniLm, TokenCounter};
 pub use openai::{check_base_url, OpenAiCompatible, OpenAiConfig};
 
 /// Errors of every embedder. [`EmbedError::is_transient`] tells a caller whether to

@@ -206,6 +206,43 @@ impl LocalMiniLm {
     }
 }
 
+/// Counts a text's tokens as the local model's tokenizer splits them, without truncation
+/// and without the two special tokens every text gets: what a chunker needs to keep a chunk
+/// inside the [`TokenCounter::max_tokens`] the model reads.
+pub struct TokenCounter {
+    tokenizer: Tokenizer,
+}
+
+impl TokenCounter {
+    /// The tokenizer of the model in `dir` (only tokenizer.json is read).
+    pub fn load(dir: &Path) -> Result<Self, EmbedError> {
+        let path = dir.join("tokenizer.json");
+        let mut tokenizer = Tokenizer::from_file(&path).map_err(|e| EmbedError::ModelLoad {
+            dir: dir.to_path_buf(),
+            message: format!("{}: {e}", path.display()),
+        })?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        Ok(Self { tokenizer })
+    }
+
+    /// Tokens of a text the model reads, special tokens not counted (256 minus [CLS] and
+    /// [SEP]).
+    pub fn max_tokens(&self) -> usize {
+        MAX_TOKENS - 2
+    }
+
+    /// Tokens of `text` (special tokens not counted). A text the tokenizer refuses counts
+    /// as one token per byte, which never undercounts.
+    pub fn count(&self, text: &str) -> usize {
+        self.tokenizer
+            .encode(text, false)
+            .map_or(text.len(), |e| e.get_ids().len())
+    }
+}
+
 /// tokenizer.json with sentence-transformers' settings: truncation at 256 tokens, no
 /// fixed padding (the shipped file pads and truncates to 128).
 pub(crate) fn load_tokenizer(path: &PathBuf) -> Result<Tokenizer, String> {

@@ -285,6 +285,10 @@ trove_commands! {
     fn search(ctx, query: String, limit: u32) -> SearchResponse {
         Ok(ctx.engine.search(&query, None, limit)?)
     }
+    /// More like this: passages of other documents nearest in meaning to one passage.
+    fn similar(ctx, chunk_id: i64, limit: u32) -> SearchResponse {
+        Ok(ctx.engine.similar(chunk_id, limit)?)
+    }
     fn open_chunk(ctx, chunk_id: i64) -> ChunkView {
         Ok(ctx.engine.open_chunk(chunk_id)?)
     }

@@ -1,8 +1,9 @@
-//! The keyword leg: the user's words as an FTS5 expression that cannot be a syntax error,
-//! ranked by BM25, with highlighted snippets for the rows kept.
+//! The keyword leg: the query's FTS5 expressions (see [`super::query`]; they cannot be a
+//! syntax error), ranked by BM25, with highlighted snippets for the rows kept.
 
 use rusqlite::Connection;
 
+use super::query::KeywordPlan;
 use crate::error::Result;
 use crate::model::{QUERY_MAX_CHARS, QUERY_MAX_TERMS};
 use crate::store::content;
@@ -30,61 +31,129 @@ pub(super) fn cap(query: &str) -> (&str, bool) {
     (q, q.len() < query.len())
 }
 
-/// Terms of a user query, each quoted for an FTS5 MATCH.
-pub(super) fn terms(query: &str) -> Vec<String> {
-    query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(|t| format!("\"{}\"", t.replace('"', "")))
-        .collect()
+/// Query words compared with a text's words the way the stemmed keyword index compares
+/// them ("sleeping" finds "sleeps"), and `prefix*` terms by their start.
+pub(super) struct Terms {
+    stems: Vec<String>,
+    prefixes: Vec<String>,
 }
 
-/// Keyword search: every term must match; if nothing does, any term may. Chunk ids with
-/// their snippet and score, best first.
-pub(super) fn search(
-    conn: &Connection,
-    query: &str,
-    limit: u32,
-) -> Result<Vec<(i64, String, f64)>> {
-    let t = terms(query);
-    if t.is_empty() {
-        return Ok(Vec::new());
-    }
-    for expr in [t.join(" "), t.join(" OR ")] {
-        let ranked = content::fts_rank(conn, &expr, limit)?;
-        if !ranked.is_empty() || t.len() == 1 {
-            let mut rows = Vec::with_capacity(ranked.len());
-            for (id, score) in ranked {
-                rows.push((id, content::fts_snippet(conn, &expr, id)?, score));
-            }
-            return Ok(rows);
+fn stem(w: &str) -> String {
+    rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
+        .stem(w)
+        .into_owned()
+}
+
+/// A text's words (runs of letters and digits) with their byte offsets.
+pub(super) fn words_at(s: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in s.char_indices() {
+        if c.is_alphanumeric() {
+            start.get_or_insert(i);
+        } else if let Some(st) = start.take() {
+            out.push((st, &s[st..i]));
         }
     }
-    Ok(Vec::new())
+    if let Some(st) = start {
+        out.push((st, &s[st..]));
+    }
+    out
+}
+
+impl Terms {
+    pub(super) fn new(words: &[String], prefixes: &[String]) -> Self {
+        Self {
+            stems: words.iter().map(|w| stem(&w.to_lowercase())).collect(),
+            prefixes: prefixes.iter().map(|p| p.to_lowercase()).collect(),
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.stems.is_empty() && self.prefixes.is_empty()
+    }
+
+    /// Whether one word of a text is one of the terms.
+    pub(super) fn matches(&self, word: &str) -> bool {
+        let w = word.to_lowercase();
+        self.prefixes.iter().any(|p| w.starts_with(p.as_str())) || self.stems.contains(&stem(&w))
+    }
+
+    /// How many of the (stemmed) terms a text has.
+    fn count_in(&self, text: &str) -> usize {
+        let have: std::collections::HashSet<String> = words_at(text)
+            .into_iter()
+            .map(|(_, w)| stem(&w.to_lowercase()))
+            .collect();
+        let mut distinct = self.stems.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        distinct.iter().filter(|s| have.contains(*s)).count()
+    }
+}
+
+/// One keyword hit: the chunk, its highlighted snippet, and whether it is a close match
+/// (every term, or enough of the plain words when none has them all).
+pub(super) struct KeywordHit {
+    pub id: i64,
+    pub snippet: String,
+    pub close: bool,
+}
+
+/// Keyword search: every term must match; if nothing does, any plain word may (with the
+/// phrases and prefixes still required), and such a hit is close only when it has at least
+/// half of the plain words, two at least. Best first. `scope`: a JSON array of item keys.
+pub(super) fn search(
+    conn: &Connection,
+    plan: &KeywordPlan,
+    limit: u32,
+    scope: Option<&str>,
+) -> Result<Vec<KeywordHit>> {
+    let strict = content::fts_rank(conn, &plan.strict, limit, scope)?;
+    let (expr, ranked, terms) = match &plan.loose {
+        Some(loose) if strict.is_empty() => (
+            loose,
+            content::fts_rank(conn, loose, limit, scope)?,
+            Some(Terms::new(&plan.loose_terms, &[])),
+        ),
+        _ => (&plan.strict, strict, None),
+    };
+    let need = plan.loose_terms.len().div_ceil(2).max(2);
+    let mut rows = Vec::with_capacity(ranked.len());
+    for (id, _) in ranked {
+        let close = match &terms {
+            None => true,
+            Some(t) => {
+                content::chunk_text(conn, id)?.is_some_and(|(_, text, _)| t.count_in(&text) >= need)
+            }
+        };
+        rows.push(KeywordHit {
+            id,
+            snippet: content::fts_snippet(conn, expr, id)?,
+            close,
+        });
+    }
+    Ok(rows)
 }
 
 /// A snippet for a hit found by meaning: the start of the chunk, query words marked.
-pub(super) fn highlight(text: &str, words: &[String]) -> String {
+pub(super) fn highlight(text: &str, terms: &Terms) -> String {
     let mut end = text.len().min(240);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
     let mut out = String::new();
-    for (i, w) in text[..end].split(' ').enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        let core = w
-            .trim_matches(|c: char| !c.is_alphanumeric())
-            .to_lowercase();
-        if !core.is_empty() && words.contains(&core) {
+    let mut last = 0;
+    for (at, w) in words_at(&text[..end]) {
+        if !terms.is_empty() && terms.matches(w) {
+            out.push_str(&text[last..at]);
             out.push('\u{2}');
             out.push_str(w);
             out.push('\u{3}');
-        } else {
-            out.push_str(w);
+            last = at + w.len();
         }
     }
+    out.push_str(&text[last..end]);
     if end < text.len() {
         out.push('…');
     }
@@ -101,7 +170,7 @@ mod tests {
         let long = "word ".repeat(14_000);
         let (q, cut) = cap(&long);
         assert!(cut);
-        assert_eq!(terms(q).len(), QUERY_MAX_TERMS);
+        assert_eq!(super::super::query::split_words(q).len(), QUERY_MAX_TERMS);
         let one = "x".repeat(300_000);
         let (q, cut) = cap(&one);
         assert!(cut);
@@ -109,5 +178,22 @@ mod tests {
         // Never inside a character.
         let accented = "é".repeat(2_000);
         assert_eq!(cap(&accented).0.chars().count(), QUERY_MAX_CHARS);
+    }
+
+    #[test]
+    fn highlights_match_stems_and_prefixes_not_other_words() {
+        let t = Terms::new(&["sleeping".into(), "index".into()], &["migrat".into()]);
+        let h = highlight("She sleeps; indexes, Migration and art. (index)", &t);
+        assert_eq!(
+            h,
+            "She \u{2}sleeps\u{3}; \u{2}indexes\u{3}, \u{2}Migration\u{3} and art. (\u{2}index\u{3})"
+        );
+        assert_eq!(
+            highlight("nothing here", &Terms::new(&[], &[])),
+            "nothing here"
+        );
+        let long = "é".repeat(200);
+        assert!(highlight(&long, &t).ends_with('…'));
+        assert_eq!(t.count_in("an index of sleepers who sleep"), 2);
     }
 }

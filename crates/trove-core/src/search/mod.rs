@@ -5,6 +5,7 @@
 
 pub mod fusion;
 mod keyword;
+pub mod query;
 pub mod vector;
 
 use std::collections::{HashMap, HashSet};
@@ -15,7 +16,7 @@ use crate::model::{
     ItemRef, SearchHit, SearchMode, SearchResponse, QUERY_MAX_CHARS, QUERY_MAX_TERMS,
 };
 use crate::ports::Embedder;
-use crate::store::{content, items, vectors, Store};
+use crate::store::{content, items, scope, vectors, Store};
 pub use vector::VectorIndex;
 
 /// What search keeps between queries: the loaded vector index and recent query vectors.
@@ -77,7 +78,15 @@ impl SearchCtx<'_> {
     }
 }
 
-/// Search everything. `mode` None = hybrid when a model is available, else keyword.
+/// Below this cosine similarity a passage found by meaning is not a close match (measured on
+/// the evaluation set, see BENCHMARKS.md "Search quality").
+pub const SEMANTIC_FLOOR: f32 = 0.30;
+
+/// When nothing is a close match, how many of the nearest are shown, as such.
+const NEAREST_SHOWN: usize = 3;
+
+/// Search everything. `mode` None = hybrid when a model is available, else keyword. The
+/// query's syntax is [`query`]'s.
 pub fn search(
     ctx: &SearchCtx<'_>,
     query: &str,
@@ -88,6 +97,7 @@ pub fn search(
     let emb = ctx.embedder.clone();
     let mut notice = None;
     let (query, shortened) = keyword::cap(query);
+    let q = query::parse(query);
     let mode = match (mode, &emb) {
         (Some(SearchMode::Keyword), _) => SearchMode::Keyword,
         (Some(m), Some(_)) => m,
@@ -101,15 +111,43 @@ pub fn search(
             SearchMode::Keyword
         }
     };
+    let scope: Option<String> = if q.filters.is_empty() {
+        None
+    } else {
+        let keys = ctx.store.read(|c| scope::items(c, &q.filters))?;
+        Some(serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into()))
+    };
+    let plan = q.keyword_plan();
+    let mut response = SearchResponse {
+        hits: Vec::new(),
+        mode,
+        notice: None,
+        can_build_index: false,
+        no_close_matches: false,
+    };
+    if plan.is_none() {
+        // Only filters (or exclusions): what they let through, newest first.
+        if !(q.filters.is_empty() && q.exclude.is_empty()) {
+            response.hits = listing(ctx, &q, limit)?;
+        }
+        response.notice = cut_notice(shortened, notice);
+        return Ok(response);
+    }
+    let plan = plan.unwrap_or_else(|| unreachable!());
     let pool = (limit * 5).max(50);
+    let sem_text = q.semantic_text();
     let mut can_build_index = false;
     // The keyword leg runs on its own thread (and connection) while this one embeds the
     // query and scans the vectors.
     let (kw, sem) = std::thread::scope(|s| -> Result<_> {
-        let kw = (mode != SearchMode::Semantic)
-            .then(|| s.spawn(|| ctx.store.read(|c| keyword::search(c, query, pool))));
+        let kw = (mode != SearchMode::Semantic).then(|| {
+            s.spawn(|| {
+                ctx.store
+                    .read(|c| keyword::search(c, &plan, pool, scope.as_deref()))
+            })
+        });
         let sem: Vec<(i64, f32)> = match (&emb, mode) {
-            (Some(e), SearchMode::Semantic | SearchMode::Hybrid) if !query.trim().is_empty() => {
+            (Some(e), SearchMode::Semantic | SearchMode::Hybrid) if !sem_text.is_empty() => {
                 let (ix, chunks) = ctx.vector_index(e.model_id(), e.dims())?;
                 if ix.is_empty() && chunks > 0 {
                     notice = Some("The semantic index is empty for this model: build it to search by meaning (`trove reindex`, or “Build semantic index”).".into());
@@ -123,8 +161,13 @@ pub fn search(
                     ));
                     can_build_index = true;
                 }
-                let q = ctx.query_vector(e.as_ref(), query)?;
-                ix.top_k(&q, pool as usize)
+                let allow = match &scope {
+                    Some(items) => Some(ctx.store.read(|c| scope::chunk_ids(c, items))?),
+                    None => None,
+                };
+                let v = ctx.query_vector(e.as_ref(), &sem_text)?;
+                let found = ix.top_k_in(&v, pool as usize, allow.as_ref());
+                constrain(ctx, &plan, found)?
             }
             _ => Vec::new(),
         };
@@ -136,89 +179,249 @@ pub fn search(
         };
         Ok((kw, sem))
     })?;
-    let kw_ids: Vec<i64> = kw.iter().map(|(id, _, _)| *id).collect();
+    response.can_build_index = can_build_index;
+    let kw_ids: Vec<i64> = kw.iter().map(|h| h.id).collect();
     let sem_ids: Vec<i64> = sem.iter().map(|(id, _)| *id).collect();
-    let ranked = fusion::rrf([&kw_ids[..], &sem_ids[..]]);
-    let mut snippets: HashMap<i64, String> =
-        kw.into_iter().map(|(id, snip, _)| (id, snip)).collect();
-    let words: Vec<String> = keyword::terms(query)
+    let mut close: HashSet<i64> = kw.iter().filter(|h| h.close).map(|h| h.id).collect();
+    close.extend(
+        sem.iter()
+            .filter(|(_, cos)| *cos >= SEMANTIC_FLOOR)
+            .map(|(id, _)| *id),
+    );
+    let similarity: HashMap<i64, f32> = sem.into_iter().collect();
+    let mut ranked = fusion::rrf([&kw_ids[..], &sem_ids[..]]);
+    if ranked.iter().any(|(id, _)| close.contains(id)) {
+        ranked.retain(|(id, _)| close.contains(id));
+    } else {
+        response.no_close_matches = !ranked.is_empty();
+    }
+    let shown = if response.no_close_matches {
+        limit.min(NEAREST_SHOWN as u32)
+    } else {
+        limit
+    };
+    let snippets: HashMap<i64, String> = kw.into_iter().map(|h| (h.id, h.snippet)).collect();
+    let terms = keyword::Terms::new(&plan.highlight, &q.prefixes);
+    response.hits = ctx.store.read(|c| {
+        let mut seen = HashSet::new();
+        collect_hits(c, ranked, shown, &terms, snippets, &similarity, &mut seen)
+    })?;
+    response.notice = cut_notice(shortened, notice);
+    Ok(response)
+}
+
+/// Results from ranked chunks, one per document (its best chunk), at most `shown`:
+/// keyword snippets where the index made one, else the chunk's start with `terms` marked.
+fn collect_hits(
+    c: &rusqlite::Connection,
+    ranked: Vec<(i64, f64)>,
+    shown: u32,
+    terms: &keyword::Terms,
+    mut snippets: HashMap<i64, String>,
+    similarity: &HashMap<i64, f32>,
+    seen: &mut HashSet<String>,
+) -> Result<Vec<SearchHit>> {
+    let mut hits = Vec::new();
+    for (id, score) in ranked {
+        let Some(mut hit) = hit(c, id, score, terms, seen)? else {
+            continue;
+        };
+        if let Some(s) = snippets.remove(&id) {
+            hit.snippet = s;
+        }
+        hit.similarity = similarity.get(&id).copied();
+        hits.push(hit);
+        if hits.len() as u32 >= shown {
+            break;
+        }
+    }
+    Ok(hits)
+}
+
+/// "More like this": the passages nearest in meaning to one passage (its stored vector as
+/// the query), from other documents, one per document.
+pub fn similar(ctx: &SearchCtx<'_>, chunk: i64, limit: u32) -> Result<SearchResponse> {
+    let limit = limit.clamp(1, 200);
+    let Some(emb) = ctx.embedder.clone() else {
+        return Err(Error::Invalid(
+            "Finding similar passages needs the embedding model, and it is missing (reinstall \
+             Trove's package, or set an embedding service)."
+                .into(),
+        ));
+    };
+    let (ix, _) = ctx.vector_index(emb.model_id(), emb.dims())?;
+    let Some(item) = ctx
+        .store
+        .read(|c| content::chunk_text(c, chunk))?
+        .map(|t| t.0)
+    else {
+        return Err(Error::NotFound(format!("passage {chunk}")));
+    };
+    let Some(v) = ix.vector_of(chunk) else {
+        return Err(Error::Invalid(
+            "This passage has no vector for the current model yet: build the semantic index \
+             (`trove reindex`, or “Build semantic index”) first."
+                .into(),
+        ));
+    };
+    let v = v.to_vec();
+    let found = ix.top_k(&v, ((limit * 5).max(50)) as usize);
+    let similarity: HashMap<i64, f32> = found.iter().copied().collect();
+    let mut ranked: Vec<(i64, f64)> = found
         .iter()
-        .map(|t| t.trim_matches('"').to_lowercase())
+        .map(|(id, cos)| (*id, f64::from(*cos)))
         .collect();
+    let any_close = found
+        .iter()
+        .any(|(id, cos)| *id != chunk && *cos >= SEMANTIC_FLOOR);
+    if any_close {
+        ranked.retain(|(id, _)| similarity[id] >= SEMANTIC_FLOOR);
+    }
+    let shown = if any_close {
+        limit
+    } else {
+        limit.min(NEAREST_SHOWN as u32)
+    };
+    let none = keyword::Terms::new(&[], &[]);
     let hits = ctx.store.read(|c| {
+        // The passage's own document is where the user already is.
+        let mut seen = HashSet::from([item.clone()]);
+        collect_hits(
+            c,
+            ranked,
+            shown,
+            &none,
+            HashMap::new(),
+            &similarity,
+            &mut seen,
+        )
+    })?;
+    Ok(SearchResponse {
+        no_close_matches: !any_close && !hits.is_empty(),
+        hits,
+        mode: SearchMode::Semantic,
+        notice: None,
+        can_build_index: false,
+    })
+}
+
+/// The notice, with a word on a query that was cut to length first.
+fn cut_notice(shortened: bool, notice: Option<String>) -> Option<String> {
+    if !shortened {
+        return notice;
+    }
+    let cut = format!(
+        "Only the first {QUERY_MAX_CHARS} characters or {QUERY_MAX_TERMS} words of the search were used."
+    );
+    Some(match notice {
+        Some(n) => format!("{cut} {n}"),
+        None => cut,
+    })
+}
+
+/// Semantic hits that also satisfy the query's phrases and prefixes and none of its
+/// exclusions (checked against the keyword index, so stems count as they do there).
+fn constrain(
+    ctx: &SearchCtx<'_>,
+    plan: &query::KeywordPlan,
+    found: Vec<(i64, f32)>,
+) -> Result<Vec<(i64, f32)>> {
+    if plan.must.is_none() && plan.exclude.is_none() {
+        return Ok(found);
+    }
+    let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+    let (keep, drop) = ctx.store.read(|c| {
+        let keep = match &plan.must {
+            Some(m) => Some(scope::matching(c, m, &ids)?),
+            None => None,
+        };
+        let drop = match &plan.exclude {
+            Some(x) => scope::matching(c, x, &ids)?,
+            None => HashSet::new(),
+        };
+        Ok((keep, drop))
+    })?;
+    Ok(found
+        .into_iter()
+        .filter(|(id, _)| keep.as_ref().is_none_or(|k| k.contains(id)) && !drop.contains(id))
+        .collect())
+}
+
+/// One result from a chunk: None when its document already has a better one (`seen`) or is
+/// gone.
+fn hit(
+    c: &rusqlite::Connection,
+    id: i64,
+    score: f64,
+    terms: &keyword::Terms,
+    seen: &mut HashSet<String>,
+) -> Result<Option<SearchHit>> {
+    let Some((item, text, page_start)) = content::chunk_text(c, id)? else {
+        return Ok(None);
+    };
+    if !seen.insert(item.clone()) {
+        return Ok(None);
+    }
+    let Ok(r) = item.parse::<ItemRef>() else {
+        return Ok(None);
+    };
+    let Ok(it) = items::get(c, r) else {
+        return Ok(None);
+    };
+    Ok(Some(SearchHit {
+        item_id: item,
+        name: it.name,
+        location: it.location,
+        chunk_id: id,
+        page: page_start.map(|p| hit_page(&text, p, terms)),
+        page_unit: page_start.map(|_| crate::model::page_unit(it.mime.as_deref()).to_owned()),
+        snippet: keyword::highlight(&text, terms),
+        score,
+        similarity: None,
+    }))
+}
+
+/// A query of filters (and exclusions) only: the documents they let through, newest first,
+/// each with its opening passage.
+fn listing(ctx: &SearchCtx<'_>, q: &query::Query, limit: u32) -> Result<Vec<SearchHit>> {
+    let none = keyword::Terms::new(&[], &[]);
+    ctx.store.read(|c| {
+        let keys = scope::items(c, &q.filters)?;
+        let excluded = match q.keyword_exclusions() {
+            Some(x) => scope::items_matching(c, &x)?,
+            None => HashSet::new(),
+        };
         let mut seen = HashSet::new();
         let mut hits = Vec::new();
-        for (id, score) in ranked {
-            let Some((item, text, page_start)) = content::chunk_text(c, id)? else {
+        for key in keys.iter().filter(|k| !excluded.contains(*k)) {
+            let Some(chunk) = scope::first_chunk(c, key)? else {
                 continue;
             };
-            if !seen.insert(item.clone()) {
-                continue;
+            if let Some(h) = hit(c, chunk, 0.0, &none, &mut seen)? {
+                hits.push(h);
             }
-            let Ok(r) = item.parse::<ItemRef>() else {
-                continue;
-            };
-            let Ok(it) = items::get(c, r) else { continue };
-            let snippet = snippets
-                .remove(&id)
-                .unwrap_or_else(|| keyword::highlight(&text, &words));
-            hits.push(SearchHit {
-                item_id: item,
-                name: it.name,
-                location: it.location,
-                chunk_id: id,
-                page: page_start.map(|p| hit_page(&text, p, &words)),
-                page_unit: page_start
-                    .map(|_| crate::model::page_unit(it.mime.as_deref()).to_owned()),
-                snippet,
-                score,
-            });
             if hits.len() as u32 >= limit {
                 break;
             }
         }
         Ok(hits)
-    })?;
-    if shortened {
-        let cut = format!(
-            "Only the first {QUERY_MAX_CHARS} characters or {QUERY_MAX_TERMS} words of the search were used."
-        );
-        notice = Some(match notice {
-            Some(n) => format!("{cut} {n}"),
-            None => cut,
-        });
-    }
-    Ok(SearchResponse {
-        hits,
-        mode,
-        notice,
-        can_build_index,
     })
 }
 
 /// The page a hit is on: the chunk's first page, plus the page breaks before the first
 /// query word in it (a semantic hit without those words: the chunk's first page).
-fn hit_page(chunk: &str, first_page: u32, words: &[String]) -> u32 {
-    let lower = chunk.to_lowercase();
-    let at = words
-        .iter()
-        .filter(|w| !w.is_empty())
-        .filter_map(|w| {
-            // Whole words only, as the keyword index matches ("art" is not in "start").
-            lower.match_indices(w.as_str()).map(|(i, _)| i).find(|&i| {
-                !lower[..i]
-                    .chars()
-                    .next_back()
-                    .is_some_and(char::is_alphanumeric)
-            })
-        })
-        .min();
-    let Some(at) = at else {
+fn hit_page(chunk: &str, first_page: u32, terms: &keyword::Terms) -> u32 {
+    // Whole words, compared as the keyword index compares them ("art" is not in "start").
+    let Some(at) = keyword::words_at(chunk)
+        .into_iter()
+        .find(|(_, w)| terms.matches(w))
+        .map(|(at, _)| at)
+    else {
         return first_page;
     };
     // Breaks before the chunk's text starts belong to no page (see `chunk::page_spans`).
-    let lead = lower.len() - lower.trim_start().len();
-    first_page + lower[lead..at.max(lead)].matches('\x0c').count() as u32
+    let lead = chunk.len() - chunk.trim_start().len();
+    first_page + chunk[lead..at.max(lead)].matches('\x0c').count() as u32
 }
 
 #[cfg(test)]
@@ -226,7 +429,7 @@ mod page_tests {
     #[test]
     fn a_hit_is_on_the_page_of_its_first_word() {
         let chunk = "end of two\x0cthree has the Heron\x0cfour";
-        let w = |s: &str| vec![s.to_owned()];
+        let w = |s: &str| super::keyword::Terms::new(&[s.to_owned()], &[]);
         assert_eq!(super::hit_page(chunk, 2, &w("heron")), 3);
         assert_eq!(super::hit_page(chunk, 2, &w("four")), 4);
         assert_eq!(super::hit_page(chunk, 2, &w("end")), 2);

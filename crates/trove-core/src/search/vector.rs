@@ -70,7 +70,15 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
 /// Approximate scores (int8) of every vector of a part; the best `k` positions (into the
 /// part), unordered. Only scores above the running threshold are kept, and the buffer is
 /// cut back to `k` whenever it doubles: no vector of all the scores, no full selection.
-fn scan_i8(codes: &[i8], scales: &[f32], dims: usize, q: &[i8], k: usize) -> Vec<(usize, f32)> {
+/// `allowed`: whether a position may be a hit at all (a search's filters).
+fn scan_i8(
+    codes: &[i8],
+    scales: &[f32],
+    dims: usize,
+    q: &[i8],
+    k: usize,
+    allowed: impl Fn(usize) -> bool,
+) -> Vec<(usize, f32)> {
     if k == 0 {
         return Vec::new();
     }
@@ -82,6 +90,9 @@ fn scan_i8(codes: &[i8], scales: &[f32], dims: usize, q: &[i8], k: usize) -> Vec
         best.iter().fold(f32::INFINITY, |m, x| m.min(x.1))
     };
     for (i, (v, s)) in codes.chunks_exact(dims).zip(scales).enumerate() {
+        if !allowed(i) {
+            continue;
+        }
         let score = dot_i8(v, q) as f32 * s;
         if score > threshold || best.len() < k {
             best.push((i, score));
@@ -120,6 +131,12 @@ impl VectorIndex {
         }
     }
 
+    /// The stored vector of one chunk, if the index has it.
+    pub fn vector_of(&self, chunk: i64) -> Option<&[f32]> {
+        let i = self.ids.iter().position(|id| *id == chunk)?;
+        self.data.get(i * self.dims..(i + 1) * self.dims)
+    }
+
     /// Exact cosine scores of every vector (vectors are normalised), best `k`, best first.
     /// The reference `top_k` is measured against.
     pub fn top_k_exact(&self, q: &[f32], k: usize) -> Vec<(i64, f32)> {
@@ -140,6 +157,16 @@ impl VectorIndex {
     /// Top-k by cosine: an int8 scan keeps the best `4k` (at least 100) candidates, which
     /// are scored again exactly. Large indexes are scanned by one thread per core.
     pub fn top_k(&self, q: &[f32], k: usize) -> Vec<(i64, f32)> {
+        self.top_k_in(q, k, None)
+    }
+
+    /// [`top_k`](Self::top_k) among the chunks of `allow` only (None: all of them).
+    pub fn top_k_in(
+        &self,
+        q: &[f32],
+        k: usize,
+        allow: Option<&std::collections::HashSet<i64>>,
+    ) -> Vec<(i64, f32)> {
         if q.len() != self.dims || k == 0 || self.ids.is_empty() {
             return Vec::new();
         }
@@ -160,8 +187,15 @@ impl VectorIndex {
                 .enumerate()
                 .map(|(p, (codes, scales))| {
                     let qc = &qc;
+                    let ids = &self.ids[p * per..];
                     s.spawn(move || {
-                        scan_i8(codes, scales, self.dims, qc, keep)
+                        let found = match allow {
+                            None => scan_i8(codes, scales, self.dims, qc, keep, |_| true),
+                            Some(a) => {
+                                scan_i8(codes, scales, self.dims, qc, keep, |i| a.contains(&ids[i]))
+                            }
+                        };
+                        found
                             .into_iter()
                             .map(move |(i, _)| p * per + i)
                             .collect::<Vec<_>>()
@@ -227,5 +261,18 @@ mod recall_tests {
         }
         let recall = found as f64 / total as f64;
         assert!(recall >= 0.95, "recall@10 = {recall}");
+        // Inside a filter: only allowed ids, the best of them (every third vector here).
+        let allow: std::collections::HashSet<i64> = (0..n as i64).filter(|i| i % 3 == 0).collect();
+        let q = normalised(dims);
+        let inside = ix.top_k_in(&q, 5, Some(&allow));
+        assert_eq!(inside.len(), 5);
+        assert!(inside.iter().all(|(id, _)| allow.contains(id)));
+        let best_allowed = ix
+            .top_k_exact(&q, n)
+            .into_iter()
+            .find(|(id, _)| allow.contains(id))
+            .unwrap();
+        assert_eq!(inside[0], best_allowed);
+        assert!(ix.top_k_in(&q, 5, Some(&Default::default())).is_empty());
     }
 }

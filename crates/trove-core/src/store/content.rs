@@ -153,15 +153,34 @@ pub fn store_outcome(tx: &Transaction<'_>, item: ItemRef, o: Outcome, now: i64) 
 /// Chunk ids matching an FTS5 expression with their BM25 score (higher is better), best
 /// first. No snippets here: a snippet in the ranking query would be computed for every match
 /// before the sort (100k matches → 100k snippets).
-pub fn fts_rank(conn: &Connection, expr: &str, limit: u32) -> Result<Vec<(i64, f64)>> {
-    let mut rank = conn.prepare_cached(
-        "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?1
-          ORDER BY bm25(chunks_fts) LIMIT ?2",
-    )?;
-    let rows = rank.query_map(params![expr, limit], |r| {
-        Ok((r.get(0)?, -r.get::<_, f64>(1)?))
-    })?;
-    Ok(rows.collect::<std::result::Result<_, _>>()?)
+///
+/// `scope`: a JSON array of item keys the chunks must belong to (a search's filters).
+pub fn fts_rank(
+    conn: &Connection,
+    expr: &str,
+    limit: u32,
+    scope: Option<&str>,
+) -> Result<Vec<(i64, f64)>> {
+    let map = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, -r.get::<_, f64>(1)?));
+    let rows = match scope {
+        None => conn
+            .prepare_cached(
+                "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?1
+                  ORDER BY bm25(chunks_fts) LIMIT ?2",
+            )?
+            .query_map(params![expr, limit], map)?
+            .collect::<std::result::Result<_, _>>()?,
+        Some(items) => conn
+            .prepare_cached(
+                "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?1
+                    AND rowid IN (SELECT id FROM chunks
+                                   WHERE item IN (SELECT value FROM json_each(?3)))
+                  ORDER BY bm25(chunks_fts) LIMIT ?2",
+            )?
+            .query_map(params![expr, limit, items], map)?
+            .collect::<std::result::Result<_, _>>()?,
+    };
+    Ok(rows)
 }
 
 /// The highlighted snippet (markers U+0002/U+0003) of one chunk for an FTS5 expression.

@@ -16,6 +16,7 @@ pub mod items;
 pub mod jobs;
 pub mod migrate;
 pub mod pool;
+pub mod scope;
 pub mod settings;
 pub mod vectors;
 
