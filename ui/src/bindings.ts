@@ -71,7 +71,15 @@ pageUnit: string | null,
 /**
  * Highlighted terms are wrapped in U+0002 … U+0003.
  */
-snippet: string, score: number, };
+snippet: string, 
+/**
+ * Rank score (reciprocal rank fusion of the two legs; 0 in a filter-only listing).
+ */
+score: number, 
+/**
+ * Cosine similarity of the passage to the query when the semantic leg found it.
+ */
+similarity: number | null, };
 
 export type SearchMode = "keyword" | "semantic" | "hybrid";
 
@@ -80,7 +88,11 @@ export type SearchResponse = { hits: Array<SearchHit>, mode: SearchMode, notice:
  * A model is installed but has no vectors yet for what is here: offer
  * "Build semantic index" (`build_semantic_index`, `trove reindex`).
  */
-canBuildIndex: boolean, };
+canBuildIndex: boolean, 
+/**
+ * Nothing is a close match: `hits` are the nearest few, shown as such.
+ */
+noCloseMatches: boolean, };
 
 export type ChunkView = { itemId: string, name: string, location: string, text: string, 
 /**
@@ -299,6 +311,7 @@ export const COMMANDS = [
   "set_paused",
   "set_concurrency",
   "search",
+  "similar",
   "open_chunk",
   "refresh_links",
   "build_semantic_index",
@@ -348,6 +361,8 @@ export function commands(invoke: Invoke) {
     setConcurrency: (n: number) => invoke<QueueState>("set_concurrency", { n }),
     /** Hybrid when an embedding model is installed, else keyword. */
     search: (query: string, limit: number) => invoke<SearchResponse>("search", { query, limit }),
+    /** More like this: passages of other documents nearest in meaning to one passage. */
+    similar: (chunkId: number, limit: number) => invoke<SearchResponse>("similar", { chunkId, limit }),
     openChunk: (chunkId: number) => invoke<ChunkView>("open_chunk", { chunkId }),
     /** Fetches every link again (unchanged pages are not reprocessed). Returns how many. */
     refreshLinks: () => invoke<number>("refresh_links"),

@@ -83,7 +83,10 @@ export interface Backend {
   overview(): Promise<Overview>;
   setPaused(paused: boolean): Promise<QueueState>;
   setConcurrency(n: number): Promise<QueueState>;
+  /** the query syntax is the engine's (`"phrase"`, `prefix*`, `-word`, `type:`, `in:`, `after:`, `before:`) */
   search(query: string, limit: number): Promise<SearchResponse>;
+  /** "more like this": passages of other documents nearest in meaning to a passage (rejects without vectors) */
+  similar(chunkId: number, limit: number): Promise<SearchResponse>;
   openChunk(chunkId: number): Promise<ChunkView>;
   /** fetch every link again; returns how many were queued */
   refreshLinks(): Promise<number>;

@@ -68,6 +68,8 @@ const ICONS: Record<string, string[]> = {
   pause: ["M8 5v14", "M16 5v14"],
   play: ["M7 5l12 7-12 7z"],
   close: ["M6 6l12 12", "M18 6L6 18"],
+  back: ["M19 12H5", "M11 6l-6 6 6 6"],
+  similar: ["M12 3l9 5-9 5-9-5z", "M3 13l9 5 9-5"],
   alert: ["M12 3l10 18H2z", "M12 10v5", "M12 18h.01"],
   check: ["M5 12l5 5 9-10"],
   filter: ["M4 5h16l-6 7.5V19l-4 2v-8.5z"],

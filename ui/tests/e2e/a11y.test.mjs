@@ -1,6 +1,7 @@
 // Automated accessibility audit (axe-core, from npm) of the built UI in light
 // and dark schemes: library with all four states, search with an opened
-// document, the Add URLs dialog, the keyboard shortcuts overlay, the Folders dialog
+// document, search with filters set and the syntax help open, "no close matches" (the
+// nearest, de-emphasised), "more like this", the Add URLs dialog, the keyboard shortcuts overlay, the Folders dialog
 // (empty, and folders in every state with a removal being confirmed, and rules being
 // edited with a refused pattern), and the drop overlay. A missing item's marker is in
 // the library. Fails on serious or critical violations (contrast included).
@@ -66,6 +67,23 @@ for (const scheme of ["light", "dark"]) {
       await page.click('[data-testid="search-hit-0"]');
       await page.waitForSelector('[data-testid="doc-chunk"]');
       await audit(page, "search");
+      // filters set (the Clear button shows), the syntax help open
+      const sent = (q) =>
+        page.waitForFunction((v) => document.querySelector('[data-testid="search-results"]').dataset.sent === v, q);
+      await page.selectOption('[data-testid="filter-type"]', "pdf");
+      await page.selectOption('[data-testid="filter-added"]', "week");
+      await page.waitForFunction(() =>
+        /^type:pdf after:\S+ probe$/.test(document.querySelector('[data-testid="search-results"]').dataset.sent),
+      );
+      await page.click('[data-testid="search-syntax-toggle"]');
+      await page.waitForSelector('[data-testid="search-syntax"]:not([hidden])');
+      await audit(page, "search (filters set, syntax help open)");
+      // nothing close: the nearest, de-emphasised
+      await page.click('[data-testid="filters-clear"]');
+      await page.fill('[data-testid="search-input"]', "annual zebra");
+      await sent("annual zebra");
+      await page.waitForSelector('[data-testid="search-results"][data-nearest="true"] [data-testid="search-hit-0"]');
+      await audit(page, "search (no close matches)");
       await page.click('[data-testid="tab-library"]');
       await page.click('[data-testid="add-urls"]');
       await audit(page, "url dialog");
@@ -104,6 +122,14 @@ for (const scheme of ["light", "dark"]) {
       await page.keyboard.press("Escape");
       await page.evaluate(() => window.__troveFake.drag("enter", 2));
       await audit(page, "drop overlay");
+      // "more like this" needs vectors: a library with them
+      const v = await openApp(b.context, srv.url, "fake=states&speed=0&model=indexed");
+      await v.page.click('[data-testid="tab-search"]');
+      await v.page.fill('[data-testid="search-input"]', "annual report");
+      await v.page.click('[data-testid="search-more-0"]');
+      await v.page.waitForSelector('[data-testid="similar-bar"]:not([hidden])');
+      await v.page.waitForSelector('[data-testid="search-hit-0"]');
+      await audit(v.page, "search (more like this)");
     } finally {
       await b.close();
     }

@@ -634,6 +634,330 @@ describe("semantic index and link refresh", () => {
   });
 });
 
+describe("search: filters, syntax, nearest matches and more like this (fake=seed-300, vectors)", () => {
+  let page;
+  let errors;
+  before(async () => {
+    ({ page, errors } = await openApp(browser.context, srv.url, "fake=seed-300&speed=0&model=indexed"));
+    await page.click(tid("tab-search"));
+  });
+  after(async () => page.close());
+
+  const focused = () => page.evaluate(() => document.activeElement?.dataset?.testid ?? null);
+  /** the day (UTC) `days` before today, as the Added filter computes it */
+  const daysAgo = (days) => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
+  /** wait until the list shows the answer to exactly this query (filters and text as sent) */
+  const shown = (sent) =>
+    page.waitForFunction((q) => document.querySelector('[data-testid="search-results"]').dataset.sent === q, sent, {
+      timeout: 5000,
+    });
+  /** the hits on screen, with their items as the library knows them */
+  const hits = () =>
+    page.evaluate(() =>
+      [...document.querySelectorAll('[data-testid="search-results"] button.hit')].map((b) => {
+        const it = window.__trove.store.get(b.dataset.itemId);
+        return {
+          id: b.dataset.itemId,
+          chunk: Number(b.dataset.chunkId),
+          name: b.querySelector(".hit-name").textContent,
+          kind: it.kind,
+          location: it.location,
+          addedAt: it.addedAt,
+          marks: [...b.querySelectorAll("mark")].map((m) => m.textContent),
+        };
+      }),
+    );
+  const status = () => page.locator(tid("search-status")).innerText();
+  const lastSent = () => page.evaluate(() => window.__troveFake.searches().at(-1));
+
+  test("a Type filter narrows the results to that kind, is sent as type:, and stays out of the box", async () => {
+    await page.fill(tid("search-input"), "report");
+    await shown("report");
+    const all = await hits();
+    assert.ok(
+      all.some((h) => !h.name.endsWith(".pdf")),
+      "other kinds before filtering",
+    );
+    await page.selectOption(tid("filter-type"), "pdf");
+    await shown("type:pdf report");
+    const pdfs = await hits();
+    assert.ok(pdfs.length > 0);
+    for (const h of pdfs) assert.match(h.name, /\.pdf$/);
+    assert.equal(await page.locator(tid("search-input")).inputValue(), "report");
+    assert.equal(await page.locator(tid("filter-type")).getAttribute("data-active"), "true");
+    assert.equal(await page.locator(tid("filters-clear")).innerText(), "Clear filter");
+    assert.match(await status(), /results? · hybrid search/);
+
+    // a filter alone lists the documents it lets through, newest first
+    await page.fill(tid("search-input"), "");
+    await shown("type:pdf");
+    const listed = await hits();
+    assert.ok(listed.length > 0);
+    for (const h of listed) assert.match(h.name, /\.pdf$/);
+    const added = listed.map((h) => h.addedAt);
+    assert.deepEqual(added, [...added].sort().reverse());
+    assert.match(await status(), /^(\d+ documents? · newest first|Newest 50 documents)$/);
+  });
+
+  test("Added: past week sends after:<day a week ago> and keeps only what was added since", async () => {
+    const since = daysAgo(7);
+    await page.selectOption(tid("filter-added"), "week");
+    await shown(`type:pdf after:${since}`);
+    for (const h of await hits()) {
+      assert.match(h.name, /\.pdf$/);
+      assert.ok(h.addedAt >= since, `${h.addedAt} ≥ ${since}`);
+    }
+    assert.equal(await page.locator(tid("filters-clear")).innerText(), "Clear 2 filters");
+    await page.selectOption(tid("filter-type"), "");
+    await shown(`after:${since}`);
+    const recent = await hits();
+    assert.ok(recent.length > 0);
+    for (const h of recent) assert.ok(h.addedAt >= since, `${h.addedAt} ≥ ${since}`);
+    const completed = await page.evaluate(
+      () => window.__trove.store.view().filter((id) => window.__trove.store.get(id).status === "completed").length,
+    );
+    assert.ok(recent.length < completed, "older documents are left out");
+  });
+
+  test("Source: links, files (a Type with Files is sent as both: files of that type), then one watched folder", async () => {
+    const since = daysAgo(7);
+    await page.selectOption(tid("filter-source"), "link");
+    await shown(`type:link after:${since}`);
+    const links = await hits();
+    assert.ok(links.length > 0);
+    for (const h of links) assert.equal(h.kind, "url");
+
+    await page.selectOption(tid("filter-source"), "file");
+    await shown(`type:file after:${since}`);
+    for (const h of await hits()) assert.equal(h.kind, "file");
+    // Web pages cannot be files: that Type is not offered with Files
+    assert.equal(await page.locator(`${tid("filter-type")} option[value="link"]`).isDisabled(), true);
+    await page.selectOption(tid("filter-type"), "markdown");
+    await shown(`type:markdown type:file after:${since}`);
+    for (const h of await hits()) {
+      assert.equal(h.kind, "file");
+      assert.match(h.name, /\.md$/);
+    }
+    await page.selectOption(tid("filter-type"), "");
+
+    // a watched folder: its files, by path (listed once the view asks for the folders again)
+    const ids = await page.evaluate(async () => {
+      await window.__troveFake.backend.addFolder("/home/ada/Notes", [], []);
+      await new Promise((r) => setTimeout(r, 50));
+      const mine = window.__trove.store
+        .view()
+        .filter((id) => window.__trove.store.get(id).location.startsWith("/home/ada/Notes/"));
+      for (const id of mine) window.__troveFake.setStatus(id, "completed");
+      return mine;
+    });
+    assert.equal(ids.length, 8);
+    await page.click(tid("tab-search"));
+    await page.waitForSelector(`${tid("filter-source")} option[value="folder:/home/ada/Notes"]`, { state: "attached" });
+    await page.selectOption(tid("filter-source"), "folder:/home/ada/Notes");
+    await shown(`in:/home/ada/Notes/ after:${since}`);
+    const inFolder = await hits();
+    assert.deepEqual(inFolder.map((h) => h.id).sort(), [...ids].sort());
+    for (const h of inFolder) assert.ok(h.location.startsWith("/home/ada/Notes/"));
+    assert.equal(await page.locator(`${tid("filter-type")} option[value="link"]`).isDisabled(), true);
+  });
+
+  test("Clear filters sets every filter back and searches again without them", async () => {
+    await page.fill(tid("search-input"), "report");
+    await shown(`in:/home/ada/Notes/ after:${daysAgo(7)} report`);
+    assert.equal(await page.locator(tid("filters-clear")).innerText(), "Clear 2 filters");
+    await page.click(tid("filters-clear"));
+    await shown("report");
+    for (const f of ["filter-type", "filter-source", "filter-added"]) {
+      assert.equal(await page.locator(tid(f)).inputValue(), "");
+      assert.equal(await page.locator(tid(f)).getAttribute("data-active"), "false");
+    }
+    assert.equal(await page.locator(tid("filters-clear")).isVisible(), false);
+    assert.equal(await focused(), "search-input");
+    assert.equal(await lastSent(), "report");
+  });
+
+  test('a "quoted phrase", an -exclusion and function words, typed in the box', async () => {
+    await page.fill(tid("search-input"), '"budget roadmap"');
+    await shown('"budget roadmap"');
+    const phrase = await hits();
+    assert.ok(phrase.length > 0);
+    for (const h of phrase)
+      assert.ok(
+        h.marks.some((m) => /^budget\s+roadmap$/i.test(m)),
+        h.marks.join("|"),
+      );
+
+    await page.fill(tid("search-input"), "report -budget");
+    await shown("report -budget");
+    const without = await hits();
+    assert.ok(without.length > 0);
+    const passages = await page.evaluate(
+      (chunks) =>
+        Promise.all(
+          chunks.map(async (c) => {
+            const v = await window.__troveFake.backend.openChunk(c);
+            return v.text.slice(v.start, v.end);
+          }),
+        ),
+      without.map((h) => h.chunk),
+    );
+    for (const t of passages) assert.doesNotMatch(t, /\bbudget\b/i);
+
+    await page.fill(tid("search-input"), "the budget");
+    await shown("the budget");
+    const marks = (await hits()).flatMap((h) => h.marks.map((m) => m.toLowerCase()));
+    assert.ok(marks.includes("budget"));
+    assert.ok(!marks.includes("the"), "function words are not highlighted");
+  });
+
+  test("no close matches: a heading says so and at most three quieter hits follow, still openable", async () => {
+    await page.fill(tid("search-input"), "zebra quantum");
+    await shown("zebra quantum");
+    assert.equal(await status(), "No close matches for “zebra quantum” — the nearest:");
+    const near = await hits();
+    assert.ok(near.length >= 1 && near.length <= 3, `${near.length} nearest`);
+    const results = page.locator(tid("search-results"));
+    assert.equal(await results.getAttribute("data-nearest"), "true");
+    const look = (sel) =>
+      page
+        .locator(sel)
+        .first()
+        .evaluate((el) => {
+          const cs = getComputedStyle(el);
+          return { color: cs.color, weight: cs.fontWeight, border: cs.borderTopStyle };
+        });
+    const quiet = await look(`${tid("search-hit-0")} .hit-name`);
+    assert.equal((await look(tid("search-hit-0"))).border, "dashed");
+    await page.click(tid("search-hit-0"));
+    await page.waitForSelector(tid("doc-chunk"));
+    // an ordinary search looks ordinary again
+    await page.fill(tid("search-input"), "report");
+    await shown("report");
+    assert.equal(await results.getAttribute("data-nearest"), "false");
+    const normal = await look(`${tid("search-hit-0")} .hit-name`);
+    assert.notDeepEqual(quiet, normal, "the nearest are de-emphasised");
+  });
+
+  test("More like this lists other documents' passages; Back and Escape return to the results", async () => {
+    // (a query unlike the last test's: `shown` would not wait for the same one again)
+    await page.fill(tid("search-input"), "roadmap");
+    await shown("roadmap");
+    const before = await hits();
+    const from = before[0];
+    await page.click(tid("search-more-0"));
+    await page.waitForSelector(`${tid("similar-bar")}:not([hidden])`);
+    assert.equal(await page.locator(tid("similar-title")).innerText(), `Like “${from.name}”`);
+    assert.equal(await page.locator(tid("search-results")).getAttribute("data-like"), String(from.chunk));
+    const like = await hits();
+    assert.ok(like.length > 0);
+    assert.ok(!like.some((h) => h.id === from.id), "not the passage's own document");
+    assert.match(await status(), /passages? from other documents · by meaning|No close matches — the nearest:/);
+    assert.equal(await focused(), "search-hit-0");
+
+    await page.click(tid("similar-back"));
+    await page.locator(tid("similar-bar")).waitFor({ state: "hidden" });
+    assert.deepEqual(
+      (await hits()).map((h) => h.chunk),
+      before.map((h) => h.chunk),
+    );
+    assert.equal(await focused(), "search-more-0");
+    assert.match(await status(), /results · hybrid search/);
+
+    // from the keyboard: → reaches a hit's More like this, Enter opens it, Escape goes back
+    await page.focus(tid("search-hit-1"));
+    await page.keyboard.press("ArrowRight");
+    assert.equal(await focused(), "search-more-1");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(`${tid("similar-bar")}:not([hidden])`);
+    assert.equal(await page.locator(tid("similar-title")).innerText(), `Like “${before[1].name}”`);
+    // more like one of those, then back twice
+    const second = await hits();
+    await page.click(tid("search-more-0"));
+    await page.waitForFunction(
+      (c) => document.querySelector('[data-testid="search-results"]').dataset.like === String(c),
+      second[0].chunk,
+    );
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(
+      (c) => document.querySelector('[data-testid="search-results"]').dataset.like === String(c),
+      before[1].chunk,
+    );
+    assert.deepEqual(
+      (await hits()).map((h) => h.chunk),
+      second.map((h) => h.chunk),
+    );
+    await page.keyboard.press("Escape");
+    await page.locator(tid("similar-bar")).waitFor({ state: "hidden" });
+    assert.deepEqual(
+      (await hits()).map((h) => h.chunk),
+      before.map((h) => h.chunk),
+    );
+    assert.equal(await focused(), "search-more-1");
+    // typing a new search leaves "more like this" for good
+    await page.click(tid("search-more-0"));
+    await page.waitForSelector(`${tid("similar-bar")}:not([hidden])`);
+    await page.fill(tid("search-input"), "budget");
+    await shown("budget");
+    assert.equal(await page.locator(tid("similar-bar")).isHidden(), true);
+  });
+
+  test("the syntax help opens from the keyboard, lists the syntax with examples, and Escape closes it", async () => {
+    assert.match(
+      await page.locator(tid("search-input")).getAttribute("placeholder"),
+      /"exact phrase".*-word.*type:pdf/,
+    );
+    await page.focus(tid("search-input"));
+    await page.keyboard.press("Tab");
+    assert.equal(await focused(), "search-syntax-toggle");
+    const toggle = page.locator(tid("search-syntax-toggle"));
+    assert.equal(await toggle.getAttribute("aria-expanded"), "false");
+    await page.keyboard.press("Enter");
+    const help = page.locator(tid("search-syntax"));
+    await help.waitFor();
+    assert.equal(await toggle.getAttribute("aria-expanded"), "true");
+    const text = await help.innerText();
+    for (const ex of ['"tidal marsh"', "migrat*", "-draft", "type:pdf", 'in:"My Notes"', "after:", "before:"]) {
+      assert.ok(text.includes(ex), `help shows ${ex}`);
+    }
+    await page.keyboard.press("Escape");
+    await help.waitFor({ state: "hidden" });
+    assert.equal(await toggle.getAttribute("aria-expanded"), "false");
+    assert.equal(await focused(), "search-syntax-toggle");
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe("search: more like this needs vectors", () => {
+  test("without a model no hit offers it; without vectors it says why in an error toast", async () => {
+    const none = await openApp(browser.context, srv.url, "fake=states&speed=0");
+    try {
+      await none.page.click(tid("tab-search"));
+      await none.page.fill(tid("search-input"), "probe");
+      await none.page.waitForSelector(tid("search-hit-0"));
+      assert.equal(await none.page.locator('[data-testid^="search-more-"]').count(), 0);
+    } finally {
+      await none.page.close();
+    }
+    const { page, errors } = await openApp(browser.context, srv.url, "fake=states&speed=0&model=unindexed");
+    try {
+      await page.click(tid("tab-search"));
+      await page.fill(tid("search-input"), "probe");
+      await page.waitForSelector(tid("search-more-0"));
+      await page.click(tid("search-more-0"));
+      await page.waitForFunction(() =>
+        [...document.querySelectorAll(".toast-error .toast-msg")].some((t) =>
+          /^Could not find similar passages: This passage has no vector/.test(t.textContent),
+        ),
+      );
+      assert.equal(await page.locator(tid("similar-bar")).isHidden(), true);
+      assert.equal(await page.locator(tid("search-hit-0")).count(), 1, "the results stay");
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
 describe("keyboard shortcuts", () => {
   let page;
   let errors;

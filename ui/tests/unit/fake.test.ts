@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createFakeBackend, fakeOptionsFromQuery } from "../../src/backend/fake";
+import { parseQuery, typesMatch } from "../../src/backend/fake/query";
 import type { AppError, DropOutcome, EngineEvent } from "../../src/backend/types";
 import { ERROR_CODES, LIMITS } from "../../src/backend/types";
+import { composeQuery, NO_FILTERS } from "../../src/lib/search-filters";
+import { splitSnippet } from "../../src/lib/snippet";
 import { binDurations, medianSeconds } from "../../src/ui/chart";
 
 describe("fake backend", () => {
@@ -396,5 +399,222 @@ describe("chart binning", () => {
       ]),
     ).toBe(5);
     expect(medianSeconds([])).toBe(0);
+  });
+});
+
+describe("fake query syntax (the engine's, search::query)", () => {
+  it("plain words, phrases, prefixes and exclusions", () => {
+    const q = parseQuery('Heron "tidal marsh" migrat* -draft -"old copy" nest');
+    expect(q.words).toEqual(["heron", "nest"]);
+    expect(q.phrases).toEqual([["tidal", "marsh"]]);
+    expect(q.prefixes).toEqual(["migrat"]);
+    expect(q.exclude).toEqual([["draft"], ["old", "copy"]]);
+    expect(q.filters).toEqual({ types: [], within: [], after: null, before: null });
+  });
+
+  it("filters, and dates that do not exist read as words", () => {
+    const q = parseQuery('report type:PDF in:"My Notes" in:example.org after:2026-01-01 before:2026-02-29');
+    expect(q.words).toEqual(["report", "before", "2026", "02", "29"]);
+    expect(q.filters).toEqual({
+      types: ["pdf"],
+      within: ["My Notes", "example.org"],
+      after: "2026-01-01",
+      before: null,
+    });
+    expect(parseQuery("before:2028-02-29").filters.before).toBe("2028-02-29");
+  });
+
+  it("type: kinds are alternatives, sources too, and a kind with a source must both hold", () => {
+    const all = [
+      { kind: "file", name: "a.pdf", mime: "application/pdf" },
+      { kind: "url", name: "https://x.example/b.pdf", mime: "application/pdf" },
+      { kind: "file", name: "c.docx", mime: null },
+      { kind: "url", name: "https://x.example/d", mime: "text/html" },
+      { kind: "file", name: "e.md", mime: "text/markdown" },
+    ];
+    const pass = (q: string) => all.filter((it) => typesMatch(parseQuery(q).filters.types, it)).map((it) => it.name);
+    expect(pass("")).toEqual(all.map((it) => it.name));
+    expect(pass("type:pdf")).toEqual(["a.pdf", "https://x.example/b.pdf"]);
+    expect(pass("type:pdf type:file")).toEqual(["a.pdf"]);
+    expect(pass("type:pdf type:link")).toEqual(["https://x.example/b.pdf"]);
+    expect(pass("type:pdf type:word")).toEqual(["a.pdf", "https://x.example/b.pdf", "c.docx"]);
+    expect(pass("type:pdf type:word type:files")).toEqual(["a.pdf", "c.docx"]);
+    expect(pass("type:file type:web")).toEqual(all.map((it) => it.name));
+    expect(pass("type:md type:urls")).toEqual([]);
+  });
+
+  it("malformed syntax reads as plain words", () => {
+    const cases: [string, string[]][] = [
+      ['heron "marsh', ["heron", "marsh"]],
+      ["- heron", ["heron"]],
+      ["-- heron", ["heron"]],
+      ["a* heron", ["a", "heron"]],
+      ["*", []],
+      ["foo:bar", ["foo", "bar"]],
+      ["type: heron", ["type", "heron"]],
+      ["type:p/d heron", ["type", "p", "d", "heron"]],
+      ["in: heron", ["in", "heron"]],
+      ['""', []],
+      ["C++ x86-64", ["c", "x86", "64"]],
+    ];
+    for (const [input, words] of cases) {
+      const q = parseQuery(input);
+      expect(q.words, input).toEqual(words);
+      expect(q.exclude.length + q.prefixes.length, input).toBe(0);
+      expect(q.filters, input).toEqual({ types: [], within: [], after: null, before: null });
+    }
+  });
+});
+
+describe("fake search", () => {
+  const words = (t: string) => t.toLowerCase().split(/[^\p{L}\p{N}]+/u);
+  const marks = (snippet: string) =>
+    splitSnippet(snippet)
+      .filter((p) => p.mark)
+      .map((p) => p.text);
+  // searching changes nothing: one library for the keyword-only tests
+  const b = createFakeBackend({ seed: 300, speed: 0 });
+  async function passage(b: ReturnType<typeof createFakeBackend>, chunkId: number) {
+    const v = await b.openChunk(chunkId);
+    return v.text.slice(v.start, v.end);
+  }
+
+  it("one hit per document; every word must be there when some passage has them all", async () => {
+    const res = await b.search("budget roadmap", 50);
+    expect(res.hits.length).toBeGreaterThan(1);
+    expect(new Set(res.hits.map((h) => h.itemId)).size).toBe(res.hits.length);
+    expect(res.noCloseMatches).toBe(false);
+    for (const h of res.hits) {
+      const w = words(await passage(b, h.chunkId));
+      expect(w).toContain("budget");
+      expect(w).toContain("roadmap");
+      expect(h.similarity).toBeNull(); // keyword search: no vectors
+    }
+  });
+
+  it('a "phrase" is those words in that order; -word leaves passages out', async () => {
+    const phrase = await b.search('"budget roadmap"', 50);
+    expect(phrase.hits.length).toBeGreaterThan(0);
+    for (const h of phrase.hits) {
+      expect(await passage(b, h.chunkId)).toMatch(/budget\W+roadmap/i);
+      expect(marks(h.snippet).some((m) => /^budget\W+roadmap$/i.test(m))).toBe(true);
+    }
+    const all = await b.search("report", 50);
+    const without = await b.search("report -budget", 50);
+    expect(without.hits.length).toBeGreaterThan(0);
+    for (const h of without.hits) expect(words(await passage(b, h.chunkId))).not.toContain("budget");
+    expect(without.hits.map((h) => h.chunkId)).not.toEqual(all.hits.map((h) => h.chunkId));
+  });
+
+  it("prefix* matches word starts; function words neither match nor are marked", async () => {
+    const res = await b.search("mitig*", 10);
+    expect(res.hits.length).toBeGreaterThan(0);
+    expect(marks(res.hits[0]!.snippet)).toContain("mitigation");
+    const the = await b.search("the budget", 50);
+    const plain = await b.search("budget", 50);
+    expect(the.hits.map((h) => h.chunkId)).toEqual(plain.hits.map((h) => h.chunkId));
+    for (const h of the.hits) expect(marks(h.snippet).map((m) => m.toLowerCase())).not.toContain("the");
+  });
+
+  it("type:, in:, after: and before: narrow the documents; alone they list them, newest first", async () => {
+    const items = new Map((await b.listItems(null)).map((i) => [i.id, i]));
+    const pdf = await b.search("type:pdf report", 50);
+    expect(pdf.hits.length).toBeGreaterThan(0);
+    for (const h of pdf.hits) expect(h.name.endsWith(".pdf")).toBe(true);
+    const links = await b.search("type:link", 50);
+    expect(links.hits.length).toBeGreaterThan(0);
+    for (const h of links.hits) expect(items.get(h.itemId)!.kind).toBe("url");
+    // a listing: score 0, newest first, no marks
+    const added = links.hits.map((h) => items.get(h.itemId)!.addedAt);
+    expect(added).toEqual([...added].sort().reverse());
+    for (const h of links.hits) {
+      expect(h.score).toBe(0);
+      expect(h.snippet).not.toContain("\u0002");
+    }
+    const wiki = await b.search("in:WIKIPEDIA.org", 50);
+    expect(wiki.hits.length).toBeGreaterThan(0);
+    for (const h of wiki.hits) expect(h.location).toContain("wikipedia.org");
+    const day = [...items.values()].map((i) => i.addedAt.slice(0, 10)).sort()[150]!;
+    const after = await b.search(`after:${day}`, 200);
+    const before = await b.search(`before:${day}`, 200);
+    for (const h of after.hits) expect(items.get(h.itemId)!.addedAt >= day).toBe(true);
+    for (const h of before.hits) expect(items.get(h.itemId)!.addedAt < day).toBe(true);
+    const done = [...items.values()].filter((i) => i.status === "completed").length;
+    expect(after.hits.length + before.hits.length).toBe(done);
+    // several kinds: any of them (this library's links are all HTML: PDFs are files)
+    const count = async (q: string) => (await b.search(q, 200)).hits.length;
+    const either = (await b.search("type:pdf type:word", 200)).hits;
+    expect(either.length).toBe((await count("type:pdf")) + (await count("type:word")));
+    expect(either.some((h) => h.name.endsWith(".pdf")) && either.some((h) => h.name.endsWith(".docx"))).toBe(true);
+    for (const h of either) expect(h.name).toMatch(/\.(pdf|docx)$/);
+    // a kind with a source: both
+    expect(await count("type:pdf type:file")).toBe(await count("type:pdf"));
+    expect(await count("type:pdf type:link")).toBe(0);
+    expect(await count("type:html type:link")).toBe(await count("type:link"));
+    expect((await b.search("-report", 200)).hits.every((h) => h.score === 0)).toBe(true);
+  });
+
+  it("Type PDF with Source Files is type:pdf type:file: PDF files, not PDFs added as links", async () => {
+    const sent = composeQuery("", { ...NO_FILTERS, type: "pdf", source: "file" }, new Date());
+    expect(sent).toBe("type:pdf type:file");
+    const v = createFakeBackend({ seed: "states", speed: 0 });
+    v.hooks.configure({ failRate: 0 });
+    const added = await v.addUrls(["https://arxiv.example/heron.pdf", "https://example.org/heron"]);
+    v.hooks.step(200);
+    const [pdfLink, page] = added.added.map((i) => i.id);
+    const items = new Map((await v.listItems(null)).map((i) => [i.id, i]));
+    expect(items.get(pdfLink!)).toMatchObject({ status: "completed", mime: "application/pdf" });
+    expect(items.get(page!)).toMatchObject({ status: "completed", mime: "text/html" });
+    const found = async (q: string) => (await v.search(q, 50)).hits.map((h) => h.itemId);
+    const files = await found(sent);
+    expect(files.length).toBeGreaterThan(0);
+    for (const id of files) expect(items.get(id)).toMatchObject({ kind: "file", mime: "application/pdf" });
+    expect(files).not.toContain(pdfLink);
+    expect(await found("type:pdf type:link")).toEqual([pdfLink]);
+    expect((await found("type:pdf")).sort()).toEqual([...files, pdfLink].sort());
+  });
+
+  it("nothing close: the nearest three, shown as such (with vectors); none without", async () => {
+    const v = createFakeBackend({ seed: 300, speed: 0, model: "indexed" });
+    const res = await v.search("zebra quantum", 50);
+    expect(res.noCloseMatches).toBe(true);
+    expect(res.hits).toHaveLength(3);
+    for (const h of res.hits) expect(h.similarity).toBeLessThan(0.3);
+    const close = await v.search("report", 50);
+    expect(close.noCloseMatches).toBe(false);
+    expect(await b.search("zebra quantum", 50)).toMatchObject({ hits: [], noCloseMatches: false, mode: "keyword" });
+    // the keyword leg's partial matches are the nearest without vectors
+    const s = createFakeBackend({ seed: "states", speed: 0 });
+    const part = await s.search("annual zebra", 50);
+    expect(part.noCloseMatches).toBe(true);
+    expect(part.hits.map((h) => h.name)).toEqual(["Annual report 2025.pdf"]);
+  });
+
+  it("similar: other documents' passages nearest in meaning, or why it cannot", async () => {
+    const v = createFakeBackend({ seed: 300, speed: 0, model: "indexed" });
+    const from = (await v.search("report", 1)).hits[0]!;
+    const res = await v.similar(from.chunkId, 20);
+    expect(res.mode).toBe("semantic");
+    expect(res.hits.length).toBeGreaterThan(0);
+    expect(res.hits.length).toBeLessThanOrEqual(20);
+    expect(res.hits.map((h) => h.itemId)).not.toContain(from.itemId);
+    expect(new Set(res.hits.map((h) => h.itemId)).size).toBe(res.hits.length);
+    const sims = res.hits.map((h) => h.similarity!);
+    expect(sims).toEqual([...sims].sort((a, c) => c - a));
+    await expect(v.similar(999_999_000, 5)).rejects.toMatchObject({ code: "not_found" });
+    const none = createFakeBackend({ seed: "states", speed: 0 });
+    const hit = (await none.search("probe", 1)).hits[0]!;
+    await expect(none.similar(hit.chunkId, 5)).rejects.toMatchObject({ code: "invalid" });
+    const unindexed = createFakeBackend({ seed: "states", speed: 0, model: "unindexed" });
+    await expect(unindexed.similar(hit.chunkId, 5)).rejects.toMatchObject({
+      code: "invalid",
+      message: expect.stringMatching(/no vector/),
+    });
+  });
+
+  it("records what was asked (for browser tests)", async () => {
+    const s = createFakeBackend({ seed: "states", speed: 0 });
+    await s.search("type:pdf annual", 5);
+    expect(s.hooks.searches()).toEqual(["type:pdf annual"]);
   });
 });

@@ -32,6 +32,8 @@ export interface FakeTestHooks {
   opened(): string[][];
   /** the native file dialogs the app opened ("files" or "folder"), oldest first */
   dialogs(): string[];
+  /** the queries `search` was asked (box text and filter tokens as sent), oldest first */
+  searches(): string[];
   /** the watched folders, as `list_folders` returns them */
   folders(): Folder[];
   /**
@@ -100,6 +102,7 @@ export function createHooks(s: FakeState, backend: Backend): FakeTestHooks {
     count: () => s.items.size,
     opened: () => opened.map((c) => [...c]),
     dialogs: () => [...s.dialogs],
+    searches: () => [...s.searches],
     folders: () => [...s.folders.values()].sort((a, b) => a.id - b.id).map((f) => folderView(s, f)),
     setFolderState: (id, state, message) => setFolderState(s, id, state, message),
     changeFolder: (id, changes) => changeFolder(s, id, changes),

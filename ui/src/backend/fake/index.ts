@@ -9,7 +9,8 @@
 //   data.ts     names, errors, PRNG            content.ts  generated files, links, texts
 //   worker.ts   the simulated worker           seed.ts     ?fake=states / seed-N
 //   library.ts  list/add/retry/delete/refresh  queue.ts    overview, pause, concurrency
-//   search.ts   search, index, open chunk      drop.ts     drag states and drops
+//   search.ts   search, similar, index, chunk  drop.ts     drag states and drops
+//   query.ts    the engine's query syntax
 //   settings.ts settings, open item/folder   folders.ts  watched folders (+ the folder dialog)
 //   hooks.ts    window.__troveFake
 import type { Backend, DragState, DropOutcome, EngineEvent } from "../types";

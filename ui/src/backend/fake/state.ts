@@ -91,6 +91,8 @@ export interface FakeState {
   flushScheduled: boolean;
   /** the native file dialogs the app asked for ("files" | "folder"), oldest first */
   dialogs: string[];
+  /** the queries `search` was asked, oldest first (what the UI composed from box and filters) */
+  searches: string[];
   /** watched folders by id (ascending, as `list_folders` orders them) */
   folders: Map<number, FakeFolder>;
   folderSeq: number;
@@ -127,6 +129,7 @@ export function createState(o: FakeOptions): FakeState {
     outbox: [],
     flushScheduled: false,
     dialogs: [],
+    searches: [],
     folders: new Map(),
     folderSeq: 0,
     settings: new Map(),

@@ -3,7 +3,7 @@
 import type { Item } from "../types";
 import { chunksOf, docText } from "./content";
 import { ERRORS, FILE_STAGES, URL_STAGES } from "./data";
-import { emit, type FakeState, type ItemSpec, newItem, update } from "./state";
+import { emit, type FakeState, type ItemSpec, newItem, put, update } from "./state";
 
 function limit(s: FakeState): number {
   return s.concurrencyOverride ?? s.queue.concurrency;
@@ -88,6 +88,8 @@ export function tick(s: FakeState) {
     } else {
       s.batch.completed += 1;
       s.durations.set(seconds, (s.durations.get(seconds) ?? 0) + 1);
+      // a link's type is what fetching it answered: here, a PDF when its address ends in .pdf
+      if (it.kind === "url" && it.mime === null) put(s, { ...it, mime: linkMime(it.location) }, null);
       const text = docText(s, id);
       const key = `${it.kind}:${it.name}`;
       const orig = s.completedByName.get(key);
@@ -144,4 +146,9 @@ export function addItems(s: FakeState, specs: ItemSpec[], opts: { fail?: boolean
   }
   for (const it of added) enqueue(s, it.id, { fail: opts.fail || /always[- ]?fail/i.test(it.name) });
   return added;
+}
+
+/** The MIME type fetching a link would report (the fake's guess from its address). */
+function linkMime(url: string): string {
+  return /\.pdf(?:[?#]|$)/i.test(url) ? "application/pdf" : "text/html";
 }
