@@ -170,8 +170,10 @@ fn chunk_page(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
 }
 
 /// Cut every chunk longer than `max_tokens` (as `count` measures them: the embedding
-/// model's tokenizer) into pieces that are not, so no chunk has a tail the model never
-/// reads. Cuts fall at a sentence end or a space in the second half of the longest piece
+/// model's tokenizer, `trove_embed::TokenCounter`) into pieces that are not, so no chunk has
+/// a tail the model never reads. Not in the indexing pipeline: measured on the search
+/// evaluation it lowered the semantic leg's MRR@10 from 0.721 to 0.676 (smaller passages,
+/// BENCHMARKS.md "Search quality"); kept, tested, for a passage-plus-tail-vectors design. Cuts fall at a sentence end or a space in the second half of the longest piece
 /// that fits, else at that piece's end (never inside a character); whitespace between pieces
 /// is dropped. A chunk that fits is kept as it is.
 pub fn fit_tokens(

@@ -16,15 +16,6 @@ pub trait Embedder: Send + Sync {
     fn dims(&self) -> usize;
     /// L2-normalised vectors, one per text.
     fn embed(&self, texts: &[&str]) -> std::result::Result<Vec<Vec<f32>>, JobError>;
-    /// How many tokens of one text the model reads (the rest of a longer text would have no
-    /// vector); None: sizes stay in bytes (a service whose window is far larger than a chunk).
-    fn max_tokens(&self) -> Option<usize> {
-        None
-    }
-    /// How many tokens `text` is for this model (asked only when `max_tokens` is Some).
-    fn count_tokens(&self, text: &str) -> usize {
-        text.len()
-    }
 }
 
 #[derive(Debug, Clone)]

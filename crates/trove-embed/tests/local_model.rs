@@ -3,28 +3,8 @@
 
 mod common;
 
-use common::{cosine, model};
+use common::{cosine, model, reference};
 use trove_embed::Embedder;
-
-#[derive(serde::Deserialize)]
-struct Reference {
-    items: Vec<Item>,
-}
-
-#[derive(serde::Deserialize)]
-struct Item {
-    text: String,
-    tokens_untruncated: usize,
-    embedding: Vec<f32>,
-}
-
-fn reference() -> Reference {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/minilm-reference.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 #[test]
 fn matches_sentence_transformers_reference() {

@@ -293,12 +293,9 @@ pub fn embedder_with(stored: &HashMap<String, String>) -> Result<Option<Arc<dyn 
     }
     let dir = trove_embed::default_model_dir();
     if trove_embed::model_present(&dir) {
-        // The tokenizer (one small file) is read now: chunks are sized in its tokens.
-        let counter = trove_embed::TokenCounter::load(&dir).ok();
         Ok(Some(Arc::new(LazyLocal {
             dir,
             model: OnceLock::new(),
-            counter,
         })))
     } else {
         Ok(None)
@@ -317,8 +314,6 @@ fn embed_error(e: trove_embed::EmbedError) -> JobError {
 struct LazyLocal {
     dir: PathBuf,
     model: OnceLock<std::result::Result<trove_embed::LocalMiniLm, String>>,
-    /// None when tokenizer.json cannot be read (the model cannot load either then).
-    counter: Option<trove_embed::TokenCounter>,
 }
 
 const LOCAL_ID: &str = "local:all-MiniLM-L6-v2";
@@ -338,14 +333,6 @@ impl Embedder for LazyLocal {
             Ok(m) => trove_embed::Embedder::embed(m, texts).map_err(embed_error),
             Err(e) => Err(JobError::permanent(e.clone())),
         }
-    }
-    fn max_tokens(&self) -> Option<usize> {
-        self.counter
-            .as_ref()
-            .map(trove_embed::TokenCounter::max_tokens)
-    }
-    fn count_tokens(&self, text: &str) -> usize {
-        self.counter.as_ref().map_or(text.len(), |c| c.count(text))
     }
 }
 

@@ -21,14 +21,7 @@ const BATCH: usize = 32;
 pub(super) fn index_text(ctx: &JobCtx<'_>, text: String, paged: bool) -> RunResult<Content> {
     ctx.progress(50, "chunking", true)?;
     let text = strip_markers(text);
-    let mut ranges = chunk(&text, &ctx.config.chunk);
-    let embedder = ctx.ports.embedder();
-    if let Some(emb) = &embedder {
-        // Sized in the model's own tokens: no chunk has a tail without a vector.
-        if let Some(max) = emb.max_tokens() {
-            ranges = crate::chunk::fit_tokens(&text, ranges, max, &|s| emb.count_tokens(s));
-        }
-    }
+    let ranges = chunk(&text, &ctx.config.chunk);
     if ranges.is_empty() {
         return Err(JobError::permanent("no text found in this file").into());
     }
@@ -36,7 +29,7 @@ pub(super) fn index_text(ctx: &JobCtx<'_>, text: String, paged: bool) -> RunResu
         .iter()
         .map(|r| sha256_hex(text[r.clone()].as_bytes()))
         .collect();
-    let vectors = match embedder {
+    let vectors = match ctx.ports.embedder() {
         Some(emb) => Some(embed_missing(ctx, emb.as_ref(), &text, &ranges, &hashes)?),
         None => None,
     };

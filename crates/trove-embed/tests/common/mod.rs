@@ -31,3 +31,25 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
     dot / (na * nb)
 }
+
+/// `tests/fixtures/minilm-reference.json`: texts with sentence-transformers' token counts
+/// (special tokens included) and vectors.
+#[derive(serde::Deserialize)]
+pub struct Reference {
+    pub items: Vec<Item>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct Item {
+    pub text: String,
+    pub tokens_untruncated: usize,
+    pub embedding: Vec<f32>,
+}
+
+pub fn reference() -> Reference {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/minilm-reference.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
