@@ -836,17 +836,27 @@ fn output_piped_into_a_reader_that_stops_early_ends_quietly() {
         sb.write(&format!("n{i}.txt"), format!("note {i}"));
     }
     sb.ok(&["add", sb.files().to_str().unwrap()]);
-    let mut child = sb
-        .cmd(&["list"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
+    let reader_gone = |args: &[&str]| {
+        let mut child = sb
+            .cmd(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        child.wait_with_output().unwrap()
+    };
+    let out = reader_gone(&["list"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+    // The worker keeps SIGPIPE ignored (its extraction children write to it): with its
+    // reader gone it still does the work, and its summary is dropped without a panic.
+    let out = reader_gone(&["--json", "work", "--until-idle"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?} {stderr}", out.status);
+    assert_eq!(sb.count_status("completed"), 50);
 }

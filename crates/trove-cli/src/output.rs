@@ -16,9 +16,16 @@ pub struct Out {
     pub json: bool,
 }
 
+/// One line on stdout. A reader that has gone away (a closed pipe: `trove work`, which
+/// keeps SIGPIPE ignored, stopped after its reader died) is not worth a panic.
+fn line(s: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{s}");
+}
+
 fn print_json<T: Serialize + ?Sized>(v: &T) {
     match serde_json::to_string_pretty(v) {
-        Ok(s) => println!("{s}"),
+        Ok(s) => line(&s),
         Err(e) => eprintln!("trove: cannot encode output: {e}"),
     }
 }
@@ -47,7 +54,7 @@ impl Out {
         if self.json {
             print_json(&json);
         } else {
-            println!("{human}");
+            line(human);
         }
     }
 
