@@ -112,13 +112,12 @@ pub fn search(
             SearchMode::Keyword
         }
     };
-    let scope: Option<String> = if q.filters.is_empty() {
+    // The items the filters let through, read once (None: no filter, everything).
+    let keys: Option<Vec<String>> = if q.filters.is_empty() {
         None
     } else {
-        let keys = ctx.store.read(|c| scope::items(c, &q.filters))?;
-        Some(serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into()))
+        Some(ctx.store.read(|c| scope::items(c, &q.filters))?)
     };
-    let plan = q.keyword_plan();
     let mut response = SearchResponse {
         hits: Vec::new(),
         mode,
@@ -126,15 +125,17 @@ pub fn search(
         can_build_index: false,
         no_close_matches: false,
     };
-    if plan.is_none() {
+    let Some(plan) = q.keyword_plan() else {
         // Only filters (or exclusions): what they let through, newest first.
         if !(q.filters.is_empty() && q.exclude.is_empty()) {
-            response.hits = listing(ctx, &q, limit)?;
+            response.hits = listing(ctx, &q, keys, limit)?;
         }
         response.notice = cut_notice(shortened, notice);
         return Ok(response);
-    }
-    let plan = plan.unwrap_or_else(|| unreachable!());
+    };
+    let scope: Option<String> = keys
+        .as_ref()
+        .map(|k| serde_json::to_string(k).unwrap_or_else(|_| "[]".into()));
     let pool = (limit * 5).max(50);
     let sem_text = q.semantic_text();
     let mut can_build_index = false;
@@ -225,12 +226,9 @@ fn collect_hits(
 ) -> Result<Vec<SearchHit>> {
     let mut hits = Vec::new();
     for (id, score) in ranked {
-        let Some(mut hit) = hit(c, id, score, terms, seen)? else {
+        let Some(mut hit) = hit(c, id, score, terms, snippets.remove(&id), seen)? else {
             continue;
         };
-        if let Some(s) = snippets.remove(&id) {
-            hit.snippet = s;
-        }
         hit.similarity = similarity.get(&id).copied();
         hits.push(hit);
         if hits.len() as u32 >= shown {
@@ -350,12 +348,14 @@ fn constrain(
 }
 
 /// One result from a chunk: None when its document already has a better one (`seen`) or is
-/// gone.
+/// gone. `snippet`: the keyword index's, if it made one; else the chunk's start with `terms`
+/// marked.
 fn hit(
     c: &rusqlite::Connection,
     id: i64,
     score: f64,
     terms: &keyword::Terms,
+    snippet: Option<String>,
     seen: &mut HashSet<String>,
 ) -> Result<Option<SearchHit>> {
     let Some((item, text, page_start)) = content::chunk_text(c, id)? else {
@@ -377,7 +377,7 @@ fn hit(
         chunk_id: id,
         page: page_start.map(|p| hit_page(&text, p, terms)),
         page_unit: page_start.map(|_| crate::model::page_unit(it.mime.as_deref()).to_owned()),
-        snippet: keyword::highlight(&text, terms),
+        snippet: snippet.unwrap_or_else(|| keyword::highlight(&text, terms)),
         score,
         similarity: None,
     }))
@@ -385,10 +385,19 @@ fn hit(
 
 /// A query of filters (and exclusions) only: the documents they let through, newest first,
 /// each with its opening passage.
-fn listing(ctx: &SearchCtx<'_>, q: &query::Query, limit: u32) -> Result<Vec<SearchHit>> {
+/// `keys`: what the filters let through, if any were set (else every item).
+fn listing(
+    ctx: &SearchCtx<'_>,
+    q: &query::Query,
+    keys: Option<Vec<String>>,
+    limit: u32,
+) -> Result<Vec<SearchHit>> {
     let none = keyword::Terms::new(&[], &[]);
     ctx.store.read(|c| {
-        let keys = scope::items(c, &q.filters)?;
+        let keys = match keys {
+            Some(k) => k,
+            None => scope::items(c, &q.filters)?,
+        };
         let excluded = match q.keyword_exclusions() {
             Some(x) => scope::items_matching(c, &x)?,
             None => HashSet::new(),
@@ -399,7 +408,7 @@ fn listing(ctx: &SearchCtx<'_>, q: &query::Query, limit: u32) -> Result<Vec<Sear
             let Some(chunk) = scope::first_chunk(c, key)? else {
                 continue;
             };
-            if let Some(h) = hit(c, chunk, 0.0, &none, &mut seen)? {
+            if let Some(h) = hit(c, chunk, 0.0, &none, None, &mut seen)? {
                 hits.push(h);
             }
             if hits.len() as u32 >= limit {
