@@ -159,6 +159,13 @@ pub enum Command {
         #[arg(long, default_value_t = 10)]
         limit: u32,
     },
+    /// Serve the library to LLM clients (Claude Desktop, Cursor, Zed, LM Studio…) as a
+    /// Model Context Protocol server on stdin/stdout. Read-only unless --allow-writes
+    Mcp {
+        /// Also offer the `add` and `retry` tools (they change the library)
+        #[arg(long)]
+        allow_writes: bool,
+    },
     /// Run the background worker headless
     Work {
         /// Stop when nothing is left to do
@@ -523,6 +530,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out.search(&engine.search(&query.join(" "), mode, *limit)?);
         }
         Command::Similar { passage, limit } => out.search(&engine.similar(*passage, *limit)?),
+        Command::Mcp { allow_writes } => {
+            let opts = trove_mcp::Options {
+                allow_writes: *allow_writes,
+            };
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(trove_mcp::serve_stdio(engine.clone(), opts))?;
+        }
         Command::Work {
             until_idle,
             concurrency,
