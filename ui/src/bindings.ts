@@ -107,6 +107,54 @@ start: number, end: number,
 firstPage: number, cutBefore: boolean, cutAfter: boolean, };
 
 /**
+ * One passage handed to the answering model, numbered as the answer cites it ([n]).
+ */
+export type AskPassage = { n: number, itemId: string, name: string, location: string, chunkId: number, page: number | null, pageUnit: string | null, 
+/**
+ * The passage with the text around it (what the model reads), bounded.
+ */
+text: string, similarity: number | null, };
+
+/**
+ * One earlier question and its answer, sent with a follow-up question.
+ */
+export type AskTurn = { question: string, answer: string, };
+
+/**
+ * What `ask` streams while it works.
+ */
+export type AskEvent = { "type": "passages", passages: Array<AskPassage>, relevant: boolean, answering: boolean, } | { "type": "token", text: string, };
+
+/**
+ * The outcome of `ask`.
+ */
+export type AskAnswer = { question: string, passages: Array<AskPassage>, 
+/**
+ * Something in the library is close to the question (else: "I don't know").
+ */
+relevant: boolean, 
+/**
+ * The endpoint's answer: none without an endpoint, when nothing is relevant, or when
+ * the endpoint failed (`error`).
+ */
+answer: string | null, 
+/**
+ * The passage numbers the answer cites.
+ */
+cited: Array<number>, 
+/**
+ * The chat endpoint configured (none: Ask shows the passages only).
+ */
+endpoint: string | null, model: string | null, 
+/**
+ * Why the endpoint wrote no answer.
+ */
+error: string | null, };
+
+/** A Tauri channel (the `Channel` class of @tauri-apps/api/core satisfies it). */
+export type Channel<T> = { onmessage: (message: T) => void };
+
+/**
  * How much of the library the active embedding model has vectors for.
  */
 export type Coverage = { 
@@ -290,7 +338,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export const LIMITS = { concurrencyMin: 1, concurrencyMax: 16, queryMaxChars: 1000, queryMaxTerms: 64 } as const;
 
 /** Every setting at its default (trove_runtime::settings::SETTINGS). */
-export const SETTINGS: SettingView[] = [{"name":"concurrency","value":"2","source":"default","env":null,"stored":null,"default":"2","about":"items processed at the same time","kind":"int","min":1.0,"max":16.0,"live":true},{"name":"link-refresh-hours","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"fetch completed links again after this many hours (0: never)","kind":"number","min":0.0,"max":87672.0,"live":true},{"name":"rate-limit","value":"1","source":"default","env":null,"stored":null,"default":"1","about":"requests per second to one web site (0: no limit)","kind":"number","min":0.0,"max":1000.0,"live":false},{"name":"fetch-timeout","value":"30","source":"default","env":null,"stored":null,"default":"30","about":"seconds before fetching a page gives up","kind":"number","min":0.1,"max":3600.0,"live":false},{"name":"robots","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"follow web sites' robots.txt","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"read scanned pages and images with Tesseract, when it is installed","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr-languages","value":"eng","source":"default","env":null,"stored":null,"default":"eng","about":"Tesseract languages, e.g. eng+deu (each needs its tesseract-ocr-<lang> package)","kind":"languages","min":null,"max":null,"live":false},{"name":"ocr-budget","value":"1200","source":"default","env":null,"stored":null,"default":"1200","about":"seconds OCR may spend on one document","kind":"int","min":1.0,"max":604800.0,"live":false},{"name":"pdf-viewer","value":"auto","source":"default","env":null,"stored":null,"default":"auto","about":"opens PDFs at a hit's page: auto (Evince, Okular, zathura, Atril, Xreader) or a command with {file} and {page}","kind":"command","min":null,"max":null,"live":true},{"name":"folder-sync","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"keep folders dropped on the window or picked in sync (off: add their files once)","kind":"switch","min":null,"max":null,"live":true},{"name":"keep-missing","value":"off","source":"default","env":null,"stored":null,"default":"off","about":"keep the items of files deleted from a watched folder, marked missing (off: remove them)","kind":"switch","min":null,"max":null,"live":true},{"name":"embedder","value":"local","source":"default","env":null,"stored":null,"default":"local","about":"local (the model that comes with Trove) or the address of an OpenAI-compatible embeddings API, e.g. http://127.0.0.1:11434/v1","kind":"service","min":null,"max":null,"live":true},{"name":"embed-model","value":"text-embedding-3-small","source":"default","env":null,"stored":null,"default":"text-embedding-3-small","about":"the model the embeddings API is asked for","kind":"text","min":null,"max":null,"live":true},{"name":"embed-key","value":"","source":"default","env":null,"stored":null,"default":"","about":"the embeddings API's key, if it needs one: kept in a file only you can read (~/.config/trove/embed-key), never in the library","kind":"secret","min":null,"max":null,"live":true},{"name":"embed-rpm","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"requests per minute to the embeddings API (0: no limit)","kind":"int","min":0.0,"max":1000000.0,"live":true},{"name":"embed-tpm","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"tokens per minute to the embeddings API (0: no limit)","kind":"int","min":0.0,"max":1000000000.0,"live":true}];
+export const SETTINGS: SettingView[] = [{"name":"concurrency","value":"2","source":"default","env":null,"stored":null,"default":"2","about":"items processed at the same time","kind":"int","min":1.0,"max":16.0,"live":true},{"name":"link-refresh-hours","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"fetch completed links again after this many hours (0: never)","kind":"number","min":0.0,"max":87672.0,"live":true},{"name":"rate-limit","value":"1","source":"default","env":null,"stored":null,"default":"1","about":"requests per second to one web site (0: no limit)","kind":"number","min":0.0,"max":1000.0,"live":false},{"name":"fetch-timeout","value":"30","source":"default","env":null,"stored":null,"default":"30","about":"seconds before fetching a page gives up","kind":"number","min":0.1,"max":3600.0,"live":false},{"name":"robots","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"follow web sites' robots.txt","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"read scanned pages and images with Tesseract, when it is installed","kind":"switch","min":null,"max":null,"live":false},{"name":"ocr-languages","value":"eng","source":"default","env":null,"stored":null,"default":"eng","about":"Tesseract languages, e.g. eng+deu (each needs its tesseract-ocr-<lang> package)","kind":"languages","min":null,"max":null,"live":false},{"name":"ocr-budget","value":"1200","source":"default","env":null,"stored":null,"default":"1200","about":"seconds OCR may spend on one document","kind":"int","min":1.0,"max":604800.0,"live":false},{"name":"pdf-viewer","value":"auto","source":"default","env":null,"stored":null,"default":"auto","about":"opens PDFs at a hit's page: auto (Evince, Okular, zathura, Atril, Xreader) or a command with {file} and {page}","kind":"command","min":null,"max":null,"live":true},{"name":"folder-sync","value":"on","source":"default","env":null,"stored":null,"default":"on","about":"keep folders dropped on the window or picked in sync (off: add their files once)","kind":"switch","min":null,"max":null,"live":true},{"name":"keep-missing","value":"off","source":"default","env":null,"stored":null,"default":"off","about":"keep the items of files deleted from a watched folder, marked missing (off: remove them)","kind":"switch","min":null,"max":null,"live":true},{"name":"embedder","value":"local","source":"default","env":null,"stored":null,"default":"local","about":"local (the model that comes with Trove) or the address of an OpenAI-compatible embeddings API, e.g. http://127.0.0.1:11434/v1","kind":"service","min":null,"max":null,"live":true},{"name":"embed-model","value":"text-embedding-3-small","source":"default","env":null,"stored":null,"default":"text-embedding-3-small","about":"the model the embeddings API is asked for","kind":"text","min":null,"max":null,"live":true},{"name":"embed-key","value":"","source":"default","env":null,"stored":null,"default":"","about":"the embeddings API's key, if it needs one: kept in a file only you can read (~/.config/trove/embed-key), never in the library","kind":"secret","min":null,"max":null,"live":true},{"name":"embed-rpm","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"requests per minute to the embeddings API (0: no limit)","kind":"int","min":0.0,"max":1000000.0,"live":true},{"name":"embed-tpm","value":"0","source":"default","env":null,"stored":null,"default":"0","about":"tokens per minute to the embeddings API (0: no limit)","kind":"int","min":0.0,"max":1000000000.0,"live":true},{"name":"chat-url","value":"","source":"default","env":null,"stored":null,"default":"","about":"an OpenAI-compatible chat endpoint for Ask (Ollama: http://localhost:11434/v1, llama.cpp server, LM Studio, OpenAI); empty: Ask shows the best passages without writing an answer","kind":"text","min":null,"max":null,"live":true},{"name":"chat-model","value":"llama3.2","source":"default","env":null,"stored":null,"default":"llama3.2","about":"the model the chat endpoint is asked for","kind":"text","min":null,"max":null,"live":true},{"name":"chat-key","value":"","source":"default","env":null,"stored":null,"default":"","about":"the chat endpoint's key, if it needs one: kept in a file only you can read (~/.config/trove/chat-key), never in the library","kind":"secret","min":null,"max":null,"live":true}];
 
 /** Every command the app registers, in registration order. */
 export const COMMANDS = [
@@ -312,6 +360,7 @@ export const COMMANDS = [
   "set_concurrency",
   "search",
   "similar",
+  "ask",
   "open_chunk",
   "refresh_links",
   "build_semantic_index",
@@ -363,6 +412,8 @@ export function commands(invoke: Invoke) {
     search: (query: string, limit: number) => invoke<SearchResponse>("search", { query, limit }),
     /** More like this: passages of other documents nearest in meaning to one passage. */
     similar: (chunkId: number, limit: number) => invoke<SearchResponse>("similar", { chunkId, limit }),
+    /** Answer a question from the library (passages first, then the answer's tokens on `events`). */
+    ask: (question: string, history: Array<AskTurn>, events: Channel<AskEvent>) => invoke<AskAnswer>("ask", { question, history, events }),
     openChunk: (chunkId: number) => invoke<ChunkView>("open_chunk", { chunkId }),
     /** Fetches every link again (unchanged pages are not reprocessed). Returns how many. */
     refreshLinks: () => invoke<number>("refresh_links"),

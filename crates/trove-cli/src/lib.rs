@@ -159,6 +159,16 @@ pub enum Command {
         #[arg(long, default_value_t = 10)]
         limit: u32,
     },
+    /// Answer a question from the library, citing its passages ([1], [2]…). The answer is
+    /// written by the chat endpoint of the settings (chat-url); without one, the best
+    /// passages are shown. Nothing close in the library: "I don't know"
+    Ask {
+        #[arg(required = true)]
+        question: Vec<String>,
+        /// A follow-up: send the last questions and answers along
+        #[arg(long = "continue")]
+        follow_up: bool,
+    },
     /// Serve the library to LLM clients (Claude Desktop, Cursor, Zed, LM Studio…) as a
     /// Model Context Protocol server on stdin/stdout. Read-only unless --allow-writes
     Mcp {
@@ -312,6 +322,65 @@ fn parse_status(s: &str) -> std::result::Result<Status, String> {
 
 fn parse_ref(s: &str) -> Result<ItemRef> {
     Ok(s.parse::<ItemRef>()?)
+}
+
+/// Where `trove ask` keeps the last turns for `--continue`.
+const ASK_HISTORY_SETTING: &str = "ask.history";
+
+fn ask(
+    engine: &trove_core::Engine,
+    out: &output::Out,
+    question: &str,
+    follow_up: bool,
+) -> Result<ExitCode> {
+    use trove_core::model::{AskEvent, AskTurn};
+    let mut history: Vec<AskTurn> = if follow_up {
+        engine
+            .setting(ASK_HISTORY_SETTING)?
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let chat = trove_runtime::chat_model(engine)?;
+    let a = engine.ask(question, &history, chat.as_deref(), &mut |e| match e {
+        AskEvent::Passages {
+            passages,
+            relevant,
+            answering,
+        } => out.ask_passages(&passages, relevant, answering),
+        AskEvent::Token { text } => out.ask_token(&text),
+    })?;
+    out.ask_done(&a);
+    if let Some(answer) = &a.answer {
+        history.push(AskTurn {
+            question: a.question.clone(),
+            answer: answer.clone(),
+        });
+        let keep = history
+            .len()
+            .saturating_sub(trove_core::ask::ASK_HISTORY_TURNS);
+        engine.set_setting(
+            ASK_HISTORY_SETTING,
+            Some(&serde_json::to_string(&history[keep..])?),
+        )?;
+    }
+    if let Some(e) = &a.error {
+        // The passages are what there is (they were held back for the answer).
+        out.ask_passages(&a.passages, a.relevant, false);
+        if !out.json {
+            eprintln!("trove: no answer written: {e}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    if a.endpoint.is_none() && a.relevant && !out.json {
+        eprintln!(
+            "To have an answer written from these passages, set a chat endpoint: \
+             trove config set chat-url http://localhost:11434/v1 (Ollama; or llama.cpp server, \
+             LM Studio, OpenAI) and chat-model."
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// On a terminal, ask before a rollback; anywhere else the answer is no (use --yes).
@@ -530,6 +599,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out.search(&engine.search(&query.join(" "), mode, *limit)?);
         }
         Command::Similar { passage, limit } => out.search(&engine.similar(*passage, *limit)?),
+        Command::Ask {
+            question,
+            follow_up,
+        } => return ask(&engine, &out, &question.join(" "), *follow_up),
         Command::Mcp { allow_writes } => {
             let opts = trove_mcp::Options {
                 allow_writes: *allow_writes,

@@ -7,10 +7,23 @@ use serde::Serialize;
 use trove_core::events::{Event, EventKind};
 use trove_core::migrate;
 use trove_core::model::{
-    AddReport, Counts, DurationBucket, FailedRow, Item, JobInfo, QueueState, SearchResponse,
-    StuckRow,
+    AddReport, AskAnswer, AskPassage, Counts, DurationBucket, FailedRow, Item, JobInfo, QueueState,
+    SearchResponse, StuckRow,
 };
 use trove_core::worker::WorkerSummary;
+
+/// Characters of a passage shown when Ask has no answer to write.
+const ASK_EXCERPT_CHARS: usize = 320;
+
+/// "herons.md (f1), p. 2 — /home/…/herons.md"
+fn source_line(p: &AskPassage) -> String {
+    let page = match (p.page, p.page_unit.as_deref()) {
+        (Some(n), None | Some("page")) => format!(", p. {n}"),
+        (Some(n), Some(unit)) => format!(", {unit} {n}"),
+        (None, _) => String::new(),
+    };
+    format!("{} ({}{page}) — {}", p.name, p.item_id, p.location)
+}
 
 pub struct Out {
     pub json: bool,
@@ -330,6 +343,66 @@ impl Out {
                 page,
                 snippet
             );
+        }
+    }
+
+    /// Ask's passages, before the answer (nothing in JSON: the answer carries them).
+    pub fn ask_passages(&self, passages: &[AskPassage], relevant: bool, answering: bool) {
+        if self.json || answering {
+            return;
+        }
+        if !relevant {
+            line("I don't know: nothing in your library is close to this question.");
+            if !passages.is_empty() {
+                line("The nearest passages:\n");
+            }
+        } else {
+            line("Top passages for your question:\n");
+        }
+        for p in passages {
+            line(&format!("[{}] {}", p.n, source_line(p)));
+            let excerpt: String = p.text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let cut: String = excerpt.chars().take(ASK_EXCERPT_CHARS).collect();
+            let more = if cut.len() < excerpt.len() { "…" } else { "" };
+            line(&format!("    {cut}{more}\n"));
+        }
+    }
+
+    /// A piece of the answer, as it is written.
+    pub fn ask_token(&self, text: &str) {
+        use std::io::Write;
+        if self.json {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    /// After the answer: its sources (or the whole outcome, in JSON).
+    pub fn ask_done(&self, a: &AskAnswer) {
+        if self.json {
+            return print_json(a);
+        }
+        if a.answer.is_none() {
+            return;
+        }
+        line("\n");
+        let cited: Vec<&AskPassage> = a
+            .passages
+            .iter()
+            .filter(|p| a.cited.contains(&p.n))
+            .collect();
+        if cited.is_empty() {
+            line("Passages given to the model:");
+            for p in &a.passages {
+                line(&format!("  [{}] {}", p.n, source_line(p)));
+            }
+        } else {
+            line("Sources:");
+            for p in cited {
+                line(&format!("  [{}] {}", p.n, source_line(p)));
+            }
         }
     }
 

@@ -335,6 +335,22 @@ impl Engine {
         search::search(&ctx, query, mode, limit)
     }
 
+    /// Ask the library (see [`crate::ask`]): the passages nearest the question, streamed
+    /// first, then `chat`'s answer citing them, streamed as it is written.
+    pub fn ask(
+        &self,
+        question: &str,
+        history: &[crate::model::AskTurn],
+        chat: Option<&dyn crate::ports::ChatModel>,
+        on_event: &mut dyn FnMut(crate::model::AskEvent),
+    ) -> Result<crate::model::AskAnswer> {
+        let search = |q: &str| {
+            let r = self.search(q, None, crate::ask::ASK_PASSAGES)?;
+            Ok((r.hits, r.no_close_matches))
+        };
+        crate::ask::ask(&self.store, question, history, search, chat, on_event)
+    }
+
     /// "More like this": passages of other documents nearest in meaning to one passage.
     pub fn similar(&self, chunk: i64, limit: u32) -> Result<SearchResponse> {
         let ctx = SearchCtx {

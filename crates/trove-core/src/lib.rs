@@ -10,6 +10,7 @@
 //! 4. [`worker`]: the pool that claims and runs jobs.
 //! 5. [`Engine`]: the thin facade the CLI and the app use.
 
+pub mod ask;
 pub mod chunk;
 pub mod clock;
 pub mod config;
@@ -29,6 +30,9 @@ pub use config::{EngineConfig, ExtractMode, QueueConfig};
 pub use engine::Engine;
 pub use error::{Error, JobError, Result, Retry};
 pub use model::*;
-pub use ports::{Embedder, FetchFuture, FetchRequest, Fetched, FetchedPage, Fetcher};
+pub use ports::{
+    ChatError, ChatMessage, ChatModel, ChatRole, Embedder, FetchFuture, FetchRequest, Fetched,
+    FetchedPage, Fetcher,
+};
 pub use store::{events, jobs as queue, migrate, pool as db};
 pub use url::normalize_url;

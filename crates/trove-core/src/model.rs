@@ -347,6 +347,68 @@ pub struct SearchResponse {
     pub no_close_matches: bool,
 }
 
+/// One passage handed to the answering model, numbered as the answer cites it ([n]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct AskPassage {
+    pub n: u32,
+    pub item_id: String,
+    pub name: String,
+    pub location: String,
+    pub chunk_id: i64,
+    pub page: Option<u32>,
+    pub page_unit: Option<String>,
+    /// The passage with the text around it (what the model reads), bounded.
+    pub text: String,
+    pub similarity: Option<f32>,
+}
+
+/// One earlier question and its answer, sent with a follow-up question.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AskTurn {
+    pub question: String,
+    pub answer: String,
+}
+
+/// What `ask` streams while it works.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum AskEvent {
+    /// The retrieved passages, first. `relevant`: something in the library is close to the
+    /// question; `answering`: an endpoint will now write an answer (`token` events).
+    Passages {
+        passages: Vec<AskPassage>,
+        relevant: bool,
+        answering: bool,
+    },
+    /// A piece of the answer.
+    Token { text: String },
+}
+
+/// The outcome of `ask`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct AskAnswer {
+    pub question: String,
+    pub passages: Vec<AskPassage>,
+    /// Something in the library is close to the question (else: "I don't know").
+    pub relevant: bool,
+    /// The endpoint's answer: none without an endpoint, when nothing is relevant, or when
+    /// the endpoint failed (`error`).
+    pub answer: Option<String>,
+    /// The passage numbers the answer cites.
+    pub cited: Vec<u32>,
+    /// The chat endpoint configured (none: Ask shows the passages only).
+    pub endpoint: Option<String>,
+    pub model: Option<String>,
+    /// Why the endpoint wrote no answer.
+    pub error: Option<String>,
+}
+
 /// A watched folder: kept in sync with the files on disk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -18,6 +18,50 @@ pub trait Embedder: Send + Sync {
     fn embed(&self, texts: &[&str]) -> std::result::Result<Vec<Vec<f32>>, JobError>;
 }
 
+/// Who says a chat message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatRole {
+    System,
+    User,
+    Assistant,
+}
+
+impl ChatRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatRole::System => "system",
+            ChatRole::User => "user",
+            ChatRole::Assistant => "assistant",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub role: ChatRole,
+    pub content: String,
+}
+
+/// Why a chat model wrote no answer, as a sentence for the person asking.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct ChatError(pub String);
+
+/// Writes answers (Ask): an OpenAI-compatible chat endpoint, implemented outside the engine.
+pub trait ChatModel: Send + Sync {
+    /// Where it is, for people (`http://localhost:11434/v1`), without credentials.
+    fn endpoint(&self) -> String;
+    /// The model asked for.
+    fn model(&self) -> String;
+    /// The answer to `messages`, each piece handed to `on_token` as it arrives; returns
+    /// the whole answer.
+    fn answer(
+        &self,
+        messages: &[ChatMessage],
+        on_token: &mut dyn FnMut(&str),
+    ) -> std::result::Result<String, ChatError>;
+}
+
 #[derive(Debug, Clone)]
 pub struct FetchRequest {
     pub url: String,

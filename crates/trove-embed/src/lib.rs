@@ -20,6 +20,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod chat;
 mod fused;
 mod local;
 mod openai;

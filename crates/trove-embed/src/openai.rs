@@ -497,7 +497,7 @@ fn read_body(
 }
 
 /// The first [`MAX_ERROR_BODY`] bytes of an error body (whatever could be read).
-fn read_error_body(resp: &mut reqwest::blocking::Response) -> String {
+pub(crate) fn read_error_body(resp: &mut reqwest::blocking::Response) -> String {
     let mut buf = Vec::with_capacity(MAX_ERROR_BODY);
     let _ = resp.take(MAX_ERROR_BODY as u64).read_to_end(&mut buf);
     String::from_utf8_lossy(&buf).into_owned()
@@ -512,7 +512,7 @@ fn is_timeout(e: &std::io::Error) -> bool {
 
 /// The innermost cause's text ("Connection refused"), skipping reqwest's own errors
 /// (their text carries the URL); "unknown cause" when there is none.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = None;
     let mut cur = Some(e);
     while let Some(err) = cur {
@@ -547,7 +547,7 @@ fn authority(raw: &str) -> &str {
 }
 
 /// `scheme://host[:port]/path`: no credentials, query string or fragment.
-fn shown_url(url: &Url) -> String {
+pub(crate) fn shown_url(url: &Url) -> String {
     let mut u = url.clone();
     let _ = u.set_username("");
     let _ = u.set_password(None);
@@ -557,7 +557,7 @@ fn shown_url(url: &Url) -> String {
 }
 
 /// 127.0.0.0/8, `::1` (also as `::ffff:127.x.y.z`) or `localhost`.
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };
@@ -671,7 +671,7 @@ fn human_size(bytes: usize) -> String {
 }
 
 /// `Retry-After`: delay in seconds or an HTTP date.
-fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -688,7 +688,7 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 
 /// The readable part of an error body: OpenAI's `{"error":{"message":...}}`, Ollama's
 /// `{"error":"..."}`, or the text; on one line, at most 300 characters.
-fn server_message(body: &str) -> String {
+pub(crate) fn server_message(body: &str) -> String {
     let mut text = body.to_string();
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(body) {
         let err = &v["error"];

@@ -159,6 +159,48 @@ pub fn open_engine(db: &Path) -> Result<Arc<Engine>> {
     Ok(engine)
 }
 
+/// The chat endpoint Ask writes answers with, as the settings name it now (`chat-url`,
+/// `chat-model`, `chat-key`); None when `chat-url` is empty.
+pub fn chat_model(engine: &Engine) -> Result<Option<Arc<dyn trove_core::ChatModel>>> {
+    let stored = settings::stored_in(engine)?;
+    let url = settings::value(&stored, "chat-url");
+    if url.trim().is_empty() {
+        return Ok(None);
+    }
+    let chat = trove_embed::chat::OpenAiChat::new(trove_embed::chat::ChatConfig {
+        base_url: url,
+        model: settings::value(&stored, "chat-model"),
+        api_key: settings::secret_of("chat-key", &stored),
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Some(Arc::new(Chat(chat))))
+}
+
+/// [`trove_embed::chat::OpenAiChat`] as the engine's [`trove_core::ChatModel`].
+struct Chat(trove_embed::chat::OpenAiChat);
+
+impl trove_core::ChatModel for Chat {
+    fn endpoint(&self) -> String {
+        self.0.shown().to_owned()
+    }
+    fn model(&self) -> String {
+        self.0.model().to_owned()
+    }
+    fn answer(
+        &self,
+        messages: &[trove_core::ChatMessage],
+        on_token: &mut dyn FnMut(&str),
+    ) -> std::result::Result<String, trove_core::ChatError> {
+        let m: Vec<(&str, &str)> = messages
+            .iter()
+            .map(|m| (m.role.as_str(), m.content.as_str()))
+            .collect();
+        self.0
+            .answer(&m, on_token)
+            .map_err(|e| trove_core::ChatError(e.0))
+    }
+}
+
 /// Uses the embedder the settings now name (after `embedder`, `embed-model`, `embed-key`
 /// or a limit changed): searches and new items use it at once; passages it has no
 /// vectors for are embedded by `Engine::reindex` ("Build semantic index").

@@ -28,6 +28,9 @@ pub enum Kind {
     /// `local`, or the address of an OpenAI-compatible embeddings API (`https://`, or
     /// `http://` to this computer).
     Service,
+    /// Empty (none), or the address of an OpenAI-compatible API (`https://`, or `http://`
+    /// to this computer): the chat endpoint of Ask.
+    Endpoint,
     /// A short line of text (a model's name).
     Text,
     /// A secret (the embeddings API's key): kept in a file only its owner can read
@@ -240,34 +243,66 @@ pub const SETTINGS: &[Setting] = &[
         about: "tokens per minute to the embeddings API (0: no limit)",
         live: true,
     },
+    Setting {
+        name: "chat-url",
+        key: "chat.url",
+        env: Some("TROVE_CHAT_URL"),
+        default: "",
+        stored_scale: 1.0,
+        kind: Kind::Endpoint,
+        about: "an OpenAI-compatible chat endpoint for Ask (Ollama: http://localhost:11434/v1, llama.cpp server, LM Studio, OpenAI); empty: Ask shows the best passages without writing an answer",
+        live: true,
+    },
+    Setting {
+        name: "chat-model",
+        key: "chat.model",
+        env: Some("TROVE_CHAT_MODEL"),
+        default: "llama3.2",
+        stored_scale: 1.0,
+        kind: Kind::Text,
+        about: "the model the chat endpoint is asked for",
+        live: true,
+    },
+    Setting {
+        name: "chat-key",
+        key: CHAT_SECRET_KEY,
+        env: Some("TROVE_CHAT_KEY"),
+        default: "",
+        stored_scale: 1.0,
+        kind: Kind::Secret,
+        about: "the chat endpoint's key, if it needs one: kept in a file only you can read (~/.config/trove/chat-key), never in the library",
+        live: true,
+    },
 ];
 
 /// The `settings` key of the secret: not a row of the database; [`read_stored`] and
 /// [`stored_in`] put the file's content under it, in memory only.
 const SECRET_KEY: &str = "embed.key";
+const CHAT_SECRET_KEY: &str = "chat.key";
 
-/// Where the embeddings API's key is kept: `$XDG_CONFIG_HOME/trove/embed-key`, mode 0600.
-pub fn secret_file() -> Option<PathBuf> {
+/// Where a secret setting is kept: `$XDG_CONFIG_HOME/trove/<name>` (`embed-key`,
+/// `chat-key`), mode 0600.
+pub fn secret_file(name: &str) -> Option<PathBuf> {
     Some(
         directories::BaseDirs::new()?
             .config_dir()
             .join("trove")
-            .join("embed-key"),
+            .join(name),
     )
 }
 
-fn read_secret() -> Option<String> {
-    let key = std::fs::read_to_string(secret_file()?).ok()?;
+fn read_secret(name: &str) -> Option<String> {
+    let key = std::fs::read_to_string(secret_file(name)?).ok()?;
     let key = key.trim();
     (!key.is_empty()).then(|| key.to_owned())
 }
 
 /// Writes the key where only its owner can read it (a new file, then renamed over the old
 /// one), or removes it.
-fn write_secret(value: Option<&str>) -> Result<()> {
+fn write_secret(name: &str, value: Option<&str>) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    let path = secret_file().ok_or_else(|| anyhow::anyhow!("no home directory for the key"))?;
+    let path = secret_file(name).ok_or_else(|| anyhow::anyhow!("no home directory for the key"))?;
     let Some(value) = value else {
         match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -281,7 +316,7 @@ fn write_secret(value: Option<&str>) -> Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(dir)?;
-    let tmp = dir.join(format!(".embed-key.{}", std::process::id()));
+    let tmp = dir.join(format!(".{name}.{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     let written = std::fs::OpenOptions::new()
         .write(true)
@@ -303,11 +338,26 @@ fn write_secret(value: Option<&str>) -> Result<()> {
 
 /// The embeddings API's key in use: `TROVE_EMBED_KEY`, else the saved one.
 pub fn secret(stored: &HashMap<String, String>) -> Option<String> {
-    std::env::var("TROVE_EMBED_KEY")
-        .ok()
+    secret_of("embed-key", stored)
+}
+
+/// A secret setting's value in use: its environment variable, else the saved one.
+pub fn secret_of(name: &str, stored: &HashMap<String, String>) -> Option<String> {
+    let s = SETTINGS.iter().find(|s| s.name == name)?;
+    s.env
+        .and_then(|e| std::env::var(e).ok())
         .filter(|k| !k.trim().is_empty())
         .map(|k| k.trim().to_owned())
-        .or_else(|| stored.get(SECRET_KEY).cloned())
+        .or_else(|| stored.get(s.key).cloned())
+}
+
+/// The saved secrets, under their settings keys (in memory only).
+fn read_secrets(out: &mut HashMap<String, String>) {
+    for s in SETTINGS.iter().filter(|s| matches!(s.kind, Kind::Secret)) {
+        if let Some(key) = read_secret(s.name) {
+            out.insert(s.key.to_owned(), key);
+        }
+    }
 }
 
 /// A setting by the name users type.
@@ -371,6 +421,20 @@ impl Setting {
                 } else {
                     trove_embed::check_base_url(v).map_err(|e| {
                         anyhow::anyhow!("{} is local or an embeddings API address: {e}", self.name)
+                    })?;
+                    v.to_owned()
+                }
+            }
+            Kind::Endpoint => {
+                if v.is_empty() || v.eq_ignore_ascii_case("off") {
+                    String::new()
+                } else {
+                    trove_embed::check_base_url(v).map_err(|e| {
+                        let e = e.to_string().replace("embedding service", "chat endpoint");
+                        anyhow::anyhow!(
+                            "{} is empty or an OpenAI-compatible API address: {e}",
+                            self.name
+                        )
                     })?;
                     v.to_owned()
                 }
@@ -488,9 +552,7 @@ pub const SECRET_SHOWN: &str = "(saved)";
 pub fn read_stored(db: &Path) -> HashMap<String, String> {
     use rusqlite::OpenFlags;
     let mut out = HashMap::new();
-    if let Some(key) = read_secret() {
-        out.insert(SECRET_KEY.to_owned(), key);
-    }
+    read_secrets(&mut out);
     let Ok(conn) = rusqlite::Connection::open_with_flags(
         db,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -510,9 +572,7 @@ pub fn read_stored(db: &Path) -> HashMap<String, String> {
 /// The stored settings, read through an open engine.
 pub fn stored_in(engine: &trove_core::Engine) -> Result<HashMap<String, String>> {
     let mut out = HashMap::new();
-    if let Some(key) = read_secret() {
-        out.insert(SECRET_KEY.to_owned(), key);
-    }
+    read_secrets(&mut out);
     for s in SETTINGS.iter().filter(|s| !matches!(s.kind, Kind::Secret)) {
         if let Some(v) = engine.setting(s.key)? {
             out.insert(s.key.to_owned(), v);
@@ -544,7 +604,7 @@ pub fn store(engine: &trove_core::Engine, s: &Setting, value: Option<&str>) -> R
             let every = (hours > 0.0).then(|| std::time::Duration::from_secs_f64(hours * 3600.0));
             engine.set_refresh_every(every)?;
         }
-        (_, v) if matches!(s.kind, Kind::Secret) => write_secret(v)?,
+        (_, v) if matches!(s.kind, Kind::Secret) => write_secret(s.name, v)?,
         (_, v) => engine.set_setting(s.key, v.map(|v| s.to_stored(v)).as_deref())?,
     }
     Ok(())

@@ -72,6 +72,14 @@ pub fn generate() -> String {
     decl::<SearchMode>(&mut out);
     decl::<SearchResponse>(&mut out);
     decl::<ChunkView>(&mut out);
+    decl::<AskPassage>(&mut out);
+    decl::<AskTurn>(&mut out);
+    decl::<AskEvent>(&mut out);
+    decl::<AskAnswer>(&mut out);
+    out.push_str(
+        "/** A Tauri channel (the `Channel` class of @tauri-apps/api/core satisfies it). */\n\
+         export type Channel<T> = { onmessage: (message: T) => void };\n\n",
+    );
     decl::<Coverage>(&mut out);
     decl::<Folder>(&mut out);
     decl::<ScanReport>(&mut out);

@@ -10,10 +10,23 @@ use std::sync::Arc;
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
 use trove_core::{
-    AddReport, ChunkView, Coverage, Engine, Folder, Item, ItemRef, Overview, QueueState,
-    ScanReport, SearchResponse, Status,
+    AddReport, AskAnswer, AskEvent, AskTurn, ChunkView, Coverage, Engine, Folder, Item, ItemRef,
+    Overview, QueueState, ScanReport, SearchResponse, Status,
 };
 use ts_rs::TS;
+
+/// The channel `ask` streams its events on (a `Channel` of @tauri-apps/api on the page).
+#[derive(TS)]
+#[ts(rename = "Channel<AskEvent>")]
+pub struct AskEvents(#[ts(type = "unknown")] pub tauri::ipc::Channel<AskEvent>);
+
+impl<'de, R: tauri::Runtime> tauri::ipc::CommandArg<'de, R> for AskEvents {
+    fn from_command(
+        command: tauri::ipc::CommandItem<'de, R>,
+    ) -> Result<Self, tauri::ipc::InvokeError> {
+        tauri::ipc::Channel::from_command(command).map(AskEvents)
+    }
+}
 
 /// Every rejected command rejects with this.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
@@ -106,7 +119,7 @@ pub fn default_settings() -> Vec<SettingView> {
                 Kind::Languages => ("languages", None, None),
                 Kind::Command => ("command", None, None),
                 Kind::Service => ("service", None, None),
-                Kind::Text => ("text", None, None),
+                Kind::Text | Kind::Endpoint => ("text", None, None),
                 Kind::Secret => ("secret", None, None),
             };
             SettingView {
@@ -288,6 +301,15 @@ trove_commands! {
     /// More like this: passages of other documents nearest in meaning to one passage.
     fn similar(ctx, chunk_id: i64, limit: u32) -> SearchResponse {
         Ok(ctx.engine.similar(chunk_id, limit)?)
+    }
+    /// Answer a question from the library (passages first, then the answer's tokens on `events`).
+    fn ask(ctx, question: String, history: Vec<AskTurn>, events: AskEvents) -> AskAnswer {
+        let chat = trove_runtime::chat_model(&ctx.engine).map_err(invalid)?;
+        let mut send = |e: AskEvent| {
+            // A page that went away stops listening; the answer is still returned.
+            let _ = events.0.send(e);
+        };
+        Ok(ctx.engine.ask(&question, &history, chat.as_deref(), &mut send)?)
     }
     fn open_chunk(ctx, chunk_id: i64) -> ChunkView {
         Ok(ctx.engine.open_chunk(chunk_id)?)

@@ -1,9 +1,9 @@
 // The ONLY module that talks to Tauri. Everything else uses `Backend`.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { type CommandName, commands, DROP_CHANNEL, EVENTS_CHANNEL } from "../bindings";
-import type { AppError, Backend, DragState, DropOutcome, EngineEvent } from "./types";
+import type { AppError, AskEvent, AskTurn, Backend, DragState, DropOutcome, EngineEvent } from "./types";
 import { isAppError } from "./types";
 
 /** Normalise whatever a command rejected with into an AppError. */
@@ -47,9 +47,17 @@ function syncUnlisten(p: Promise<UnlistenFn>): () => void {
 }
 
 export function createTauriBackend(): Backend {
+  const cmds = commands(call);
   return {
     // Command names and argument objects come from the generated bindings.
-    ...commands(call),
+    ...cmds,
+
+    /** `ask` streams on a channel of its own: one per question, handed to the command. */
+    ask(question: string, history: AskTurn[], onEvent: (e: AskEvent) => void) {
+      const events = new Channel<AskEvent>();
+      events.onmessage = onEvent;
+      return cmds.ask(question, history, events);
+    },
 
     onEvents(cb: (batch: EngineEvent[]) => void): () => void {
       return syncUnlisten(listen<EngineEvent[]>(EVENTS_CHANNEL, (e) => cb(e.payload as EngineEvent[])));

@@ -5,6 +5,9 @@
 import type {
   AddReport,
   AppError,
+  AskAnswer,
+  AskEvent,
+  AskTurn,
   ChunkView,
   Coverage,
   DropOutcome,
@@ -22,6 +25,10 @@ import type {
 export type {
   AddReport,
   AppError,
+  AskAnswer,
+  AskEvent,
+  AskPassage,
+  AskTurn,
   ChunkView,
   Counts,
   Coverage,
@@ -88,6 +95,13 @@ export interface Backend {
   /** "more like this": passages of other documents nearest in meaning to a passage (rejects without vectors) */
   similar(chunkId: number, limit: number): Promise<SearchResponse>;
   openChunk(chunkId: number): Promise<ChunkView>;
+  /**
+   * Answer a question from the library: `onEvent` first gets one `passages` event (the numbered
+   * passages the answer may cite, whether any is close, whether an answer will be written), then
+   * the answer's `token`s as they come; resolves with the whole outcome. An endpoint that fails
+   * resolves with `error` set (the passages stay); only a refused question rejects.
+   */
+  ask(question: string, history: AskTurn[], onEvent: (e: AskEvent) => void): Promise<AskAnswer>;
   /** fetch every link again; returns how many were queued */
   refreshLinks(): Promise<number>;
   /** embed what the installed model has no vectors for; returns how many were computed */

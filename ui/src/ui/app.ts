@@ -4,7 +4,8 @@ import { errorMessage } from "../backend/types";
 import { createFrameBatcher } from "../lib/batcher";
 import { plural } from "../lib/format";
 import { ItemStore } from "../lib/store";
-import type { Ctx } from "./context";
+import { createAsk } from "./ask";
+import type { Ctx, ViewName } from "./context";
 import { createDetailsDialog, createUrlDialog } from "./dialogs";
 import { button, h, icon, setText } from "./dom";
 import { createFoldersDialog } from "./folders";
@@ -51,11 +52,13 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
         library.reveal(id);
       },
       showView,
+      openSettings: (focus) => void settings.open(focus),
     },
   };
 
   const library = createLibrary(ctx);
   const search = createSearch(ctx);
+  const askView = createAsk(ctx);
   const queue = createQueuePanel(ctx);
   const settings = createSettingsDialog(ctx);
   const folders = createFoldersDialog(ctx);
@@ -99,7 +102,31 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     icon("search"),
     h("span", { text: "Search" }),
   );
-  const tabs = h("div", { class: "tabs", attrs: { role: "tablist", "aria-label": "Views" } }, tabLib, tabSearch);
+  const tabAsk = h(
+    "button",
+    {
+      class: "tab",
+      attrs: {
+        type: "button",
+        role: "tab",
+        id: "tab-ask",
+        "aria-controls": "panel-ask",
+        "aria-selected": "false",
+        tabindex: "-1",
+        title: `Ask a question (${keysFor("ask")})`,
+      },
+      data: { testid: "tab-ask" },
+    },
+    icon("ask"),
+    h("span", { text: "Ask" }),
+  );
+  const tabs = h(
+    "div",
+    { class: "tabs", attrs: { role: "tablist", "aria-label": "Views" } },
+    tabLib,
+    tabSearch,
+    tabAsk,
+  );
   const runningPill = h("span", { class: "pill" });
   const runningSr = h("span", { class: "sr-only" });
   const queueToggle = button("Queue", { icon: "queue", class: "btn btn-ghost queue-toggle", testid: "queue-toggle" });
@@ -157,13 +184,21 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
     },
     search.el,
   );
+  const panelAsk = h(
+    "div",
+    {
+      class: "tabpanel",
+      attrs: { role: "tabpanel", id: "panel-ask", "aria-labelledby": "tab-ask", hidden: true },
+    },
+    askView.el,
+  );
   const loading = h(
     "div",
     { class: "loading-veil", attrs: { role: "status" }, data: { testid: "loading" } },
     h("span", { class: "spinner", attrs: { "aria-hidden": "true" } }),
     h("span", { text: "Loading your library…" }),
   );
-  const main = h("main", { class: "main" }, panelLib, panelSearch, loading);
+  const main = h("main", { class: "main" }, panelLib, panelSearch, panelAsk, loading);
 
   const overlayCount = h("p", { class: "drop-count" });
   const overlay = h(
@@ -208,38 +243,42 @@ export async function startApp(root: HTMLElement, backend: Backend): Promise<voi
   });
 
   // ---------------------------------------------------------------- tabs
-  let current: "library" | "search" = "library";
-  function showView(v: "library" | "search") {
+  const VIEWS: readonly { name: ViewName; tab: HTMLButtonElement; panel: HTMLElement; focus?: () => void }[] = [
+    { name: "library", tab: tabLib, panel: panelLib },
+    { name: "search", tab: tabSearch, panel: panelSearch, focus: () => search.focus() },
+    { name: "ask", tab: tabAsk, panel: panelAsk, focus: () => askView.focus() },
+  ];
+  let current: ViewName = "library";
+  function showView(v: ViewName) {
     current = v;
-    const lib = v === "library";
-    tabLib.setAttribute("aria-selected", String(lib));
-    tabSearch.setAttribute("aria-selected", String(!lib));
-    tabLib.tabIndex = lib ? 0 : -1;
-    tabSearch.tabIndex = lib ? -1 : 0;
-    panelLib.hidden = !lib;
-    panelSearch.hidden = lib;
-    if (lib) library.render();
+    for (const x of VIEWS) {
+      const on = x.name === v;
+      x.tab.setAttribute("aria-selected", String(on));
+      x.tab.tabIndex = on ? 0 : -1;
+      x.panel.hidden = !on;
+    }
+    if (v === "library") library.render();
   }
-  tabLib.addEventListener("click", () => showView("library"));
-  tabSearch.addEventListener("click", () => {
-    showView("search");
-    search.focus();
-  });
+  /** a view shown from its tab or shortcut: its box gets the focus */
+  function enterView(v: ViewName) {
+    showView(v);
+    VIEWS.find((x) => x.name === v)?.focus?.();
+  }
+  for (const x of VIEWS) x.tab.addEventListener("click", () => enterView(x.name));
   tabs.addEventListener("keydown", (e) => {
     if (e.key === "ArrowRight" || e.key === "ArrowLeft" || e.key === "Home" || e.key === "End") {
       e.preventDefault();
-      const next = current === "library" ? "search" : "library";
-      const target = e.key === "Home" ? "library" : e.key === "End" ? "search" : next;
-      showView(target);
-      (target === "library" ? tabLib : tabSearch).focus();
+      const i = VIEWS.findIndex((x) => x.name === current);
+      const n = VIEWS.length;
+      const j = e.key === "Home" ? 0 : e.key === "End" ? n - 1 : e.key === "ArrowRight" ? (i + 1) % n : (i - 1 + n) % n;
+      showView(VIEWS[j]!.name);
+      VIEWS[j]!.tab.focus();
     }
   });
   // the one table in shortcuts.ts: its help overlay lists exactly these
   bindShortcuts(document, {
-    search: () => {
-      showView("search");
-      search.focus();
-    },
+    search: () => enterView("search"),
+    ask: () => enterView("ask"),
     addFiles: () => ctx.actions.addFiles(),
     addFolder: () => ctx.actions.addFolder(),
     addUrls: () => ctx.actions.addUrls(),

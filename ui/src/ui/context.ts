@@ -2,6 +2,9 @@ import type { Backend, Overview, QueueState, Status } from "../backend/types";
 import type { ItemStore } from "../lib/store";
 import type { Toaster } from "./toast";
 
+/** The views the tabs switch between. */
+export type ViewName = "library" | "search" | "ask";
+
 /** Shared app services handed to every view. */
 export interface Ctx {
   backend: Backend;
@@ -23,6 +26,8 @@ export interface Ctx {
     addUrls(): void;
     setFilter(s: Status | null): void;
     reveal(id: string): void;
-    showView(v: "library" | "search"): void;
+    showView(v: ViewName): void;
+    /** the Settings dialog, with one setting's control focused (by name, e.g. "chat-url") */
+    openSettings(focus?: string): void;
   };
 }

@@ -1,7 +1,7 @@
 // Search view: debounced query, filters (type, source, when added) composed into the
 // engine's query syntax, ranked hits with highlighted snippets (or "no close matches: the
-// nearest"), "more like this" with a way back, and a document reader that highlights and
-// scrolls to the opened chunk.
+// nearest"), "more like this" with a way back, and the document reader (reader.ts) that
+// highlights and scrolls to the opened chunk.
 import type { Folder, SearchHit, SearchResponse } from "../backend/types";
 import { errorMessage, LIMITS } from "../backend/types";
 import { plural } from "../lib/format";
@@ -19,9 +19,10 @@ import {
   sourceFolder,
   TYPE_CHOICES,
 } from "../lib/search-filters";
-import { renderSnippet, splitAround } from "../lib/snippet";
+import { renderSnippet } from "../lib/snippet";
 import type { Ctx } from "./context";
 import { button, h, icon, setText } from "./dom";
+import { createReader, pageLabel } from "./reader";
 
 export interface SearchView {
   el: HTMLElement;
@@ -290,33 +291,14 @@ export function createSearch(ctx: Ctx): SearchView {
     data: { testid: "search-results" },
   });
 
-  const docTitle = h("h2", { class: "doc-title" });
-  const docLoc = h("p", { class: "doc-loc muted small" });
-  const docText = h("div", { class: "doc-text", attrs: { tabindex: "0", "aria-label": "Document text" } });
-  const closeDoc = button("Close document", { icon: "close", iconOnly: true, class: "btn btn-icon btn-ghost" });
-  const revealBtn = button("Show in library", { class: "btn btn-small" });
-  const openBtn = button("Open", { class: "btn btn-small", testid: "doc-open" });
-  const folderBtn = button("Show in folder", { class: "btn btn-small", testid: "doc-folder" });
-  const docView = h(
-    "article",
-    { class: "doc-view", attrs: { hidden: true, "aria-label": "Document" }, data: { testid: "doc-view" } },
-    h(
-      "div",
-      { class: "doc-head" },
-      h("div", { class: "doc-head-text" }, docTitle, docLoc),
-      openBtn,
-      folderBtn,
-      revealBtn,
-      closeDoc,
-    ),
-    docText,
-  );
-  const docEmpty = h(
-    "div",
-    { class: "doc-empty muted" },
-    icon("search", "empty-icon"),
-    h("p", { text: "Open a result to read it here, with the matching passage highlighted." }),
-  );
+  const reader = createReader(ctx, {
+    testid: "doc",
+    empty: "Open a result to read it here, with the matching passage highlighted.",
+    emptyIcon: "search",
+    onClose: () => {
+      for (const b of results.querySelectorAll(".hit[aria-current]")) b.removeAttribute("aria-current");
+    },
+  });
 
   const searchCol = h(
     "div",
@@ -339,14 +321,11 @@ export function createSearch(ctx: Ctx): SearchView {
     "section",
     { class: "view search", attrs: { "aria-label": "Search" }, data: { testid: "search" } },
     searchCol,
-    h("div", { class: "doc-col" }, docEmpty, docView),
+    reader.el,
   );
 
   let seq = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
-  let openItemId: string | null = null;
-  /** the passage open in the reader (its hit is `aria-current` in whichever list shows it) */
-  let openChunkId: number | null = null;
   /** what the list shows, and the pages "Back" returns to (more like this) */
   let page: Page = { ...EMPTY_PAGE };
   const history: Page[] = [];
@@ -355,7 +334,9 @@ export function createSearch(ctx: Ctx): SearchView {
     page = p;
     results.replaceChildren(...p.items);
     for (const b of results.querySelectorAll<HTMLElement>("button.hit")) {
-      if (openChunkId !== null && b.dataset.chunkId === String(openChunkId)) b.setAttribute("aria-current", "true");
+      // the passage open in the reader is `aria-current` in whichever list shows it
+      if (reader.chunkId !== null && b.dataset.chunkId === String(reader.chunkId))
+        b.setAttribute("aria-current", "true");
       else b.removeAttribute("aria-current");
     }
     setText(status, p.status);
@@ -459,29 +440,6 @@ export function createSearch(ctx: Ctx): SearchView {
     e.preventDefault();
     next?.focus();
   });
-  closeDoc.addEventListener("click", () => {
-    docView.hidden = true;
-    docEmpty.hidden = false;
-    openItemId = null;
-    openChunkId = null;
-    for (const b of results.querySelectorAll(".hit[aria-current]")) b.removeAttribute("aria-current");
-  });
-  revealBtn.addEventListener("click", () => {
-    if (openItemId) ctx.actions.reveal(openItemId);
-  });
-  // The desktop's application: a PDF at the hit's page, a link in the browser.
-  let openPage: number | null = null;
-  const openOutside = async (reveal: boolean) => {
-    if (!openItemId) return;
-    try {
-      await ctx.backend.openItem(openItemId, reveal ? null : openPage, reveal);
-    } catch (e) {
-      ctx.toast.show(`Could not open it: ${errorMessage(e)}`, { kind: "error" });
-    }
-  };
-  openBtn.addEventListener("click", () => void openOutside(false));
-  folderBtn.addEventListener("click", () => void openOutside(true));
-
   async function run() {
     const text = input.value.trim();
     const sent = composeQuery(text, filters, new Date());
@@ -565,7 +523,7 @@ export function createSearch(ctx: Ctx): SearchView {
     b.addEventListener("click", () => {
       for (const x of results.querySelectorAll(".hit[aria-current]")) x.removeAttribute("aria-current");
       b.setAttribute("aria-current", "true");
-      void open(hit);
+      void reader.open(hit);
     });
     const li = h("li", { class: "hit-row" }, b);
     if (more) {
@@ -580,55 +538,6 @@ export function createSearch(ctx: Ctx): SearchView {
     return li;
   }
 
-  async function open(hit: SearchHit) {
-    try {
-      const v = await ctx.backend.openChunk(hit.chunkId);
-      openItemId = v.itemId;
-      openChunkId = hit.chunkId;
-      openPage = hit.page ?? null;
-      const link = v.itemId.startsWith("u");
-      const atPage = hit.page != null && (hit.pageUnit ?? "page") === "page";
-      setText(openBtn, link ? "Open in browser" : atPage ? `Open at page ${hit.page}` : "Open");
-      folderBtn.hidden = link;
-      setText(docTitle, v.name);
-      setText(docLoc, hit.page != null ? `${v.location} · ${pageLabel(hit)}` : v.location);
-      const [before, mid, after] = splitAround(v.text, v.start, v.end);
-      // PDF pages are separated by form feeds: show each break as a page marker. The text
-      // is a window around the passage, starting on page `firstPage`.
-      let page = v.firstPage;
-      // Only paged documents (PDF): a source file may hold a form feed of its own.
-      const paged = (t: string): Node[] =>
-        (hit.page != null ? t.split("\f") : [t]).flatMap((part, i) => {
-          const nodes: Node[] = [];
-          if (i > 0) {
-            page += 1;
-            nodes.push(
-              h("span", { class: "page-break muted small", text: `page ${page}`, data: { testid: "doc-page" } }),
-            );
-          }
-          nodes.push(document.createTextNode(part));
-          return nodes;
-        });
-      const head = paged(before);
-      const mark = h("mark", { class: "chunk", attrs: { tabindex: "-1" }, data: { testid: "doc-chunk" } });
-      mark.append(...paged(mid));
-      const cut = (where: string) =>
-        h("p", { class: "doc-cut muted small", text: `… ${where} not shown here`, data: { testid: "doc-cut" } });
-      docText.replaceChildren(
-        ...(v.cutBefore ? [cut("earlier text")] : []),
-        ...head,
-        mark,
-        ...paged(after),
-        ...(v.cutAfter ? [cut("later text")] : []),
-      );
-      docEmpty.hidden = true;
-      docView.hidden = false;
-      mark.scrollIntoView({ block: "center" });
-    } catch (e) {
-      ctx.toast.show(`Could not open the document: ${errorMessage(e)}`, { kind: "error" });
-    }
-  }
-
   showFilters();
   return {
     el,
@@ -638,10 +547,4 @@ export function createSearch(ctx: Ctx): SearchView {
       void refreshFolders();
     },
   };
-}
-
-/** "p. 12" for a PDF's page, "slide 4", "sheet 2", "message 3" for the others. */
-export function pageLabel(hit: SearchHit): string {
-  const unit = hit.pageUnit ?? "page";
-  return unit === "page" ? `p. ${hit.page}` : `${unit} ${hit.page}`;
 }

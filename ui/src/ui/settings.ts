@@ -24,10 +24,15 @@ const LABELS: Record<string, string> = {
   "embed-key": "API key",
   "embed-rpm": "API requests per minute",
   "embed-tpm": "API tokens per minute",
+  "chat-url": "Answer endpoint (Ask)",
+  "chat-model": "Answer model",
+  "chat-key": "Answer endpoint's API key",
 };
 
 /** settings that only matter with an embeddings API (hidden while the local model is used) */
 const API_ONLY = new Set(["embed-model", "embed-key", "embed-rpm", "embed-tpm"]);
+/** settings that only matter with an answer endpoint (hidden while chat-url is empty) */
+const CHAT_ONLY = new Set(["chat-model", "chat-key"]);
 
 const count = (n: number) => n.toLocaleString("en-US");
 
@@ -227,10 +232,11 @@ export function createSettingsDialog(ctx: Ctx) {
 
   function render(v: SettingsView) {
     const local = v.settings.find((s) => s.name === "embedder")?.value === "local";
+    const noChat = v.settings.find((s) => s.name === "chat-url")?.value.trim() === "";
     list.replaceChildren(
       ...v.settings.map((s) => {
         const r = row(s);
-        r.hidden = local && API_ONLY.has(s.name);
+        r.hidden = (local && API_ONLY.has(s.name)) || (noChat && CHAT_ONLY.has(s.name));
         return r;
       }),
     );
@@ -242,10 +248,16 @@ export function createSettingsDialog(ctx: Ctx) {
 
   return {
     el: dialog,
-    async open() {
+    /** `focus`: a setting's name, whose control gets the focus (e.g. from Ask's "Set an answer endpoint") */
+    async open(focus?: string) {
       try {
         render(await ctx.backend.getSettings());
-        dialog.showModal();
+        if (!dialog.open) dialog.showModal();
+        const control = focus ? list.querySelector<HTMLElement>(`#setting-${CSS.escape(focus)}`) : null;
+        if (control && !control.closest<HTMLElement>(".setting")?.hidden) {
+          control.focus();
+          control.scrollIntoView({ block: "nearest" });
+        }
       } catch (e) {
         ctx.toast.show(`Could not read the settings: ${errorMessage(e)}`, { kind: "error" });
       }

@@ -8,7 +8,7 @@
 import { button, h } from "./dom";
 
 /** What a global shortcut does; app.ts supplies one handler for each. */
-export type ShortcutAction = "search" | "addFiles" | "addFolder" | "addUrls" | "folders" | "settings" | "help";
+export type ShortcutAction = "search" | "ask" | "addFiles" | "addFolder" | "addUrls" | "folders" | "settings" | "help";
 
 /** The part of a KeyboardEvent a matcher looks at. */
 export type KeyLike = Pick<KeyboardEvent, "key" | "code" | "ctrlKey" | "metaKey" | "shiftKey" | "altKey">;
@@ -93,6 +93,7 @@ function entry(
 /** Every shortcut Trove has, in the order the overlay lists them. */
 export const SHORTCUTS: readonly Shortcut[] = [
   entry("app", ["Ctrl+K", "Ctrl+F", "/"], "Search your library", "search"),
+  entry("app", ["Ctrl+J"], "Ask your library a question", "ask"),
   entry("app", ["Ctrl+O"], "Add files", "addFiles"),
   entry("app", ["Ctrl+Shift+O"], "Add a folder", "addFolder"),
   entry("app", ["Ctrl+L"], "Add links (web pages)", "addUrls"),

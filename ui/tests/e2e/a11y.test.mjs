@@ -135,3 +135,54 @@ for (const scheme of ["light", "dark"]) {
     }
   });
 }
+
+for (const scheme of ["light", "dark"]) {
+  test(`axe: the Ask view in each state (${scheme})`, async () => {
+    const b = await launch({ colorScheme: scheme });
+    try {
+      const { page } = await openApp(b.context, srv.url, "fake=states&speed=0&model=indexed");
+      const fake = (fn, arg) => page.evaluate(fn, arg);
+      let n = 0;
+      const ask = async (q, state = "done") => {
+        await page.fill('[data-testid="ask-input"]', q);
+        await page.press('[data-testid="ask-input"]', "Enter");
+        await page.waitForSelector(`[data-testid="ask-turn-${n}"][data-state="${state}"]`);
+        n += 1;
+      };
+      await page.click('[data-testid="tab-ask"]');
+      await audit(page, "ask (empty)");
+      await ask("How is the team hiring plan?");
+      await page.waitForSelector('[data-testid="ask-hint"]');
+      await audit(page, "ask (no endpoint: top passages and the Settings hint)");
+      await fake(async () => {
+        await window.__troveFake.backend.setSetting("chat-url", "http://127.0.0.1:11434/v1");
+        window.__troveFake.configureAsk({ pauseAfter: 3 });
+      });
+      await ask("How is the team hiring plan?", "writing");
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="ask-turn-1"] [data-testid="ask-answer"]')?.textContent.length > 0,
+      );
+      await audit(page, "ask (writing)");
+      await fake(() => {
+        window.__troveFake.configureAsk({ pauseAfter: null });
+        window.__troveFake.resumeAsk();
+      });
+      await page.waitForSelector('[data-testid="ask-turn-1"][data-state="done"]');
+      await page.click('[data-testid="ask-turn-1"] [data-testid="ask-cite-1"] >> nth=0');
+      await page.waitForSelector('[data-testid="ask-doc-chunk"]');
+      await audit(page, "ask (answer, a citation open)");
+      await ask("zebra quantum?");
+      await page.waitForSelector('[data-testid="ask-turn-2"] [data-testid="ask-dontknow"]');
+      await audit(page, "ask (I don't know, the nearest)");
+      await fake(() =>
+        window.__troveFake.configureAsk({
+          error: "the answer endpoint at {endpoint} could not be reached: connection refused",
+        }),
+      );
+      await ask("How is the team hiring plan?", "error");
+      await audit(page, "ask (endpoint failed)");
+    } finally {
+      await b.close();
+    }
+  });
+}

@@ -144,14 +144,14 @@ describe("all four states (fake=states, frozen)", () => {
     assert.match(loc, /Annual report 2025\.pdf · p\. \d+$/);
     await hits.first().click();
     // The reader may still show the previous test's document: wait for this one.
-    await page.waitForFunction(() => document.querySelector(".doc-loc")?.textContent.includes("Annual report"));
+    await page.waitForFunction(() => document.querySelector(".search .doc-loc")?.textContent.includes("Annual report"));
     const markers = await page.locator(tid("doc-page")).allInnerTexts();
     assert.ok(markers.length >= 2, `page markers: ${markers}`);
     assert.deepEqual(
       markers,
       markers.map((_, i) => `page ${i + 2}`),
     );
-    assert.match(await page.locator(".doc-loc").innerText(), /p\. \d+/);
+    assert.match(await page.locator(".search .doc-loc").innerText(), /p\. \d+/);
 
     // "Open at page N" hands the desktop's viewer the same page the hit names.
     const hitPage = Number(loc.match(/p\. (\d+)$/)[1]);
@@ -982,6 +982,7 @@ describe("keyboard shortcuts", () => {
       "Ctrl+K",
       "Ctrl+F",
       "/",
+      "Ctrl+J",
       "Ctrl+O",
       "Ctrl+Shift+O",
       "Ctrl+L",
@@ -1006,7 +1007,8 @@ describe("keyboard shortcuts", () => {
     assert.equal(await row("Ctrl\\+L").locator("td").nth(1).innerText(), "Add links (web pages)");
     assert.equal(await row("Ctrl\\+Shift\\+F").locator("td").nth(1).innerText(), "Open the watched folders");
     assert.equal(await row("Delete").getAttribute("data-scope"), "list");
-    assert.equal(await dialog.locator(tid("shortcut-row")).count(), 14);
+    assert.equal(await row("Ctrl\\+J").locator("td").nth(1).innerText(), "Ask your library a question");
+    assert.equal(await dialog.locator(tid("shortcut-row")).count(), 15);
     assert.equal(await focused(), "shortcuts-close");
     await page.click(tid("shortcuts-close"));
     assert.equal(await isOpen("shortcuts-dialog"), false);

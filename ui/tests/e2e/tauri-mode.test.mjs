@@ -11,6 +11,7 @@ let browser;
 before(async () => {
   srv = await serveDist();
   browser = await launch();
+  await browser.context.addInitScript(installMockIpc);
 });
 after(async () => {
   await browser?.close();
@@ -88,6 +89,52 @@ function installMockIpc() {
           return { ...items[0], status: "pending", error: null };
         case "search":
           return { hits: [], mode: "hybrid", notice: null };
+        case "ask": {
+          // Rust's side of a Channel: numbered messages to its callback, then the end
+          const send = callbacks.get(args.events.id);
+          const passages = [
+            {
+              n: 1,
+              itemId: "f1",
+              name: "f1.pdf",
+              location: "/docs/f1.pdf",
+              chunkId: 7,
+              page: 2,
+              pageUnit: "page",
+              text: "Revenue grew by a third.",
+              similarity: 0.81,
+            },
+          ];
+          const tokens = ["Revenue grew ", "by a third [", "1]."];
+          send({ index: 0, message: { type: "passages", passages, relevant: true, answering: true } });
+          for (const [i, text] of tokens.entries()) {
+            await new Promise((ok) => setTimeout(ok, 30));
+            send({ index: i + 1, message: { type: "token", text } });
+          }
+          send({ index: tokens.length + 1, end: true });
+          return {
+            question: args.question,
+            passages,
+            relevant: true,
+            answer: tokens.join(""),
+            cited: [1],
+            endpoint: "http://127.0.0.1:11434/v1",
+            model: "llama3.2",
+            error: null,
+          };
+        }
+        case "open_chunk":
+          return {
+            itemId: "f1",
+            name: "f1.pdf",
+            location: "/docs/f1.pdf",
+            text: "Cover.\fRevenue grew by a third.",
+            start: 7,
+            end: 31,
+            firstPage: 1,
+            cutBefore: false,
+            cutAfter: false,
+          };
         case "set_concurrency":
           if (args.n > 16) throw { code: "invalid", message: "concurrency must be between 1 and 16" };
           return { paused: false, concurrency: args.n, running: 0 };
@@ -99,7 +146,6 @@ function installMockIpc() {
 }
 
 test("tauri.ts drives the UI through IPC: list, events, retry, drag overlay", async () => {
-  await browser.context.addInitScript(installMockIpc);
   const page = await browser.context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -202,6 +248,43 @@ test("tauri.ts drives the UI through IPC: list, events, retry, drag overlay", as
   assert.ok(listened.includes("trove://events"));
   assert.ok(listened.includes("tauri://drag-enter"));
   assert.ok(listened.includes("trove://dropped"));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("ask streams over a Tauri channel: passages, then tokens, then the answer", async () => {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(srv.url);
+  await page.waitForFunction(() => document.documentElement.dataset.ready === "true");
+  await page.click('[data-testid="tab-ask"]');
+  await page.fill('[data-testid="ask-input"]', "How did revenue do?");
+  await page.press('[data-testid="ask-input"]', "Enter");
+  const turn = page.locator('[data-testid="ask-turn-0"]');
+  await page.waitForSelector('[data-testid="ask-turn-0"][data-state="done"]');
+  assert.equal(await turn.locator('[data-testid="ask-answer"]').innerText(), "Revenue grew by a third [1].");
+  assert.equal(await turn.locator('[data-testid="ask-source-1"]').getAttribute("data-cited"), "true");
+  // the command got the question, no history, and a channel (what Rust deserialises)
+  const call = await page.evaluate(() => {
+    const [, a] = window.__ipc.calls.find(([c]) => c === "ask");
+    return { question: a.question, history: a.history, channel: typeof a.events.id, json: JSON.stringify(a.events) };
+  });
+  assert.equal(call.question, "How did revenue do?");
+  assert.deepEqual(call.history, []);
+  assert.equal(call.channel, "number");
+  assert.match(call.json, /^"__CHANNEL__:\d+"$/);
+  // a citation opens the passage through open_chunk
+  await turn.getByRole("button", { name: "Source 1: f1.pdf" }).click();
+  await page.waitForSelector('[data-testid="ask-doc-chunk"]');
+  assert.equal(await page.locator('[data-testid="ask-doc-chunk"]').innerText(), "Revenue grew by a third.");
+  assert.equal(await page.locator('[data-testid="ask-doc-open"]').innerText(), "Open at page 2");
+  // a follow-up carries the first turn
+  await page.fill('[data-testid="ask-input"]', "And costs?");
+  await page.press('[data-testid="ask-input"]', "Enter");
+  await page.waitForSelector('[data-testid="ask-turn-1"][data-state="done"]');
+  const history = await page.evaluate(() => window.__ipc.calls.filter(([c]) => c === "ask")[1][1].history);
+  assert.deepEqual(history, [{ question: "How did revenue do?", answer: "Revenue grew by a third [1]." }]);
   assert.deepEqual(errors, []);
   await page.close();
 });

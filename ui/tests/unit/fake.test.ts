@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { createFakeBackend, fakeOptionsFromQuery } from "../../src/backend/fake";
 import { parseQuery, typesMatch } from "../../src/backend/fake/query";
-import type { AppError, DropOutcome, EngineEvent } from "../../src/backend/types";
+import type { AppError, AskEvent, AskTurn, DropOutcome, EngineEvent } from "../../src/backend/types";
 import { ERROR_CODES, LIMITS } from "../../src/backend/types";
+import { citedIn } from "../../src/lib/ask";
 import { composeQuery, NO_FILTERS } from "../../src/lib/search-filters";
 import { splitSnippet } from "../../src/lib/snippet";
 import { binDurations, medianSeconds } from "../../src/ui/chart";
@@ -616,5 +617,106 @@ describe("fake search", () => {
     const s = createFakeBackend({ seed: "states", speed: 0 });
     await s.search("type:pdf annual", 5);
     expect(s.hooks.searches()).toEqual(["type:pdf annual"]);
+  });
+});
+
+describe("fake ask", () => {
+  type Ev = AskEvent;
+  async function asked(b: ReturnType<typeof createFakeBackend>, q: string, history: AskTurn[] = []) {
+    const events: Ev[] = [];
+    const answer = await b.ask(q, history, (e) => events.push(e));
+    return { events, answer };
+  }
+  const withEndpoint = async () => {
+    const b = createFakeBackend({ seed: 300, speed: 0 });
+    await b.setSetting("chat-url", "http://127.0.0.1:11434/v1");
+    b.hooks.configureAsk({ tokenMs: 0 });
+    return b;
+  };
+
+  it("without an endpoint: the numbered passages first, then no tokens and no answer", async () => {
+    const b = createFakeBackend({ seed: 300, speed: 0 });
+    const { events, answer } = await asked(b, "What does the budget roadmap say?");
+    expect(events).toHaveLength(1);
+    const first = events[0]!;
+    expect(first.type).toBe("passages");
+    if (first.type !== "passages") return;
+    expect(first).toMatchObject({ relevant: true, answering: false });
+    expect(first.passages.length).toBeGreaterThan(1);
+    expect(first.passages.length).toBeLessThanOrEqual(5);
+    expect(first.passages.map((p) => p.n)).toEqual(first.passages.map((_, i) => i + 1));
+    // each passage is the chunk's whole text, as open_chunk has it
+    for (const p of first.passages) {
+      const v = await b.openChunk(p.chunkId);
+      expect(v.text.slice(v.start, v.end).replace(/\f/g, "\n").trim()).toBe(p.text);
+      expect(p.text.toLowerCase()).toMatch(/budget|roadmap/);
+    }
+    expect(answer).toMatchObject({ relevant: true, answer: null, cited: [], endpoint: null, model: null, error: null });
+    expect(answer.passages).toEqual(first.passages);
+    expect(answer.question).toBe("What does the budget roadmap say?");
+  });
+
+  it("with an endpoint: the answer streams in pieces that make the answer, citing [1] and [2]", async () => {
+    const b = await withEndpoint();
+    const { events, answer } = await asked(b, "What does the budget roadmap say?");
+    expect(events[0]).toMatchObject({ type: "passages", relevant: true, answering: true });
+    const tokens = events.slice(1).map((e) => (e.type === "token" ? e.text : "?"));
+    expect(tokens.length).toBeGreaterThan(3);
+    expect(tokens.join("")).toBe(answer.answer);
+    // a citation may come cut in two
+    expect(tokens.some((t) => /\[\d$/.test(t))).toBe(true);
+    expect(answer.answer).toContain("What does the budget roadmap say?");
+    expect(answer.answer).toMatch(/\[1\].*\[2\]/);
+    expect(answer.cited).toEqual([1, 2]);
+    expect(answer).toMatchObject({ endpoint: "http://127.0.0.1:11434/v1", model: "llama3.2", error: null });
+    expect(citedIn(answer.answer!, answer.passages.length)).toEqual(answer.cited);
+  });
+
+  it("nothing close: relevant false, no answer; with vectors the nearest passages", async () => {
+    const b = await withEndpoint();
+    const { events, answer } = await asked(b, "zebra quantum?");
+    expect(events).toEqual([{ type: "passages", passages: [], relevant: false, answering: false }]);
+    expect(answer).toMatchObject({ relevant: false, answer: null, endpoint: "http://127.0.0.1:11434/v1" });
+    const v = createFakeBackend({ seed: 300, speed: 0, model: "indexed" });
+    const near = await asked(v, "zebra quantum?");
+    expect(near.answer.relevant).toBe(false);
+    expect(near.answer.passages).toHaveLength(3);
+  });
+
+  it("a failing endpoint: the passages, then the error and no answer", async () => {
+    const b = await withEndpoint();
+    b.hooks.configureAsk({ error: "the answer endpoint at {endpoint} could not be reached: connection refused" });
+    const { events, answer } = await asked(b, "budget roadmap");
+    expect(events.map((e) => e.type)).toEqual(["passages"]);
+    expect(answer).toMatchObject({
+      answer: null,
+      cited: [],
+      error: "the answer endpoint at http://127.0.0.1:11434/v1 could not be reached: connection refused",
+    });
+    expect(answer.passages.length).toBeGreaterThan(0);
+  });
+
+  it("records the history sent, follows up on the last question, pauses when asked, refuses an empty question", async () => {
+    const b = await withEndpoint();
+    const history = [{ question: "What is the budget?", answer: "It is small [1]." }];
+    const { answer } = await asked(b, "And the roadmap?", history);
+    expect(answer.answer).toMatch(/^Following up on “What is the budget\?”/);
+    expect(b.hooks.asks()).toEqual([{ question: "And the roadmap?", history }]);
+
+    b.hooks.configureAsk({ pauseAfter: 2 });
+    const events: Ev[] = [];
+    const done = b.ask("budget roadmap", [], (e) => events.push(e));
+    await new Promise((ok) => setTimeout(ok, 80));
+    expect(events.filter((e) => e.type === "token")).toHaveLength(2);
+    b.hooks.resumeAsk();
+    const whole = await done;
+    expect(events.filter((e) => e.type === "token").length).toBeGreaterThan(2);
+    expect(whole.answer).not.toBeNull();
+
+    b.hooks.configureAsk({ pauseAfter: null, answer: "On {question}: see [2] (and [9])." });
+    const other = await asked(b, "budget roadmap");
+    expect(other.answer).toMatchObject({ answer: "On budget roadmap: see [2] (and [9]).", cited: [2] });
+
+    await expect(b.ask("   ", [], () => {})).rejects.toMatchObject({ code: "invalid" });
   });
 });

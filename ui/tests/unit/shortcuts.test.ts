@@ -10,7 +10,16 @@ const action = (e: KeyLike, typing = false) => findShortcut(e, typing)?.action;
 describe("shortcut table", () => {
   it("has one entry per global action and every key parses", () => {
     const actions = SHORTCUTS.flatMap((s) => (s.action ? [s.action] : []));
-    expect(actions.sort()).toEqual(["addFiles", "addFolder", "addUrls", "folders", "help", "search", "settings"]);
+    expect(actions.sort()).toEqual([
+      "addFiles",
+      "addFolder",
+      "addUrls",
+      "ask",
+      "folders",
+      "help",
+      "search",
+      "settings",
+    ]);
     for (const s of SHORTCUTS) for (const k of s.keys) expect(() => parseKeys(k)).not.toThrow();
   });
   it("parses displayed keys", () => {
@@ -26,6 +35,7 @@ describe("shortcut table", () => {
     expect(keysFor("settings")).toBe("Ctrl+,");
     expect(keysFor("folders")).toBe("Ctrl+Shift+F");
     expect(keysFor("help")).toBe("? or F1");
+    expect(keysFor("ask")).toBe("Ctrl+J");
   });
 });
 
@@ -40,6 +50,12 @@ describe("findShortcut", () => {
     expect(action(key(",", { metaKey: true }))).toBe("settings");
     expect(action(key("F", { ctrlKey: true, shiftKey: true }))).toBe("folders");
     expect(action(key("f", { metaKey: true, shiftKey: true }))).toBe("folders");
+    expect(action(key("j", { ctrlKey: true }))).toBe("ask");
+    expect(action(key("J", { metaKey: true }))).toBe("ask");
+    // a field's text is no reason to miss it (it has Ctrl), and Shift is not it
+    expect(action(key("j", { ctrlKey: true }), true)).toBe("ask");
+    expect(action(key("J", { ctrlKey: true, shiftKey: true }))).toBeUndefined();
+    expect(action(key("j")), "plain j is text").toBeUndefined();
     // Shift tells the folders from search
     expect(action(key("f", { ctrlKey: true }))).toBe("search");
   });
@@ -66,6 +82,7 @@ describe("findShortcut", () => {
     expect(action({ ...key("щ", { ctrlKey: true }), code: "KeyO" })).toBe("addFiles");
     expect(action({ ...key("л", { ctrlKey: true }), code: "KeyK" })).toBe("search");
     expect(action({ ...key("А", { ctrlKey: true, shiftKey: true }), code: "KeyF" })).toBe("folders");
+    expect(action({ ...key("о", { ctrlKey: true }), code: "KeyJ" })).toBe("ask");
   });
   it("the list's own keys are listed but not handled globally", () => {
     for (const e of [key("Delete"), key("r"), key(" "), key("a", { ctrlKey: true }), key("Enter"), key("Escape")]) {

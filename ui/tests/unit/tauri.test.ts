@@ -10,7 +10,13 @@ const unlistenDropped = vi.fn();
 let dragHandler: ((e: { payload: unknown }) => void) | null = null;
 const unlistenDrag = vi.fn();
 
-vi.mock("@tauri-apps/api/core", () => ({ invoke: (...a: unknown[]) => invoke(...a) }));
+vi.mock("@tauri-apps/api/core", () => ({
+  invoke: (...a: unknown[]) => invoke(...a),
+  // as the real one: Rust's messages on the channel go to `onmessage`
+  Channel: class {
+    onmessage: (m: unknown) => void = () => {};
+  },
+}));
 vi.mock("@tauri-apps/api/event", () => ({
   listen: (name: string, h: (e: { payload: unknown }) => void) => {
     if (name === "trove://dropped") {
@@ -83,6 +89,40 @@ describe("tauri backend", () => {
       ["set_folder_watching", { id: 3, watching: false }],
       ["set_folder_rules", { id: 3, include: ["*.md"], exclude: [] }],
     ]);
+  });
+
+  it("ask hands the command a channel of its own whose messages reach onEvent", async () => {
+    const b = createTauriBackend();
+    const answer = {
+      question: "q",
+      passages: [],
+      relevant: false,
+      answer: null,
+      cited: [],
+      endpoint: null,
+      model: null,
+      error: null,
+    };
+    const channels: unknown[] = [];
+    invoke.mockImplementation(async (_cmd: string, args: { events: { onmessage: (m: unknown) => void } }) => {
+      channels.push(args.events);
+      args.events.onmessage({ type: "passages", passages: [], relevant: false, answering: false });
+      args.events.onmessage({ type: "token", text: "hi" });
+      return answer;
+    });
+    const got: unknown[] = [];
+    const history = [{ question: "before", answer: "then" }];
+    await expect(b.ask("q", history, (e) => got.push(e))).resolves.toEqual(answer);
+    expect(invoke.mock.calls[0]![0]).toBe("ask");
+    expect(invoke.mock.calls[0]![1]).toEqual({ question: "q", history, events: channels[0] });
+    expect(got).toEqual([
+      { type: "passages", passages: [], relevant: false, answering: false },
+      { type: "token", text: "hi" },
+    ]);
+    await b.ask("again", [], () => {});
+    expect(channels[1]).not.toBe(channels[0]);
+    invoke.mockRejectedValueOnce("no library");
+    await expect(b.ask("q", [], () => {})).rejects.toEqual({ code: "internal", message: "no library" });
   });
 
   it("rejects with an AppError whatever the command threw", async () => {

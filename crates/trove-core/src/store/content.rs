@@ -212,6 +212,42 @@ pub fn chunk_span(conn: &Connection, chunk: i64) -> Result<Option<(String, i64, 
         .optional()?)
 }
 
+/// A chunk in its neighbourhood: its item, its byte range in the document, and the range
+/// of it with its neighbours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Neighbourhood {
+    pub item: String,
+    pub start: i64,
+    pub end: i64,
+    pub from: i64,
+    pub to: i64,
+}
+
+/// A chunk with `around` chunks on each side.
+pub fn chunk_neighbourhood(
+    conn: &Connection,
+    chunk: i64,
+    around: i64,
+) -> Result<Option<Neighbourhood>> {
+    Ok(conn
+        .query_row(
+            "SELECT c.item, c.start, c.end, min(n.start), max(n.end)
+             FROM chunks c JOIN chunks n ON n.item = c.item AND n.seq BETWEEN c.seq - ?2 AND c.seq + ?2
+             WHERE c.id = ?1 GROUP BY c.id",
+            params![chunk, around],
+            |r| {
+                Ok(Neighbourhood {
+                    item: r.get(0)?,
+                    start: r.get(1)?,
+                    end: r.get(2)?,
+                    from: r.get(3)?,
+                    to: r.get(4)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
 /// An item's whole extracted text ("" when it has none).
 pub fn document_text(conn: &Connection, item: &str) -> Result<String> {
     Ok(conn

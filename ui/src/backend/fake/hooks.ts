@@ -1,10 +1,10 @@
 // `window.__troveFake`: test hooks that drive the simulation (see TESTING.md).
-import type { Backend, DragState, EngineEvent, Folder, Status } from "../types";
+import type { AskTurn, Backend, DragState, EngineEvent, Folder, Status } from "../types";
 import { randomFile } from "./content";
 import { type DropOptions, dragEmit, dropFiles } from "./drop";
 import { changeFolder, folderView, setFolderState, setMissing } from "./folders";
 import { opened } from "./settings";
-import { type FakeFolder, type FakeState, type FolderChanges, newItem, update } from "./state";
+import { type AskBehaviour, type FakeFolder, type FakeState, type FolderChanges, newItem, update } from "./state";
 import { addItems, tick, wake } from "./worker";
 
 export interface FakeTestHooks {
@@ -51,6 +51,18 @@ export interface FakeTestHooks {
   setMissing(id: string, since?: string | null): void;
   /** the files on a folder's "disk" (also those its rules leave out), sorted */
   folderFiles(id: number): string[];
+  /**
+   * how the answer endpoint behaves (set chat-url to have one): `tokenMs` before each token
+   * (default 40), `error` a sentence it fails with instead of answering (`{endpoint}` becomes
+   * its address; null: it answers), `answer` what it writes instead of the canned answer
+   * (`{question}` becomes the question; null: the canned one, citing [1] and [2]),
+   * `pauseAfter` tokens after which an answer waits for `resumeAsk()` (null: none)
+   */
+  configureAsk(o: Partial<Omit<AskBehaviour, "waiting">>): void;
+  /** let answers waiting at `pauseAfter` go on */
+  resumeAsk(): void;
+  /** the questions `ask` was asked, with the history sent along, oldest first */
+  asks(): { question: string; history: AskTurn[] }[];
   backend: Backend;
 }
 
@@ -108,6 +120,16 @@ export function createHooks(s: FakeState, backend: Backend): FakeTestHooks {
     changeFolder: (id, changes) => changeFolder(s, id, changes),
     setMissing: (id, since) => setMissing(s, id, since),
     folderFiles: (id) => [...(s.folders.get(id)?.disk.keys() ?? [])].sort(),
+    configureAsk(o) {
+      if (o.tokenMs !== undefined) s.ask.tokenMs = Math.max(0, o.tokenMs);
+      if (o.error !== undefined) s.ask.error = o.error;
+      if (o.answer !== undefined) s.ask.answer = o.answer;
+      if (o.pauseAfter !== undefined) s.ask.pauseAfter = o.pauseAfter;
+    },
+    resumeAsk() {
+      for (const go of s.ask.waiting.splice(0)) go();
+    },
+    asks: () => s.asks.map((a) => ({ question: a.question, history: a.history.map((t) => ({ ...t })) })),
     backend,
   };
 }

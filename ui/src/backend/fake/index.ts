@@ -12,8 +12,10 @@
 //   search.ts   search, similar, index, chunk  drop.ts     drag states and drops
 //   query.ts    the engine's query syntax
 //   settings.ts settings, open item/folder   folders.ts  watched folders (+ the folder dialog)
+//   ask.ts      ask: passages from search, a canned streamed answer (chat-url set)
 //   hooks.ts    window.__troveFake
 import type { Backend, DragState, DropOutcome, EngineEvent } from "../types";
+import { askCommands } from "./ask";
 import { installHtmlDragSimulation } from "./drop";
 import { folderCommands } from "./folders";
 import { createHooks, type FakeTestHooks } from "./hooks";
@@ -61,6 +63,7 @@ export function createFakeBackend(opts: Partial<FakeOptions> = {}): FakeBackend 
     ...folderCommands(s),
     ...queueCommands(s),
     ...searchCommands(s),
+    ...askCommands(s),
     ...settingsCommands(s),
     onEvents: subscribe<EngineEvent[]>(s.listeners.events),
     onDragState: subscribe<DragState>(s.listeners.drag),

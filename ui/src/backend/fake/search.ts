@@ -125,130 +125,135 @@ function indexed(s: FakeState, id: string): Indexed {
   return ix;
 }
 
+function respond(s: FakeState, hits: SearchHit[], noCloseMatches: boolean, listing = false): Promise<SearchResponse> {
+  if (s.model === "none") {
+    const notice = "Semantic search is off: no embedding model installed";
+    return delay({ hits, mode: "keyword", notice, canBuildIndex: false, noCloseMatches }, 40);
+  }
+  if (s.model === "unindexed" && !listing) {
+    const notice = "The semantic index is empty for this model: build it to search by meaning.";
+    return delay({ hits, mode: "hybrid", notice, canBuildIndex: true, noCloseMatches }, 40);
+  }
+  return delay({ hits, mode: "hybrid" as SearchMode, notice: null, canBuildIndex: false, noCloseMatches }, 40);
+}
+
+/** A query of filters (and exclusions) only: what they let through, newest first. */
+function listing(s: FakeState, q: Query, items: Item[], limitN: number): SearchHit[] {
+  const out: SearchHit[] = [];
+  const sorted = [...items].sort((a, b) =>
+    a.addedAt !== b.addedAt ? (a.addedAt < b.addedAt ? 1 : -1) : a.id < b.id ? -1 : 1,
+  );
+  for (const it of sorted) {
+    const { text, ranges, words } = indexed(s, it.id);
+    if (q.exclude.some((x) => words.some((w) => hasPhrase(w, x)))) continue;
+    const [a, b] = ranges[0]!;
+    out.push(hitOf(s, it, 0, opening(text.slice(a, b)), 0, a));
+    if (out.length >= limitN) break;
+  }
+  return out;
+}
+
+/** What `search` answers, without recording the query (`ask` finds its passages with it too). */
+export async function searchLibrary(s: FakeState, query: string, limitN: number): Promise<SearchResponse> {
+  const q = parseQuery(query);
+  const items = scope(s, q);
+  if (!hasTerms(q)) {
+    const listed = hasFilters(q.filters) || q.exclude.length ? listing(s, q, items, limitN) : [];
+    return respond(s, listed, false, true);
+  }
+  const content = [...new Set(q.words.filter((w) => !STOP_WORDS.has(w)))];
+  const phrases = [...q.phrases];
+  // Only function words: they are the query, as a phrase.
+  if (!content.length && !phrases.length && !q.prefixes.length) phrases.push(q.words);
+  const re = termRegex(content, phrases, q.prefixes);
+  const need = Math.max(2, Math.ceil(content.length / 2));
+  /** a chunk's words have every phrase and prefix, and nothing excluded */
+  const passes = (words: string[]) =>
+    !q.exclude.some((x) => hasPhrase(words, x)) &&
+    phrases.every((p) => hasPhrase(words, p)) &&
+    q.prefixes.every((p) => words.some((w) => w.startsWith(p)));
+
+  const strict: Found[] = [];
+  const loose: Found[] = [];
+  for (const it of items) {
+    const { text, ranges, words: chunkWords } = indexed(s, it.id);
+    let best: { strict: boolean; close: boolean; score: number; ci: number } | null = null;
+    for (const [ci, words] of chunkWords.entries()) {
+      if (!passes(words)) continue;
+      const have = content.filter((w) => words.includes(w)).length;
+      const all = have === content.length;
+      if (!all && have === 0) continue;
+      let score = 0;
+      for (const w of words) {
+        if (content.includes(w) || q.prefixes.some((p) => w.startsWith(p))) score += 1;
+      }
+      score += phrases.length;
+      const cand = { strict: all, close: all || have >= need, score, ci };
+      if (
+        !best ||
+        Number(cand.strict) > Number(best.strict) ||
+        (cand.strict === best.strict && cand.score > best.score)
+      )
+        best = cand;
+    }
+    if (!best) continue;
+    const b = best;
+    const [start, end] = ranges[b.ci]!;
+    const seg = text.slice(start, end);
+    let first = 0;
+    if (re) {
+      re.lastIndex = 0;
+      first = re.exec(seg)?.index ?? 0;
+    }
+    const score = b.score / (1 + Math.log(1 + content.length));
+    const hit = hitOf(s, it, b.ci, makeSnippet(seg, re), score, start + first);
+    (b.strict ? strict : loose).push({ hit, close: b.close });
+  }
+  // Every term first; only when nothing has them all, any plain word may do.
+  const kw = strict.length ? strict : content.length > 1 ? loose : [];
+  const byScore = (a: Found, b: Found) => b.hit.score - a.hit.score || a.hit.chunkId - b.hit.chunkId;
+  kw.sort(byScore);
+  const close = kw.filter((f) => f.close);
+  const semantic = s.model === "indexed";
+  if (close.length) {
+    const hits = close.slice(0, limitN).map((f) => f.hit);
+    if (semantic) for (const h of hits) h.similarity = Math.min(0.95, 0.35 + h.score / 10);
+    return respond(s, hits, false);
+  }
+  // Nothing close: the nearest few, from the keyword leg's partial matches and (with
+  // vectors) the documents nearest "in meaning" (here: letter trigrams shared with their
+  // names; always below the floor), at their first passage that may be shown.
+  const nearest = kw.map((f) => f.hit);
+  if (semantic) {
+    const want = trigrams([...phrases.flat(), ...q.words, ...q.prefixes].join(" "));
+    const seen = new Set(nearest.map((h) => h.itemId));
+    const byMeaning: SearchHit[] = [];
+    for (const it of items) {
+      if (seen.has(it.id)) continue;
+      const ix = indexed(s, it.id);
+      const ci = ix.words.findIndex(passes);
+      if (ci < 0) continue;
+      const have = trigrams(it.name);
+      let shared = 0;
+      for (const t of want) if (have.has(t)) shared += 1;
+      const sim = 0.05 + (0.2 * shared) / Math.max(1, want.size);
+      const [start, end] = ix.ranges[ci]!;
+      const hit = hitOf(s, it, ci, makeSnippet(ix.text.slice(start, end), re), sim, start);
+      hit.similarity = sim;
+      byMeaning.push(hit);
+    }
+    byMeaning.sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
+    nearest.push(...byMeaning);
+  }
+  const hits = nearest.slice(0, Math.min(limitN, NEAREST_SHOWN));
+  return respond(s, hits, hits.length > 0);
+}
+
 export function searchCommands(s: FakeState) {
-  function respond(hits: SearchHit[], noCloseMatches: boolean, listing = false): Promise<SearchResponse> {
-    if (s.model === "none") {
-      const notice = "Semantic search is off: no embedding model installed";
-      return delay({ hits, mode: "keyword", notice, canBuildIndex: false, noCloseMatches }, 40);
-    }
-    if (s.model === "unindexed" && !listing) {
-      const notice = "The semantic index is empty for this model: build it to search by meaning.";
-      return delay({ hits, mode: "hybrid", notice, canBuildIndex: true, noCloseMatches }, 40);
-    }
-    return delay({ hits, mode: "hybrid" as SearchMode, notice: null, canBuildIndex: false, noCloseMatches }, 40);
-  }
-
-  /** A query of filters (and exclusions) only: what they let through, newest first. */
-  function listing(q: Query, items: Item[], limitN: number): SearchHit[] {
-    const out: SearchHit[] = [];
-    const sorted = [...items].sort((a, b) =>
-      a.addedAt !== b.addedAt ? (a.addedAt < b.addedAt ? 1 : -1) : a.id < b.id ? -1 : 1,
-    );
-    for (const it of sorted) {
-      const { text, ranges, words } = indexed(s, it.id);
-      if (q.exclude.some((x) => words.some((w) => hasPhrase(w, x)))) continue;
-      const [a, b] = ranges[0]!;
-      out.push(hitOf(s, it, 0, opening(text.slice(a, b)), 0, a));
-      if (out.length >= limitN) break;
-    }
-    return out;
-  }
-
   return {
     async search(query: string, limitN: number): Promise<SearchResponse> {
       s.searches.push(query);
-      const q = parseQuery(query);
-      const items = scope(s, q);
-      if (!hasTerms(q)) {
-        const listed = hasFilters(q.filters) || q.exclude.length ? listing(q, items, limitN) : [];
-        return respond(listed, false, true);
-      }
-      const content = [...new Set(q.words.filter((w) => !STOP_WORDS.has(w)))];
-      const phrases = [...q.phrases];
-      // Only function words: they are the query, as a phrase.
-      if (!content.length && !phrases.length && !q.prefixes.length) phrases.push(q.words);
-      const re = termRegex(content, phrases, q.prefixes);
-      const need = Math.max(2, Math.ceil(content.length / 2));
-      /** a chunk's words have every phrase and prefix, and nothing excluded */
-      const passes = (words: string[]) =>
-        !q.exclude.some((x) => hasPhrase(words, x)) &&
-        phrases.every((p) => hasPhrase(words, p)) &&
-        q.prefixes.every((p) => words.some((w) => w.startsWith(p)));
-
-      const strict: Found[] = [];
-      const loose: Found[] = [];
-      for (const it of items) {
-        const { text, ranges, words: chunkWords } = indexed(s, it.id);
-        let best: { strict: boolean; close: boolean; score: number; ci: number } | null = null;
-        for (const [ci, words] of chunkWords.entries()) {
-          if (!passes(words)) continue;
-          const have = content.filter((w) => words.includes(w)).length;
-          const all = have === content.length;
-          if (!all && have === 0) continue;
-          let score = 0;
-          for (const w of words) {
-            if (content.includes(w) || q.prefixes.some((p) => w.startsWith(p))) score += 1;
-          }
-          score += phrases.length;
-          const cand = { strict: all, close: all || have >= need, score, ci };
-          if (
-            !best ||
-            Number(cand.strict) > Number(best.strict) ||
-            (cand.strict === best.strict && cand.score > best.score)
-          )
-            best = cand;
-        }
-        if (!best) continue;
-        const b = best;
-        const [start, end] = ranges[b.ci]!;
-        const seg = text.slice(start, end);
-        let first = 0;
-        if (re) {
-          re.lastIndex = 0;
-          first = re.exec(seg)?.index ?? 0;
-        }
-        const score = b.score / (1 + Math.log(1 + content.length));
-        const hit = hitOf(s, it, b.ci, makeSnippet(seg, re), score, start + first);
-        (b.strict ? strict : loose).push({ hit, close: b.close });
-      }
-      // Every term first; only when nothing has them all, any plain word may do.
-      const kw = strict.length ? strict : content.length > 1 ? loose : [];
-      const byScore = (a: Found, b: Found) => b.hit.score - a.hit.score || a.hit.chunkId - b.hit.chunkId;
-      kw.sort(byScore);
-      const close = kw.filter((f) => f.close);
-      const semantic = s.model === "indexed";
-      if (close.length) {
-        const hits = close.slice(0, limitN).map((f) => f.hit);
-        if (semantic) for (const h of hits) h.similarity = Math.min(0.95, 0.35 + h.score / 10);
-        return respond(hits, false);
-      }
-      // Nothing close: the nearest few, from the keyword leg's partial matches and (with
-      // vectors) the documents nearest "in meaning" (here: letter trigrams shared with their
-      // names; always below the floor), at their first passage that may be shown.
-      const nearest = kw.map((f) => f.hit);
-      if (semantic) {
-        const want = trigrams([...phrases.flat(), ...q.words, ...q.prefixes].join(" "));
-        const seen = new Set(nearest.map((h) => h.itemId));
-        const byMeaning: SearchHit[] = [];
-        for (const it of items) {
-          if (seen.has(it.id)) continue;
-          const ix = indexed(s, it.id);
-          const ci = ix.words.findIndex(passes);
-          if (ci < 0) continue;
-          const have = trigrams(it.name);
-          let shared = 0;
-          for (const t of want) if (have.has(t)) shared += 1;
-          const sim = 0.05 + (0.2 * shared) / Math.max(1, want.size);
-          const [start, end] = ix.ranges[ci]!;
-          const hit = hitOf(s, it, ci, makeSnippet(ix.text.slice(start, end), re), sim, start);
-          hit.similarity = sim;
-          byMeaning.push(hit);
-        }
-        byMeaning.sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
-        nearest.push(...byMeaning);
-      }
-      const hits = nearest.slice(0, Math.min(limitN, NEAREST_SHOWN));
-      return respond(hits, hits.length > 0);
+      return searchLibrary(s, query, limitN);
     },
 
     async similar(chunkId: number, limitN: number): Promise<SearchResponse> {

@@ -1,5 +1,5 @@
 // The fake engine's state (what SQLite holds in Rust) and its event outbox.
-import type { DragState, DropOutcome, EngineEvent, Item, QueueState } from "../types";
+import type { AskTurn, DragState, DropOutcome, EngineEvent, Item, QueueState } from "../types";
 import { iso, mulberry32 } from "./data";
 import type { FakeOptions } from "./options";
 
@@ -98,6 +98,24 @@ export interface FakeState {
   folderSeq: number;
   /** saved settings by name (what `set_setting` stored; absent: the default) */
   settings: Map<string, string>;
+  /** the questions `ask` was asked and the history sent with each, oldest first */
+  asks: { question: string; history: AskTurn[] }[];
+  /** how the fake answer endpoint behaves (hooks: `configureAsk`, `resumeAsk`) */
+  ask: AskBehaviour;
+}
+
+/** The fake answer endpoint: its pace, a failure, a pause in the middle of an answer. */
+export interface AskBehaviour {
+  /** milliseconds before each token */
+  tokenMs: number;
+  /** the endpoint fails with this sentence (`{endpoint}` is replaced by its address); null: it answers */
+  error: string | null;
+  /** what the model writes instead of the canned answer (`{question}` is replaced by the question) */
+  answer: string | null;
+  /** stop after this many tokens until `resumeAsk()` (null: never) */
+  pauseAfter: number | null;
+  /** answers waiting at the pause */
+  waiting: (() => void)[];
 }
 
 export function createState(o: FakeOptions): FakeState {
@@ -133,6 +151,8 @@ export function createState(o: FakeOptions): FakeState {
     folders: new Map(),
     folderSeq: 0,
     settings: new Map(),
+    asks: [],
+    ask: { tokenMs: 40, error: null, answer: null, pauseAfter: null, waiting: [] },
   };
 }
 
