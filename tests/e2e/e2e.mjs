@@ -147,6 +147,24 @@ async function main() {
     await wd.click(await wd.find(sel("tab-library")));
   });
 
+  await step("Ask without an endpoint shows the top passages, streamed through a real Channel", async () => {
+    await wd.click(await wd.find(sel("tab-ask")));
+    const input = await wd.find(sel("ask-input"));
+    await wd.type(input, "quetzalcoatl\uE007");
+    const title = await waitFor("the passages", async () => {
+      const t = await wd.findAll(`${sel("ask-turn-0")}[data-state="done"] ${sel("ask-sources-title")}`);
+      return t[0] ? (await textOf(`${sel("ask-turn-0")} ${sel("ask-sources-title")}`)) : null;
+    }, { timeout: 20000 });
+    if (!/Top passages for your question/.test(title)) throw new Error(`sources title: ${title}`);
+    if (!/quetzalcoatl/i.test(await textOf(sel("ask-source-1"))))
+      throw new Error(`first passage: ${await textOf(sel("ask-source-1"))}`);
+    if (!(await wd.findAll(sel("ask-hint"))).length) throw new Error("no hint to set an endpoint");
+    await wd.click(await wd.find(sel("ask-source-1-open")));
+    await waitFor("the passage in the reader", async () => (await wd.findAll(sel("ask-doc-view")))[0]);
+    await screenshot("ask");
+    await wd.click(await wd.find(sel("tab-library")));
+  });
+
   await step("a file added by the CLI while the app runs appears without reload", async () => {
     const f = join(DIR, "late.txt");
     writeFileSync(f, "Added while the window is open. Zyzzyva.\n");
