@@ -18,6 +18,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("library", 2),
     ("ingest", 2),
     ("search", 2),
+    ("ask", 2),
     ("worker", 3),
     ("engine", 4),
 ];
