@@ -351,18 +351,21 @@ fn malformed_requests_get_errors_and_the_server_stays_up() {
     assert_eq!(init["result"]["serverInfo"]["name"], "trove", "{init}");
     send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
 
-    // Not JSON at all: skipped (rmcp answers no parse error), the server reads on. Not a
-    // request (no method): an "Invalid request" error without an id.
-    send("this is not json {");
-    send(r#"{"jsonrpc":"2.0","id":3}"#);
-    let r = loop {
+    // Replies without an id (to what has none) in order of arrival.
+    let anonymous = || loop {
         let v = rx
             .recv_timeout(Duration::from_secs(30))
-            .expect("no reply to a request without a method");
+            .expect("no reply to a malformed line");
         if v.get("id").is_none_or(Value::is_null) {
             break v;
         }
     };
+    // Not JSON at all: a parse error. Not a request (no method): "Invalid request".
+    send("this is not json {");
+    let r = anonymous();
+    assert_eq!(r["error"]["code"], -32700, "{r}");
+    send(r#"{"jsonrpc":"2.0","id":3}"#);
+    let r = anonymous();
     assert_eq!(r["error"]["code"], -32600, "{r}");
     send(r#"{"jsonrpc":"2.0","id":2,"method":"no/such/method","params":{}}"#);
     let r = reply(2);

@@ -35,13 +35,76 @@ pub struct Options {
     pub allow_writes: bool,
 }
 
+/// A request line longer than this is refused (a runaway client does not fill memory).
+pub const REQUEST_BYTES_MAX: usize = 4 * 1024 * 1024;
+
 /// Serve the library on stdin/stdout until the client goes away.
+///
+/// Lines reach the protocol layer only when they are JSON: rmcp skips a line it cannot
+/// parse without a word, so a line that is not JSON (or too long) is answered here with
+/// JSON-RPC's parse error (-32700, id null), as the specification asks, and the server
+/// reads on.
 pub async fn serve_stdio(engine: Arc<Engine>, opts: Options) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
+
     let server = Trove::new(engine, opts);
-    let running = server.serve(rmcp::transport::stdio()).await?;
-    running.waiting().await?;
+    let (ours, theirs) = tokio::io::duplex(64 * 1024);
+    let (from_server, mut to_server) = tokio::io::split(ours);
+    let (errors, mut error_rx) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
+    let input = tokio::spawn(async move {
+        let codec = LinesCodec::new_with_max_length(REQUEST_BYTES_MAX);
+        let mut lines = FramedRead::new(tokio::io::stdin(), codec);
+        while let Some(line) = lines.next().await {
+            match line {
+                Ok(l) if l.trim().is_empty() => {}
+                Ok(l) if serde_json::from_str::<serde::de::IgnoredAny>(&l).is_ok() => {
+                    let sent = to_server.write_all(l.as_bytes()).await;
+                    if sent.is_err() || to_server.write_all(b"\n").await.is_err() {
+                        break;
+                    }
+                }
+                Ok(_) => {
+                    let _ = errors.send(PARSE_ERROR);
+                }
+                Err(LinesCodecError::MaxLineLengthExceeded) => {
+                    let _ = errors.send(TOO_LONG);
+                }
+                Err(LinesCodecError::Io(_)) => break,
+            }
+        }
+        // End of input: the server sees it and stops.
+        let _ = to_server.shutdown().await;
+    });
+    let output = tokio::spawn(async move {
+        let mut stdout = tokio::io::stdout();
+        let mut replies = FramedRead::new(from_server, LinesCodec::new());
+        loop {
+            let line = tokio::select! {
+                l = replies.next() => match l {
+                    Some(Ok(l)) => l,
+                    _ => break,
+                },
+                Some(e) = error_rx.recv() => e.to_owned(),
+            };
+            let written = stdout.write_all(line.as_bytes()).await;
+            if written.is_err() || stdout.write_all(b"\n").await.is_err() {
+                break;
+            }
+            let _ = stdout.flush().await;
+        }
+    });
+    let running = server.serve(theirs).await?;
+    let done = running.waiting().await;
+    input.abort();
+    let _ = output.await;
+    done?;
     Ok(())
 }
+
+const PARSE_ERROR: &str = r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: the line is not JSON"}}"#;
+const TOO_LONG: &str = r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid request: longer than 4 MiB"}}"#;
 
 /// The server: the engine and the tools this session offers.
 #[derive(Clone)]
