@@ -163,6 +163,29 @@ fn office_files_ebooks_spreadsheets_and_email_are_read_with_their_structure() {
     );
     let mail = text_of(&sb, &items, "Heron migration report");
     assert!(mail.contains("From: Ann Example"), "{mail}");
+    // From, To and Date are the message's details too (`show`, the app's item details).
+    let report = items
+        .iter()
+        .find(|i| i["name"] == "Heron migration report")
+        .unwrap();
+    let shown = sb.json(&["show", report["id"].as_str().unwrap()]);
+    assert_eq!(
+        shown["item"]["metadata"],
+        serde_json::json!([
+            { "label": "From", "value": "Ann Example <ann@example.com>" },
+            { "label": "To", "value": "Bob Birder <bob@example.com>, carol@example.com" },
+            { "label": "Date", "value": "2024-03-15 10:30:00 +01:00" },
+        ]),
+        "{shown}"
+    );
+    let human = sb.ok(&["show", report["id"].as_str().unwrap()]);
+    assert!(
+        human.contains("  from       Ann Example <ann@example.com>\n"),
+        "{human}"
+    );
+    // Other formats have none.
+    let other = items.iter().find(|i| i["name"] == "bundle.zip").unwrap();
+    assert_eq!(other["metadata"], serde_json::json!([]), "{other}");
     let html = text_of(&sb, &items, "Newsletter: ocelot sightings");
     assert!(html.contains("ocelot was spotted"), "{html}");
     for tag in ["<b>", "<p>", "<html", "<style", "color:red"] {

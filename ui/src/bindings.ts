@@ -33,7 +33,17 @@ extractor: string | null,
  * since when (RFC 3339). Its text stays searchable until the file is back or the item
  * is removed.
  */
-missingSince: string | null, };
+missingSince: string | null, 
+/**
+ * What the file's format says about it, for its details: an e-mail's From, To, Cc and
+ * Date; a mailbox's message count. Empty for most.
+ */
+metadata: Array<MetaField>, };
+
+/**
+ * One line of an item's details: "From" → "Ann <ann@example.com>".
+ */
+export type MetaField = { label: string, value: string, };
 
 export type Skipped = { input: string, reason: string, };
 

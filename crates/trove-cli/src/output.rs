@@ -134,6 +134,9 @@ impl Out {
         }
         println!("{}  {}", item.id, item.name);
         println!("  location   {}", item.location);
+        for m in &item.metadata {
+            println!("  {:<10} {}", m.label.to_lowercase(), m.value);
+        }
         println!("  status     {}", badge(item));
         if let Some(s) = &item.stage {
             println!("  stage      {s}");

@@ -201,6 +201,17 @@ pub struct Item {
     /// since when (RFC 3339). Its text stays searchable until the file is back or the item
     /// is removed.
     pub missing_since: Option<String>,
+    /// What the file's format says about it, for its details: an e-mail's From, To, Cc and
+    /// Date; a mailbox's message count. Empty for most.
+    pub metadata: Vec<MetaField>,
+}
+
+/// One line of an item's details: "From" → "Ann <ann@example.com>".
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MetaField {
+    pub label: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

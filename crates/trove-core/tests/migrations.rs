@@ -354,3 +354,23 @@ fn keyword_index_is_rebuilt_stemmed_at_version_12_and_back() {
     assert_eq!(count(&conn, "run"), 0);
     assert_eq!(count(&conn, "running"), 1);
 }
+
+#[test]
+fn file_metadata_column_comes_with_version_13_and_goes_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = db::open(&dir.path().join("t.db")).unwrap();
+    assert!(columns(&conn, "knowledge_files").contains(&"metadata".to_string()));
+    conn.execute(
+        "INSERT INTO knowledge_files (filename, path, metadata) VALUES ('a.eml', '/a.eml', '[[\"From\",\"ann\"]]')",
+        [],
+    )
+    .unwrap();
+    migrate::down(&mut conn, Some(12)).unwrap();
+    assert!(!columns(&conn, "knowledge_files").contains(&"metadata".to_string()));
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM knowledge_files", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1, "rolling back keeps the rows");
+    migrate::up(&mut conn, None).unwrap();
+    assert!(columns(&conn, "knowledge_files").contains(&"metadata".to_string()));
+}

@@ -25,6 +25,7 @@ pub(crate) fn extract_docx(bytes: &[u8], limits: &Limits) -> Result<Extracted, E
         pages: None,
         encoding: None,
         extractor: None,
+        metadata: Vec::new(),
     })
 }
 

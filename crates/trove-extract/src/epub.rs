@@ -85,6 +85,7 @@ pub(crate) fn extract_epub(bytes: &[u8], limits: &Limits) -> Result<Extracted, E
         pages: None,
         encoding: None,
         extractor: None,
+        metadata: Vec::new(),
     })
 }
 

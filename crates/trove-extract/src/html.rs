@@ -135,6 +135,7 @@ pub fn extract_html(html: &str) -> Extracted {
         pages: None,
         encoding: None,
         extractor: None,
+        metadata: Vec::new(),
     }
 }
 
@@ -265,6 +266,7 @@ fn strip_tags(html: &str) -> Extracted {
         pages: None,
         encoding: None,
         extractor: None,
+        metadata: Vec::new(),
     }
 }
 

@@ -162,6 +162,7 @@ pub(crate) fn extract_legacy(
                 pages: None,
                 encoding: None,
                 extractor: Some("LibreOffice".into()),
+                metadata: Vec::new(),
             })
         }
         DocKind::Ppt => {
@@ -285,6 +286,7 @@ fn odp_text(odp: &[u8], limits: &Limits) -> Result<Extracted, String> {
         pages: (pages > 0).then_some(pages),
         encoding: None,
         extractor: Some("LibreOffice".into()),
+        metadata: Vec::new(),
     })
 }
 

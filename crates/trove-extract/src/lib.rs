@@ -239,6 +239,10 @@ pub struct Extracted {
     /// (PDF: "pdf_oxide; pdf-extract for page 3; no text layer on pages 7–9").
     #[serde(default)]
     pub extractor: Option<String>,
+    /// What the format says about the document, as (label, value) pairs for its details:
+    /// an e-mail's From, To, Cc and Date.
+    #[serde(default)]
+    pub metadata: Vec<(String, String)>,
 }
 
 /// Detect the kind of `bytes` and extract its text.
@@ -348,6 +352,7 @@ fn extract_kind(
                 pages: multi.then_some(pages.len() as u32),
                 encoding: None,
                 extractor: Some(format!("OCR ({})", cfg.describe())),
+                metadata: Vec::new(),
             })
         }
         DocKind::Docx => docx::extract_docx(bytes, limits),
@@ -379,6 +384,7 @@ fn extract_kind(
                 pages: None,
                 encoding: Some(enc.to_string()),
                 extractor: None,
+                metadata: Vec::new(),
             })
         }
     }

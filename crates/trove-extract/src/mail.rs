@@ -45,6 +45,10 @@ pub(crate) fn extract_mail(
         pages: None,
         encoding: None,
         extractor: None,
+        metadata: headers(&msg)
+            .into_iter()
+            .map(|(l, v)| (l.to_owned(), v))
+            .collect(),
     })
 }
 
@@ -90,6 +94,7 @@ fn extract_mbox(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError
         pages: Some(count),
         encoding: None,
         extractor: None,
+        metadata: vec![("Messages".to_owned(), count.to_string())],
     })
 }
 
@@ -155,6 +160,20 @@ fn crlf(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// A message's From, To, Cc and Date, those it has.
+fn headers(msg: &mail_parser::Message<'_>) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (label, value) in [("From", msg.from()), ("To", msg.to()), ("Cc", msg.cc())] {
+        if let Some(a) = value.map(addresses).filter(|a| !a.is_empty()) {
+            out.push((label, a));
+        }
+    }
+    if let Some(d) = msg.date() {
+        out.push(("Date", date(d)));
+    }
+    out
+}
+
 /// Write one message: header lines, body and (if `attachments`) its attachments.
 fn message_text(
     msg: &mail_parser::Message<'_>,
@@ -170,20 +189,10 @@ fn message_text(
             out.push('\n');
         }
     }
-    for (label, value) in [("From", msg.from()), ("To", msg.to()), ("Cc", msg.cc())] {
-        if let Some(a) = value {
-            let a = addresses(a);
-            if !a.is_empty() {
-                out.push_str(label);
-                out.push_str(": ");
-                out.push_str(&a);
-                out.push('\n');
-            }
-        }
-    }
-    if let Some(d) = msg.date() {
-        out.push_str("Date: ");
-        out.push_str(&date(d));
+    for (label, value) in headers(msg) {
+        out.push_str(label);
+        out.push_str(": ");
+        out.push_str(&value);
         out.push('\n');
     }
     out.push('\n');
@@ -345,6 +354,19 @@ mod tests {
     fn plain_message_with_attachments() {
         let e = extract_mail(PLAIN.as_bytes(), DocKind::Eml, &Limits::default()).unwrap();
         assert_eq!(e.title.as_deref(), Some("Quarterly r\u{e9}sum\u{e9}"));
+        let meta: Vec<(&str, &str)> = e
+            .metadata
+            .iter()
+            .map(|(l, v)| (l.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            meta,
+            [
+                ("From", "Ann Example <ann@example.com>"),
+                ("To", "bob@example.com"),
+                ("Date", "2024-03-15 10:30:00 +01:00")
+            ]
+        );
         assert!(
             e.text.starts_with(
                 "From: Ann Example <ann@example.com>\nTo: bob@example.com\n\

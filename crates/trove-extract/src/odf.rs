@@ -69,6 +69,7 @@ pub(crate) fn extract_odf(
         pages,
         encoding: None,
         extractor: None,
+        metadata: Vec::new(),
     })
 }
 

@@ -437,6 +437,7 @@ fn assemble(read: PdfRead, ocr_done: OcrDone) -> Result<Extracted, ExtractError>
         pages: Some(count as u32),
         encoding: None,
         extractor: Some(parts.join("; ")),
+        metadata: Vec::new(),
     })
 }
 

@@ -72,6 +72,7 @@ pub(crate) fn extract_pptx(bytes: &[u8], limits: &Limits) -> Result<Extracted, E
         pages: (count > 0).then_some(count),
         encoding: None,
         extractor: None,
+        metadata: Vec::new(),
     })
 }
 

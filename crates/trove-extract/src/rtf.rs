@@ -151,6 +151,7 @@ pub(crate) fn extract_rtf(bytes: &[u8], limits: &Limits) -> Result<Extracted, Ex
         pages: None,
         encoding: None,
         extractor: None,
+        metadata: Vec::new(),
     })
 }
 

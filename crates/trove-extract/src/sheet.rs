@@ -90,6 +90,7 @@ pub(crate) fn extract_sheet(
         pages,
         encoding: None,
         extractor: None,
+        metadata: Vec::new(),
     })
 }
 

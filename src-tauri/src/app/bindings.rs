@@ -60,6 +60,7 @@ pub fn generate() -> String {
     decl::<ItemKind>(&mut out);
     decl::<Status>(&mut out);
     decl::<Item>(&mut out);
+    decl::<MetaField>(&mut out);
     decl::<Skipped>(&mut out);
     decl::<AddReport>(&mut out);
     decl::<Counts>(&mut out);

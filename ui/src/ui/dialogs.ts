@@ -143,6 +143,9 @@ export function createDetailsDialog(ctx: Ctx) {
     ];
     // right after Location: the file there was deleted, the item kept
     if (it.missingSince) rows.splice(3, 0, ["Missing", `${missingText(it.missingSince)}.`, "missing"]);
+    // what the format says (an e-mail's From, To, Date): after Type and Location
+    const at = rows.findIndex(([k]) => k === "Location") + 1;
+    rows.splice(at, 0, ...it.metadata.map(({ label, value }): [string, string] => [label, value]));
     if (it.extractor) rows.push(["Read by", it.extractor]);
     if (it.stage) rows.push(["Stage", it.stage]);
     if (it.jobId) rows.push(["Job", it.jobId]);

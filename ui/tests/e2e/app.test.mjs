@@ -1531,6 +1531,22 @@ describe("folders: rules, sync and missing files", () => {
     const details = await page.locator(`${tid("details-dialog")} dl`).innerText();
     assert.ok(details.includes(`${title}.`), details);
     await page.click(tid("details-close"));
+    // what the format says about the file (an e-mail's From, To, Date) is in its details too
+    await page.evaluate((id) => {
+      window.__troveFake.setMetadata(id, [
+        { label: "From", value: "Ann Example <ann@example.com>" },
+        { label: "Date", value: "2024-03-15 10:30:00 +01:00" },
+      ]);
+    }, done);
+    await page.locator(tid(`row-${done}`)).dblclick();
+    await page.locator(tid("details-dialog")).waitFor({ state: "visible" });
+    const terms = await page.locator(`${tid("details-dialog")} dt`).allInnerTexts();
+    const values = await page.locator(`${tid("details-dialog")} dd`).allInnerTexts();
+    const from = terms.indexOf("From");
+    assert.ok(from > terms.indexOf("Location"), terms.join(", "));
+    assert.equal(values[from], "Ann Example <ann@example.com>");
+    assert.equal(values[terms.indexOf("Date")], "2024-03-15 10:30:00 +01:00");
+    await page.click(tid("details-close"));
     // the file is back: no marker
     await page.evaluate((id) => window.__troveFake.setMissing(id, null), done);
     await mark.waitFor({ state: "hidden" });

@@ -39,6 +39,7 @@ function item(p: Partial<Item>): Item {
     updatedAt: "2026-11-28T11:00:00Z",
     extractor: null,
     missingSince: null,
+    metadata: [],
     ...p,
   };
 }

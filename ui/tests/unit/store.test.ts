@@ -27,6 +27,7 @@ function item(p: Partial<Item> = {}): Item {
     updatedAt: t,
     extractor: null,
     missingSince: null,
+    metadata: [],
     ...p,
   };
 }

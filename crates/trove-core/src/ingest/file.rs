@@ -70,6 +70,7 @@ pub(super) fn ingest(ctx: &JobCtx<'_>) -> RunResult<Outcome> {
         size,
         content: Some(content),
         extractor: extracted.extractor,
+        metadata: extracted.metadata,
         ..Default::default()
     })
 }

@@ -96,6 +96,7 @@ pub fn paths(store: &Store, inputs: &[PathBuf], max_attempts: u32) -> Result<Add
                 updated_at: rfc3339(&ts),
                 extractor: None,
                 missing_since: None,
+                metadata: Vec::new(),
             });
         }
         Ok(added)

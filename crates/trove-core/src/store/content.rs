@@ -26,6 +26,9 @@ pub struct Outcome {
     pub extractor: Option<String>,
     /// A file's own title, shown as its name (an email's subject); written with `content`.
     pub title: Option<String>,
+    /// What the format says about the file (an email's From, To, Date); written with
+    /// `content`.
+    pub metadata: Vec<(String, String)>,
 }
 
 /// Newly computed vectors: model id, dimensions, (chunk text hash, vector) pairs.
@@ -80,9 +83,13 @@ pub fn store_outcome(tx: &Transaction<'_>, item: ItemRef, o: Outcome, now: i64) 
             params![item.id, o.kind_label],
         )?;
         if o.content.is_some() {
+            let metadata = (!o.metadata.is_empty())
+                .then(|| serde_json::to_string(&o.metadata))
+                .transpose()
+                .map_err(|e| crate::Error::Invalid(format!("metadata: {e}")))?;
             tx.execute(
-                "UPDATE knowledge_files SET title = ?2 WHERE id = ?1",
-                params![item.id, o.title],
+                "UPDATE knowledge_files SET title = ?2, metadata = ?3 WHERE id = ?1",
+                params![item.id, o.title, metadata],
             )?;
         }
     }

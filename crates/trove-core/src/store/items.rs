@@ -6,18 +6,20 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::clock::{db_ts, rfc3339};
 use crate::error::{Error, Result};
-use crate::model::{Counts, DurationBucket, FailedRow, Item, ItemKind, ItemRef, Status, StuckRow};
+use crate::model::{
+    Counts, DurationBucket, FailedRow, Item, ItemKind, ItemRef, MetaField, Status, StuckRow,
+};
 
 /// Both tables as one row shape. `{w}` is replaced by a per-table filter on alias `t`.
 const ITEM_SELECT: &str = "
 SELECT 'f', t.id, COALESCE(t.title, t.filename), t.path, t.mime, t.size, t.status, t.processing_error, t.job_id,
        t.chunk_count, t.duplicate_of, t.uploaded_at, t.updated_at, j.progress, j.stage, j.attempts, j.max_attempts,
-       t.extractor, t.missing_since
+       t.extractor, t.missing_since, t.metadata
   FROM knowledge_files t LEFT JOIN jobs j ON j.id = t.job_id WHERE {wf}
 UNION ALL
 SELECT 'u', t.id, COALESCE(t.title, t.url), COALESCE(t.final_url, t.url), t.mime, t.size, t.status, t.processing_error,
        t.job_id, t.chunk_count, t.duplicate_of, t.created_at, t.updated_at, j.progress, j.stage, j.attempts, j.max_attempts,
-       t.extractor, NULL
+       t.extractor, NULL, NULL
   FROM scraped_contents t LEFT JOIN jobs j ON j.id = t.job_id WHERE {wu}";
 
 fn map_item(r: &Row<'_>) -> rusqlite::Result<Item> {
@@ -65,6 +67,13 @@ fn map_item(r: &Row<'_>) -> rusqlite::Result<Item> {
         updated_at: rfc3339(&r.get::<_, String>(12)?),
         extractor: r.get(17)?,
         missing_since: r.get::<_, Option<i64>>(18)?.map(|ms| rfc3339(&db_ts(ms))),
+        metadata: r
+            .get::<_, Option<String>>(19)?
+            .and_then(|j| serde_json::from_str::<Vec<(String, String)>>(&j).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(label, value)| MetaField { label, value })
+            .collect(),
     })
 }
 

@@ -46,6 +46,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_missing"),
     migration!(11, "0011_file_title"),
     migration!(12, "0012_stemmed_fts"),
+    migration!(13, "0013_file_metadata"),
 ];
 
 /// Pages of the PDF chunks indexed before version 8: one pass over each document's text

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
                 pages: None,
                 encoding: None,
                 extractor: None,
+                metadata: Vec::new(),
             });
         } else if name.ends_with(".test-print") {
             println!("a parser talking to itself\n{{\"done\": 1}}");

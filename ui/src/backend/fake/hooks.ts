@@ -49,6 +49,8 @@ export interface FakeTestHooks {
    * keep-missing setting does); `since` defaults to now, null clears it
    */
   setMissing(id: string, since?: string | null): void;
+  /** what an item's format says about it (an e-mail's From, To, Date), as the engine reports it */
+  setMetadata(id: string, fields: { label: string; value: string }[]): void;
   /** the files on a folder's "disk" (also those its rules leave out), sorted */
   folderFiles(id: number): string[];
   /**
@@ -119,6 +121,9 @@ export function createHooks(s: FakeState, backend: Backend): FakeTestHooks {
     setFolderState: (id, state, message) => setFolderState(s, id, state, message),
     changeFolder: (id, changes) => changeFolder(s, id, changes),
     setMissing: (id, since) => setMissing(s, id, since),
+    setMetadata: (id, fields) => {
+      if (s.items.has(id)) update(s, id, { metadata: fields.map((f) => ({ ...f })) });
+    },
     folderFiles: (id) => [...(s.folders.get(id)?.disk.keys() ?? [])].sort(),
     configureAsk(o) {
       if (o.tokenMs !== undefined) s.ask.tokenMs = Math.max(0, o.tokenMs);

@@ -209,6 +209,7 @@ export function newItem(s: FakeState, partial: ItemSeed, addedMs: number): Item 
     updatedAt: iso(addedMs),
     extractor: null,
     missingSince: partial.missingSince ?? null,
+    metadata: partial.metadata ?? [],
   };
   s.items.set(id, item);
   s.meta.set(id, { seq, failuresLeft: 0, alwaysFail: false, startedAt: 0, ticks: 0, text: null });

@@ -1,0 +1,1 @@
+ALTER TABLE knowledge_files DROP COLUMN metadata;
