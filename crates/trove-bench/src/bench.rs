@@ -626,7 +626,171 @@ fn bench_formats(dir: &Path, mb: usize, out: &Out) -> Result<serde_json::Value> 
             startup.as_secs_f64() * 1000.0
         ),
     );
-    Ok(json!({ "formats": rows_out, "soffice_startup_ms": startup.as_secs_f64() * 1000.0 }))
+    let (decks, mail) = bench_decks_and_mail(&work, mb, &mut zipf, out)?;
+    Ok(json!({
+        "formats": rows_out, "soffice_startup_ms": startup.as_secs_f64() * 1000.0,
+        "decks": decks, "mail": mail,
+    }))
+}
+
+/// Slides in the benchmark's deck.
+const DECK_SLIDES: usize = 500;
+
+/// Best of three runs of Trove's extractor on `file`: (time, bytes of text).
+fn trove_extract_best(file: &Path) -> Result<(Duration, usize)> {
+    let bytes = std::fs::read(file).with_context(|| format!("{} was not made", file.display()))?;
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    let limits = trove_extract::Limits::default();
+    let mut best = (Duration::MAX, 0);
+    for _ in 0..3 {
+        let t = Instant::now();
+        let e = trove_extract::extract(&bytes, Some(&name), &limits)
+            .with_context(|| format!("extracting {name}"))?;
+        best = best.min((t.elapsed(), e.text.len()));
+    }
+    Ok(best)
+}
+
+/// (h) Presentations and mail. A deck of 500 slides of prose (a paragraph each) is
+/// written as flat OpenDocument XML and saved by LibreOffice as ODP and PPTX; Trove reads
+/// each against the way to text without it — LibreOffice has no text export for slides,
+/// so `soffice --convert-to pdf` then `pdftotext`. A mailbox of the same prose (one
+/// paragraph a message, a few headers each) against Python's standard library reading every
+/// message's text (`mailbox.mbox` + `email`, the usual scripted way).
+fn bench_decks_and_mail(
+    work: &Path,
+    mb: usize,
+    zipf: &mut Zipf,
+    out: &Out,
+) -> Result<(serde_json::Value, serde_json::Value)> {
+    let mut paragraphs = Vec::new();
+    let mut size = 0;
+    while size < mb * 1024 * 1024 {
+        let p = zipf.text(600);
+        size += p.len();
+        paragraphs.push(p);
+    }
+    let mut fodp = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<office:document \
+         xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" \
+         xmlns:draw=\"urn:oasis:names:tc:opendocument:xmlns:drawing:1.0\" \
+         xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" \
+         xmlns:presentation=\"urn:oasis:names:tc:opendocument:xmlns:presentation:1.0\" \
+         xmlns:svg=\"urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0\" \
+         office:version=\"1.2\" office:mimetype=\"application/vnd.oasis.opendocument.presentation\">\n\
+         <office:body><office:presentation>\n",
+    );
+    // A big deck, not 4 MiB of slides: LibreOffice takes minutes to print thousands.
+    let slides = &paragraphs[..paragraphs.len().min(DECK_SLIDES)];
+    for (i, p) in slides.iter().enumerate() {
+        fodp.push_str(&format!(
+            "<draw:page draw:name=\"Slide {}\"><draw:frame svg:x=\"1cm\" svg:y=\"1cm\" \
+             svg:width=\"25cm\" svg:height=\"15cm\"><draw:text-box><text:p>{p}</text:p>\
+             </draw:text-box></draw:frame></draw:page>\n",
+            i + 1
+        ));
+    }
+    fodp.push_str("</office:presentation></office:body></office:document>\n");
+    let source = work.join("deck.fodp");
+    std::fs::write(&source, fodp)?;
+    let outdir = work.to_string_lossy().into_owned();
+    let mut decks = Vec::new();
+    for ext in ["odp", "pptx"] {
+        soffice(
+            work,
+            &[
+                "--convert-to",
+                ext,
+                "--outdir",
+                &outdir,
+                &source.to_string_lossy(),
+            ],
+        )?;
+        let file = work.join(format!("deck.{ext}"));
+        let (best, text_len) = trove_extract_best(&file)?;
+        let pdf_dir = work.join(format!("deck-{ext}-pdf"));
+        let t = Instant::now();
+        soffice(
+            work,
+            &[
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                &pdf_dir.to_string_lossy(),
+                &file.to_string_lossy(),
+            ],
+        )?;
+        pdftotext(&pdf_dir.join("deck.pdf"))?;
+        let reference = t.elapsed();
+        let mib = std::fs::metadata(&file)?.len() as f64 / 1048576.0;
+        let text_mib = text_len as f64 / 1048576.0;
+        let ratio = reference.as_secs_f64() / best.as_secs_f64();
+        say(
+            out,
+            format!(
+                "(h) {ext:<4} {mib:6.2} MiB, {} slides → {text_mib:5.2} MiB text: Trove {:7.1} ms \
+                 ({:6.1} MiB text/s, {:6.0} slides/s); soffice → pdf → pdftotext {:7.0} ms: {ratio:5.1}× faster",
+                slides.len(),
+                best.as_secs_f64() * 1000.0,
+                text_mib / best.as_secs_f64(),
+                slides.len() as f64 / best.as_secs_f64(),
+                reference.as_secs_f64() * 1000.0,
+            ),
+        );
+        decks.push(json!({
+            "format": ext, "slides": slides.len(), "file_mib": mib, "text_mib": text_mib,
+            "trove_ms": best.as_secs_f64() * 1000.0,
+            "reference_ms": reference.as_secs_f64() * 1000.0, "ratio": ratio,
+        }));
+    }
+
+    let mut mbox = String::new();
+    for (i, p) in paragraphs.iter().enumerate() {
+        mbox.push_str(&format!(
+            "From sender{i}@example.com Fri Mar 15 10:30:00 2024\nFrom: Sender {i} <sender{i}@example.com>\n\
+             To: list@example.com\nSubject: Message {i}\nDate: Fri, 15 Mar 2024 10:30:00 +0100\n\
+             Content-Type: text/plain; charset=utf-8\n\n{p}\n\n"
+        ));
+    }
+    let file = work.join("mail.mbox");
+    std::fs::write(&file, &mbox)?;
+    let (best, text_len) = trove_extract_best(&file)?;
+    let script = "import mailbox,sys,time\n\
+        t=time.perf_counter();n=0\n\
+        for m in mailbox.mbox(sys.argv[1]):\n\
+        \x20 n+=len(m.get_payload(decode=True).decode(m.get_content_charset() or 'utf-8'))\n\
+        print(time.perf_counter()-t)\n";
+    let mut reference = f64::MAX;
+    for _ in 0..3 {
+        let o = std::process::Command::new("python3")
+            .args(["-c", script])
+            .arg(&file)
+            .output()
+            .context("python3 not found")?;
+        if !o.status.success() {
+            bail!("python mailbox: {}", String::from_utf8_lossy(&o.stderr));
+        }
+        reference = reference.min(String::from_utf8_lossy(&o.stdout).trim().parse::<f64>()?);
+    }
+    let mib = mbox.len() as f64 / 1048576.0;
+    let ratio = reference / best.as_secs_f64();
+    say(
+        out,
+        format!(
+            "(h) mbox {mib:6.2} MiB, {} messages → {:5.2} MiB text: Trove {:7.1} ms ({:6.0} messages/s); \
+             Python mailbox+email {:7.0} ms: {ratio:5.1}× faster",
+            paragraphs.len(),
+            text_len as f64 / 1048576.0,
+            best.as_secs_f64() * 1000.0,
+            paragraphs.len() as f64 / best.as_secs_f64(),
+            reference * 1000.0,
+        ),
+    );
+    let mail = json!({
+        "messages": paragraphs.len(), "file_mib": mib, "trove_ms": best.as_secs_f64() * 1000.0,
+        "python_ms": reference * 1000.0, "ratio": ratio,
+    });
+    Ok((json!(decks), mail))
 }
 
 /// A PDF with `pages` pages of text (Helvetica, one text object per line).
