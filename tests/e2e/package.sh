@@ -90,6 +90,26 @@ top="$(trove --json search dog --mode semantic | python3 -c 'import json,sys; h=
 log "ok: CLI found $pets by meaning with the packaged model"
 log "measured: first use to a semantic hit (add 3 files, process them, search) $(python3 -c "print(round($(date +%s.%N)-$t_first, 2))") s"
 
+# The packaged binary as an MCP server (what an LLM client starts) and Ask without an endpoint.
+mcp_top="$(printf '%s\n' \
+  '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"package.sh","version":"1"}}}' \
+  '{"jsonrpc":"2.0","method":"notifications/initialized"}' \
+  '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"search","arguments":{"query":"dog","mode":"semantic"}}}' \
+  | trove mcp 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("id") == 2:
+        hits = m["result"]["structuredContent"]["hits"]
+        print(hits[0]["item"] if hits else "")')"
+[ "$mcp_top" = "$pets" ] || fail "trove mcp: semantic search for 'dog' gave '$mcp_top', expected $pets"
+log "ok: the packaged trove mcp answers an MCP client's search by meaning"
+ask_out="$(trove ask "dogs playing fetch in the park" 2>/dev/null)"
+case "$ask_out" in
+  "Top passages for your question:"*pets.txt*) log "ok: trove ask without an endpoint shows the top passages" ;;
+  *) fail "trove ask without an endpoint printed: $ask_out" ;;
+esac
+
 log "the package's window (WebDriver, same environment)"
 WD_PORT="$(free_port)"
 "${USER_ENV[@]}" "$(command -v tauri-driver)" --port "$WD_PORT" --native-port "$(free_port)" >"$E2E_TMP/tauri-driver.log" 2>&1 &
