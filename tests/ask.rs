@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use serde_json::Value;
-use trove_tests::{simple_pdf, Sandbox};
+use trove_tests::{sample_library, Sandbox};
 
 #[derive(Default)]
 struct Endpoint {
@@ -81,22 +81,7 @@ fn serve(ep: Arc<Endpoint>) -> String {
 }
 
 fn library() -> Sandbox {
-    let sb = Sandbox::new();
-    sb.write(
-        "herons.md",
-        "# Herons\n\nThe grey heron waits in the tidal marsh at dawn for fish.",
-    );
-    sb.write(
-        "bees.txt",
-        "A person who keeps bees visits the hives every morning.",
-    );
-    sb.write(
-        "atlas.pdf",
-        simple_pdf(&[
-            "Page one is about mountains.",
-            "Page two is about glaciers and moraines.",
-        ]),
-    );
+    let sb = sample_library();
     sb.ok(&["add", sb.files().to_str().unwrap()]);
     sb.ok(&["work", "--until-idle"]);
     sb

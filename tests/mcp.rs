@@ -11,27 +11,11 @@ use rmcp::service::RunningService;
 use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{json, Value};
-use trove_tests::{simple_pdf, Sandbox};
+use trove_tests::{sample_library, Sandbox};
 
 /// Three documents processed, one failed.
 fn library() -> Sandbox {
-    let sb = Sandbox::new();
-    sb.write(
-        "herons.md",
-        "# Herons\n\nThe grey heron waits in the tidal marsh at dawn for fish.",
-    );
-    sb.write(
-        "bees.txt",
-        "A person who keeps bees visits the hives every morning.",
-    );
-    sb.write(
-        "atlas.pdf",
-        simple_pdf(&[
-            "Page one is about mountains.",
-            "Page two is about glaciers and moraines.",
-            "Page three is about deserts.",
-        ]),
-    );
+    let sb = sample_library();
     sb.write("broken.pdf", b"%PDF-1.7\nthis is not a PDF at all");
     sb.ok(&["add", sb.files().to_str().unwrap()]);
     sb.ok(&["work", "--until-idle"]);
@@ -47,6 +31,19 @@ async fn client(sb: &Sandbox, args: &[&str]) -> RunningService<RoleClient, ()> {
     ().serve(transport)
         .await
         .expect("MCP handshake with trove mcp")
+}
+
+/// The tools the server offers, sorted.
+async fn tool_names(c: &RunningService<RoleClient, ()>) -> Vec<String> {
+    let mut tools: Vec<String> = c
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    tools.sort();
+    tools
 }
 
 async fn call(c: &RunningService<RoleClient, ()>, tool: &str, args: Value) -> CallToolResult {
@@ -97,14 +94,7 @@ async fn tools_and_resources_over_stdio() {
         info.server_info.as_ref().map(|i| i.name.as_str()),
         Some("trove")
     );
-    let mut tools: Vec<String> = c
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
-    tools.sort();
+    let tools = tool_names(&c).await;
     assert_eq!(tools, ["list_items", "read", "search", "status"]);
 
     // search: hits with the item, its title and path, the passage and a plain snippet.
@@ -276,14 +266,7 @@ async fn tools_and_resources_over_stdio() {
 async fn writes_only_when_allowed() {
     let sb = library();
     let c = client(&sb, &["--allow-writes"]).await;
-    let mut tools: Vec<String> = c
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
-    tools.sort();
+    let tools = tool_names(&c).await;
     assert_eq!(
         tools,
         ["add", "list_items", "read", "retry", "search", "status"]

@@ -165,6 +165,30 @@ pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Optio
     }
 }
 
+/// A sandbox with three small documents in its files folder, not yet added: a Markdown
+/// note on herons, a text on bees, and a three-page PDF atlas (mountains; glaciers and
+/// moraines; deserts). The MCP and Ask suites search and read these.
+pub fn sample_library() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.write(
+        "herons.md",
+        "# Herons\n\nThe grey heron waits in the tidal marsh at dawn for fish.",
+    );
+    sb.write(
+        "bees.txt",
+        "A person who keeps bees visits the hives every morning.",
+    );
+    sb.write(
+        "atlas.pdf",
+        simple_pdf(&[
+            "Page one is about mountains.",
+            "Page two is about glaciers and moraines.",
+            "Page three is about deserts.",
+        ]),
+    );
+    sb
+}
+
 /// A small valid PDF with one page per entry of `pages` (Helvetica text, correct xref).
 pub fn simple_pdf(pages: &[&str]) -> Vec<u8> {
     let n = pages.len();

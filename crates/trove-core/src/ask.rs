@@ -134,8 +134,9 @@ pub fn messages(question: &str, history: &[AskTurn], passages: &[AskPassage]) ->
     out
 }
 
-/// The passage numbers an answer cites (`[1]`, `[2, 3]`, `[1][4]`), once each, in order,
-/// among 1..=count.
+/// The passage numbers an answer cites, once each, in order, among 1..=count — read as
+/// the app reads them (`ui/src/lib/ask.ts`): `[1]`, `[1, 3]`, `[1;3]`, `[1][4]`, a short range
+/// `[2-4]` (at most 10), and the wordier `[Source 1]` / `[passages 1, 2]`.
 pub fn citations(answer: &str, count: usize) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::new();
     let mut rest = answer;
@@ -144,11 +145,7 @@ pub fn citations(answer: &str, count: usize) -> Vec<u32> {
         let Some(close) = rest.find(']') else { break };
         // The innermost bracket: "[[2]]" cites 2.
         let inside = rest[..close].rsplit('[').next().unwrap_or_default();
-        let numbers: Option<Vec<u32>> = inside
-            .split(',')
-            .map(|n| n.trim().parse::<u32>().ok())
-            .collect();
-        for n in numbers.unwrap_or_default() {
+        for n in group(inside).unwrap_or_default() {
             if (1..=count as u32).contains(&n) && !out.contains(&n) {
                 out.push(n);
             }
@@ -156,6 +153,34 @@ pub fn citations(answer: &str, count: usize) -> Vec<u32> {
         rest = &rest[close..];
     }
     out
+}
+
+/// The numbers of one bracketed group, or None when it is not a group of numbers.
+fn group(inside: &str) -> Option<Vec<u32>> {
+    let mut s = inside.trim();
+    let lower = s.to_lowercase();
+    for word in ["sources", "source", "passages", "passage"] {
+        if lower.starts_with(word) {
+            s = s[word.len()..].trim_start();
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    for piece in s.split([',', ';']) {
+        let piece = piece.trim();
+        let (a, b) = match piece.split_once(['-', '–']) {
+            Some((a, b)) => (a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?),
+            None => {
+                let n = piece.parse::<u32>().ok()?;
+                (n, n)
+            }
+        };
+        if a == 0 || b < a || b - a >= 10 {
+            continue;
+        }
+        out.extend(a..=b);
+    }
+    Some(out)
 }
 
 /// Ask the library. `search` finds the hits (the engine's hybrid search: the hits and
@@ -236,6 +261,16 @@ mod tests {
         assert_eq!(citations("[2]", 3), [2]);
         assert_eq!(citations("日本語 [1]。", 1), [1]);
         assert_eq!(citations("", 3), Vec::<u32>::new());
+        // The forms the app reads too (ui/src/lib/ask.ts).
+        assert_eq!(citations("Ranges [2-4] and [1;3]", 5), [2, 3, 4, 1]);
+        assert_eq!(
+            citations("En dash [1–2], [Source 3], [passages 4, 5]", 5),
+            [1, 2, 3, 4, 5]
+        );
+        assert_eq!(
+            citations("Too wide [1-40], backwards [3-1]", 50),
+            Vec::<u32>::new()
+        );
     }
 
     fn passage(n: u32, text: &str) -> AskPassage {
