@@ -5,14 +5,14 @@
 //! missing model, a rate limit (429 with `Retry-After`, waited out when short), a timeout.
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use reqwest::Url;
 use serde::Serialize;
 
 use crate::openai::{
-    check_base_url, parse_retry_after, read_error_body, root_cause, server_message, shown_url,
+    check_api_url, collect_secrets, local_only, parse_retry_after, read_error_body, root_cause,
+    scrub, server_message, shown_url,
 };
 
 /// How long to wait to connect, and for a whole answer.
@@ -42,6 +42,8 @@ pub struct OpenAiChat {
     config: ChatConfig,
     endpoint: Url,
     shown: String,
+    /// The key and the address's credentials, in every form a message could echo them.
+    secrets: Vec<String>,
     client: reqwest::blocking::Client,
 }
 
@@ -61,9 +63,9 @@ struct Request<'a> {
 
 impl OpenAiChat {
     pub fn new(config: ChatConfig) -> Result<Self, ChatFailure> {
-        let fail = |m: String| ChatFailure(m.replace("embedding service", "chat endpoint"));
-        let (mut url, loopback) =
-            check_base_url(&config.base_url).map_err(|e| fail(e.to_string()))?;
+        let (mut url, loopback) = check_api_url(&config.base_url, "chat endpoint")
+            .map_err(|e| ChatFailure(e.to_string()))?;
+        let secrets = collect_secrets(&url, config.api_key.as_deref());
         let _ = url.set_username("");
         let _ = url.set_password(None);
         url.set_fragment(None);
@@ -71,27 +73,18 @@ impl OpenAiChat {
         if let Ok(mut segments) = url.path_segments_mut() {
             segments.pop_if_empty().push("chat").push("completions");
         }
-        let mut builder = reqwest::blocking::Client::builder()
+        let builder = reqwest::blocking::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(ANSWER_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none());
-        if loopback {
-            let port = url.port_or_known_default().unwrap_or(80);
-            builder = builder.no_proxy().resolve_to_addrs(
-                "localhost",
-                &[
-                    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
-                    SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
-                ],
-            );
-        }
-        let client = builder.build().map_err(|_| {
-            fail("Trove could not prepare its connection to the chat endpoint.".into())
+        let client = local_only(builder, &url, loopback).build().map_err(|_| {
+            ChatFailure("Trove could not prepare its connection to the chat endpoint.".into())
         })?;
         Ok(Self {
             config,
             endpoint: url,
             shown,
+            secrets,
             client,
         })
     }
@@ -103,13 +96,6 @@ impl OpenAiChat {
 
     pub fn model(&self) -> &str {
         &self.config.model
-    }
-
-    fn scrub(&self, s: String) -> String {
-        match &self.config.api_key {
-            Some(k) if !k.is_empty() => s.replace(k.as_str(), "…"),
-            _ => s,
-        }
     }
 
     /// The answer to `messages` (role, content), streamed piece by piece to `on_token`.
@@ -160,7 +146,7 @@ impl OpenAiChat {
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_retry_after);
-            let detail = server_message(&self.scrub(read_error_body(&mut resp)));
+            let detail = server_message(&scrub(&self.secrets, read_error_body(&mut resp)));
             if code == 429 || code == 503 {
                 match retry_after {
                     Some(wait) if wait <= RETRY_AFTER_MAX && tries < RATE_LIMIT_RETRIES => {

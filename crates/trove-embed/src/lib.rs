@@ -27,7 +27,7 @@ mod openai;
 mod ratelimit;
 
 pub use local::{LocalBackend, LocalMiniLm, TokenCounter};
-pub use openai::{check_base_url, OpenAiCompatible, OpenAiConfig};
+pub use openai::{check_api_url, check_base_url, OpenAiCompatible, OpenAiConfig};
 
 /// Errors of every embedder. [`EmbedError::is_transient`] tells a caller whether to
 /// retry the same input later (after [`EmbedError::retry_after`] if given).

@@ -143,35 +143,67 @@ enum BodyError {
 /// a client: `https://`, or `http://` to this computer. Returns the parsed address and
 /// whether it is on this computer.
 pub fn check_base_url(raw: &str) -> Result<(Url, bool), EmbedError> {
+    check_api_url(raw, "embedding service")
+}
+
+/// The same check for any OpenAI-compatible API, its messages naming it as `what`
+/// ("chat endpoint").
+pub fn check_api_url(raw: &str, what: &str) -> Result<(Url, bool), EmbedError> {
     let raw = raw.trim();
     let config_error = |message: String| EmbedError::Config { message };
-    let url = Url::parse(raw).map_err(|_| {
-        config_error("The embedding service address is not a valid web address.".into())
-    })?;
+    let not_an_address = || config_error(format!("The {what} address is not a valid web address."));
+    let url = Url::parse(raw).map_err(|_| not_an_address())?;
     let loopback = match url.scheme() {
         "https" => false,
         "http" if is_loopback(&url) => true,
         "http" => {
             return Err(config_error(format!(
-                "The embedding service must use https unless it runs on this computer \
+                "The {what} must use https unless it runs on this computer \
                      (http://localhost…), and {} does not.",
                 shown_url(&url)
             )))
         }
         _ => {
-            return Err(config_error(
-                "The embedding service address must start with https:// \
+            return Err(config_error(format!(
+                "The {what} address must start with https:// \
                      (or http://localhost… for a service on this computer)."
-                    .into(),
-            ))
+            )))
         }
     };
     if url.cannot_be_a_base() || url.host_str().is_none() {
-        return Err(config_error(
-            "The embedding service address is not a valid web address.".into(),
-        ));
+        return Err(not_an_address());
     }
     Ok((url, loopback))
+}
+
+/// A client builder that, for a service on this computer (plain HTTP), uses no proxy and
+/// resolves `localhost` to the loopback addresses only.
+pub(crate) fn local_only(
+    builder: reqwest::blocking::ClientBuilder,
+    url: &Url,
+    loopback: bool,
+) -> reqwest::blocking::ClientBuilder {
+    if !loopback {
+        return builder;
+    }
+    let port = url.port_or_known_default().unwrap_or(80);
+    builder.no_proxy().resolve_to_addrs(
+        "localhost",
+        &[
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
+        ],
+    )
+}
+
+/// `message` with every one of `secrets` replaced by `***`.
+pub(crate) fn scrub(secrets: &[String], mut message: String) -> String {
+    for secret in secrets {
+        if message.contains(secret.as_str()) {
+            message = message.replace(secret.as_str(), HIDDEN);
+        }
+    }
+    message
 }
 
 impl OpenAiCompatible {
@@ -198,24 +230,17 @@ impl OpenAiCompatible {
         let shown = shown_url(&url);
         let model_id = format!("openai:{}@{}", config.model, authority(raw));
 
-        let mut builder = reqwest::blocking::Client::builder()
+        // Plain HTTP stays on this computer: no proxy, and `localhost` is loopback.
+        let builder = reqwest::blocking::Client::builder()
             .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none());
-        if loopback {
-            // Plain HTTP stays on this computer: no proxy, and `localhost` is loopback.
-            builder = builder.no_proxy();
-            let port = url.port_or_known_default().unwrap_or(80);
-            builder = builder.resolve_to_addrs(
-                "localhost",
-                &[
-                    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
-                    SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
-                ],
-            );
-        }
-        let client = builder.build().map_err(|_| EmbedError::Config {
-            message: "Trove could not prepare its connection to the embedding service.".into(),
-        })?;
+        let client =
+            local_only(builder, &url, loopback)
+                .build()
+                .map_err(|_| EmbedError::Config {
+                    message: "Trove could not prepare its connection to the embedding service."
+                        .into(),
+                })?;
         let limiter = RateLimiter::new(config.requests_per_minute, config.tokens_per_minute);
         Ok(Self {
             config,
@@ -239,13 +264,8 @@ impl OpenAiCompatible {
     }
 
     /// The message with every credential replaced by `***`.
-    fn scrub(&self, mut message: String) -> String {
-        for secret in &self.secrets {
-            if message.contains(secret.as_str()) {
-                message = message.replace(secret.as_str(), HIDDEN);
-            }
-        }
-        message
+    fn scrub(&self, message: String) -> String {
+        scrub(&self.secrets, message)
     }
 
     fn transient(&self, message: String, retry_after: Option<Duration>) -> EmbedError {
@@ -581,7 +601,7 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 /// the URL's user and password (raw, decoded, and as the basic-auth token), and every
 /// query-string value (raw and decoded). Longest first, so that a secret containing
 /// another is replaced whole.
-fn collect_secrets(url: &Url, api_key: Option<&str>) -> Vec<String> {
+pub(crate) fn collect_secrets(url: &Url, api_key: Option<&str>) -> Vec<String> {
     let mut secrets: Vec<String> = Vec::new();
     if let Some(key) = api_key {
         secrets.push(key.to_string());

@@ -429,8 +429,7 @@ impl Setting {
                 if v.is_empty() || v.eq_ignore_ascii_case("off") {
                     String::new()
                 } else {
-                    trove_embed::check_base_url(v).map_err(|e| {
-                        let e = e.to_string().replace("embedding service", "chat endpoint");
+                    trove_embed::check_api_url(v, "chat endpoint").map_err(|e| {
                         anyhow::anyhow!(
                             "{} is empty or an OpenAI-compatible API address: {e}",
                             self.name
