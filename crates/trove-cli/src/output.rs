@@ -15,13 +15,19 @@ use trove_core::worker::WorkerSummary;
 /// Characters of a passage shown when Ask has no answer to write.
 const ASK_EXCERPT_CHARS: usize = 320;
 
-/// "herons.md (f1), p. 2 — /home/…/herons.md"
+/// Where in a paged document a passage is: "p. 2", "slide 4".
+fn page_label(page: Option<u32>, unit: Option<&str>) -> Option<String> {
+    match (page?, unit) {
+        (p, None | Some("page")) => Some(format!("p. {p}")),
+        (p, Some(unit)) => Some(format!("{unit} {p}")),
+    }
+}
+
+/// "herons.md (f1, p. 2) — /home/…/herons.md"
 fn source_line(p: &AskPassage) -> String {
-    let page = match (p.page, p.page_unit.as_deref()) {
-        (Some(n), None | Some("page")) => format!(", p. {n}"),
-        (Some(n), Some(unit)) => format!(", {unit} {n}"),
-        (None, _) => String::new(),
-    };
+    let page = page_label(p.page, p.page_unit.as_deref())
+        .map(|l| format!(", {l}"))
+        .unwrap_or_default();
     format!("{} ({}{page}) — {}", p.name, p.item_id, p.location)
 }
 
@@ -330,11 +336,9 @@ impl Out {
                 .replace('\u{2}', on)
                 .replace('\u{3}', off)
                 .replace(['\n', '\x0c'], " ");
-            let page = match (h.page, h.page_unit.as_deref()) {
-                (Some(p), None | Some("page")) => format!("  p. {p}"),
-                (Some(p), Some(unit)) => format!("  {unit} {p}"),
-                (None, _) => String::new(),
-            };
+            let page = page_label(h.page, h.page_unit.as_deref())
+                .map(|l| format!("  {l}"))
+                .unwrap_or_default();
             println!(
                 "{}. {} ({}, passage {})  [{}]\n   {}{}\n   {}",
                 i + 1,
