@@ -3,6 +3,8 @@
 //! neighbouring chunks, number them, and let a chat model write an answer that cites them
 //! as `[n]`. Without a chat model the passages are the answer.
 
+use std::collections::hash_map::{Entry, HashMap};
+
 use crate::error::{Error, Result};
 use crate::model::{AskAnswer, AskEvent, AskPassage, AskTurn, SearchHit};
 use crate::ports::{ChatMessage, ChatModel, ChatRole};
@@ -29,14 +31,24 @@ passages do not contain the answer, say that you don't know; do not guess or use
 knowledge. Answer in the language of the question, briefly.";
 
 /// A retrieved passage widened to its neighbours, cut to `max` bytes around the hit.
-pub fn passage_text(store: &Store, chunk: i64, max: usize) -> Result<String> {
-    store.read(|c| {
-        let Some(n) = content::chunk_neighbourhood(c, chunk, ASK_NEIGHBOURS)? else {
-            return Err(Error::NotFound(format!("passage {chunk}")));
-        };
-        let text = content::document_text(c, &n.item)?;
-        Ok(window(&text, n.start, n.end, n.from, n.to, max).to_owned())
-    })
+/// `documents` keeps the texts already read (hits often share a document).
+fn passage_text(
+    c: &rusqlite::Connection,
+    documents: &mut HashMap<String, String>,
+    chunk: i64,
+    max: usize,
+) -> Result<String> {
+    let Some(n) = content::chunk_neighbourhood(c, chunk, ASK_NEIGHBOURS)? else {
+        return Err(Error::NotFound(format!("passage {chunk}")));
+    };
+    let text = match documents.entry(n.item) {
+        Entry::Occupied(e) => e.into_mut(),
+        Entry::Vacant(e) => {
+            let text = content::document_text(c, e.key())?;
+            e.insert(text)
+        }
+    };
+    Ok(window(text, n.start, n.end, n.from, n.to, max).to_owned())
 }
 
 fn byte(text: &str, b: i64) -> usize {
@@ -71,24 +83,28 @@ fn window(text: &str, start: i64, end: i64, from: i64, to: i64, max: usize) -> &
     text[a..b].trim()
 }
 
-/// The passages as the answer will cite them.
+/// The passages as the answer will cite them (one read of the database, each document
+/// read once).
 pub fn passages(store: &Store, hits: &[SearchHit]) -> Result<Vec<AskPassage>> {
-    hits.iter()
-        .enumerate()
-        .map(|(i, h)| {
-            Ok(AskPassage {
-                n: i as u32 + 1,
-                item_id: h.item_id.clone(),
-                name: h.name.clone(),
-                location: h.location.clone(),
-                chunk_id: h.chunk_id,
-                page: h.page,
-                page_unit: h.page_unit.clone(),
-                text: passage_text(store, h.chunk_id, ASK_PASSAGE_BYTES)?,
-                similarity: h.similarity,
+    store.read(|c| {
+        let mut documents = HashMap::new();
+        hits.iter()
+            .enumerate()
+            .map(|(i, h)| {
+                Ok(AskPassage {
+                    n: i as u32 + 1,
+                    item_id: h.item_id.clone(),
+                    name: h.name.clone(),
+                    location: h.location.clone(),
+                    chunk_id: h.chunk_id,
+                    page: h.page,
+                    page_unit: h.page_unit.clone(),
+                    text: passage_text(c, &mut documents, h.chunk_id, ASK_PASSAGE_BYTES)?,
+                    similarity: h.similarity,
+                })
             })
-        })
-        .collect()
+            .collect()
+    })
 }
 
 fn cut_chars(s: &str, max: usize) -> &str {
