@@ -294,15 +294,9 @@ impl Trove {
         });
         let limit = clamp(args.limit, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX);
         let offset = args.offset.unwrap_or(0).min(LIST_OFFSET_MAX);
-        self.engine(move |e| {
-            // One more than asked for: whether there is a next page.
-            let items = e
-                .list(status, kind, offset + limit + 1)
-                .map_err(|e| e.to_string())?;
-            Ok(ListOutput::page(items, offset, limit))
-        })
-        .await
-        .map(Json)
+        self.engine(move |e| list_page(e, status, kind, offset, limit).map(ListOutput::new))
+            .await
+            .map(Json)
     }
 
     /// The library's health: counts by status, failures with errors, stuck items.
@@ -392,6 +386,27 @@ impl Trove {
     }
 }
 
+/// Items `offset..offset + limit` of the list (newest first), and the offset of the next
+/// page when the list goes on (one more item is read to know).
+fn list_page(
+    e: &Engine,
+    status: Option<Status>,
+    kind: Option<ItemKind>,
+    offset: u32,
+    limit: u32,
+) -> Result<(Vec<trove_core::Item>, Option<u32>), String> {
+    let items = e
+        .list(status, kind, offset + limit + 1)
+        .map_err(|e| e.to_string())?;
+    let more = items.len() > (offset + limit) as usize;
+    let page = items
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
+    Ok((page, more.then_some(offset + limit)))
+}
+
 fn clamp(v: Option<u32>, default: u32, max: u32) -> u32 {
     v.unwrap_or(default).clamp(1, max)
 }
@@ -465,18 +480,12 @@ impl ServerHandler for Trove {
             None => 0,
         };
         let offset = offset.min(LIST_OFFSET_MAX);
-        let page = self
-            .engine(move |e| {
-                e.list(Some(Status::Completed), None, offset + RESOURCES_PAGE + 1)
-                    .map_err(|e| e.to_string())
-            })
+        let (page, next) = self
+            .engine(move |e| list_page(e, Some(Status::Completed), None, offset, RESOURCES_PAGE))
             .await
             .map_err(|m| ErrorData::internal_error(m, None))?;
-        let more = page.len() > (offset + RESOURCES_PAGE) as usize;
         let resources = page
             .into_iter()
-            .skip(offset as usize)
-            .take(RESOURCES_PAGE as usize)
             .map(|it| {
                 Resource::new(format!("{RESOURCE_PREFIX}{}", it.id), it.name.clone())
                     .with_description(it.location.clone())
@@ -484,7 +493,7 @@ impl ServerHandler for Trove {
             })
             .collect();
         let mut result = ListResourcesResult::with_all_items(resources);
-        result.next_cursor = more.then(|| (offset + RESOURCES_PAGE).to_string());
+        result.next_cursor = next.map(|n| n.to_string());
         Ok(result)
     }
 

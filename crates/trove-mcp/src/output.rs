@@ -234,18 +234,10 @@ pub struct ListOutput {
 }
 
 impl ListOutput {
-    /// `items` holds the first `offset + limit + 1` items: this page, and one more if the
-    /// list goes on.
-    pub fn page(items: Vec<Item>, offset: u32, limit: u32) -> Self {
-        let more = items.len() > (offset + limit) as usize;
+    pub fn new((items, next_offset): (Vec<Item>, Option<u32>)) -> Self {
         Self {
-            items: items
-                .into_iter()
-                .skip(offset as usize)
-                .take(limit as usize)
-                .map(ItemOut::from)
-                .collect(),
-            next_offset: more.then_some(offset + limit),
+            items: items.into_iter().map(ItemOut::from).collect(),
+            next_offset,
         }
     }
 }
