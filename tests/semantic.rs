@@ -225,6 +225,108 @@ fn unrelated_questions_get_no_close_matches_and_more_like_this_finds_the_kin() {
         human.contains("kitten.md") && !human.contains("bread.md"),
         "{human}"
     );
+    // Among what filters let through, as in a search.
+    let inside = sb.json(&["similar", &passage, "in:bread"]);
+    let names: Vec<&str> = inside["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bread.md"], "{inside}");
+    let none = sb.json(&["similar", &passage, "type:pdf"]);
+    assert!(none["hits"].as_array().unwrap().is_empty(), "{none}");
+    let without = sb.json(&["similar", &passage, "--", "-kitten"]);
+    assert!(rank_of(&without, "kitten.md").is_none(), "{without}");
+    assert!(!without["hits"].as_array().unwrap().is_empty(), "{without}");
     let o = sb.run(&["similar", "999999"]);
     assert_eq!(o.status.code(), Some(4), "no such passage: {o:?}");
+}
+
+/// One paragraph (1,366 bytes, 309 word pieces) on closing the books whose last sentences,
+/// past the 254 word pieces the model reads, are about something else entirely.
+fn long_paragraph() -> String {
+    [
+        "On 31.03.2024 the Q1 reconciliation (ref. GL-4471/B, IAS 16.62) of subsidiary ledgers begins",
+        " with the accounts receivable aging schedule, which the controller compares against the general",
+        " ledger control account before any adjusting entries are posted. Depreciation on machinery (cost",
+        " centre 7730-12) is recalculated under the declining-balance method, amortisation of capitalised",
+        " software follows the straight-line convention, and accrued liabilities for unbilled utilities are",
+        " estimated from the prior period's consumption. Intercompany balances (entities 0041, 0057, 0093)",
+        " are eliminated on consolidation, foreign-currency receivables are remeasured at the closing",
+        " exchange rate, and unrealised translation differences are deferred to other comprehensive income.",
+        " Prepaid insurance (policy 88-2231-X) is amortised monthly, deferred revenue is recognised as",
+        " performance obligations are satisfied, and the allowance for doubtful accounts is trued up against",
+        " historical write-off percentages. Finally the auditors sample vouchers, confirm bank balances, and",
+        " reperform the payroll accrual calculations per IFRS 15.31 and ISA 505.7. At night the old keeper",
+        " climbed the spiral stairs to light the lamp that warned ships off the rocks, and in winter storms",
+        " he rowed out to pull drowning sailors from the surf. His daughter kept the logbook of every",
+        " wreck and rescue.",
+    ]
+    .concat()
+}
+
+/// A chunk longer than the model reads ends in a sentence its own vector never saw: the
+/// window over its end finds it by meaning. A library indexed before windows existed (its
+/// vectors as version 13 stored them) cannot, until the idle worker gives it its windows.
+#[test]
+fn the_last_sentence_of_a_long_paragraph_is_found_by_meaning() {
+    let sb = with_model();
+    for (name, text) in CORPUS {
+        sb.write(&format!("c/{name}"), text);
+    }
+    let long = long_paragraph();
+    assert!(long.len() < 1_400, "one chunk: {}", long.len());
+    sb.write("c/ledger.md", &long);
+    sb.json(&["add", sb.files().join("c").to_str().unwrap()]);
+    let summary = work(&sb);
+    assert_eq!(summary["completed"], CORPUS.len() + 1, "{summary}");
+    let (chunks, vectors): (i64, i64) = sb
+        .conn()
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM chunks WHERE item = (SELECT 'f' || id FROM knowledge_files WHERE filename = 'ledger.md')),
+                    (SELECT COUNT(*) FROM embeddings e JOIN chunks c ON c.text_hash = e.text_hash
+                      WHERE c.item = (SELECT 'f' || id FROM knowledge_files WHERE filename = 'ledger.md'))",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (chunks, vectors),
+        (1, 2),
+        "one chunk, its vector and its window's"
+    );
+
+    // No word of the last sentence: meaning only.
+    let q = "lighthouse watchman saving shipwrecked seamen";
+    let found = |sb: &Sandbox| {
+        let r = sb.json(&["search", q, "--mode", "semantic"]);
+        let close = r["noCloseMatches"] == false;
+        (close && rank_of(&r, "ledger.md") == Some(0), r)
+    };
+    let (ok, r) = found(&sb);
+    assert!(ok, "the window finds the last sentence: {r}");
+    let sim = r["hits"][0]["similarity"].as_f64().unwrap();
+    assert!(sim > 0.3, "a close match: {sim}");
+
+    // As an older Trove left it: the chunk's own vector only, no window count.
+    rusqlite::Connection::open(&sb.db)
+        .unwrap()
+        .execute_batch(
+            "DELETE FROM embeddings WHERE part > 0; UPDATE embeddings SET windows = NULL;",
+        )
+        .unwrap();
+    let (ok, r) = found(&sb);
+    assert!(!ok, "without its window the sentence is not found: {r}");
+    let summary = work(&sb);
+    assert_eq!(
+        summary["embedded"], 1,
+        "the window alone, nothing else again: {summary}"
+    );
+    let (ok, r) = found(&sb);
+    assert!(
+        ok,
+        "found again once the idle worker gave it its window: {r}"
+    );
+    assert_db_consistent(&sb);
 }

@@ -153,9 +153,12 @@ pub enum Command {
         limit: u32,
     },
     /// More like this: passages of other documents nearest in meaning to one passage (its
-    /// number is in `trove search`'s output)
+    /// number is in `trove search`'s output), optionally among what filters let through
+    /// (`trove similar 42 type:pdf in:Notes after:2026-01-01`, `-- … -draft`)
     Similar {
         passage: i64,
+        /// Filters of the search syntax (type:, in:, after:, before:, -word)
+        filters: Vec<String>,
         #[arg(long, default_value_t = 10)]
         limit: u32,
     },
@@ -598,7 +601,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             });
             out.search(&engine.search(&query.join(" "), mode, *limit)?);
         }
-        Command::Similar { passage, limit } => out.search(&engine.similar(*passage, *limit)?),
+        Command::Similar {
+            passage,
+            filters,
+            limit,
+        } => out.search(&engine.similar(*passage, *limit, &filters.join(" "))?),
         Command::Ask {
             question,
             follow_up,

@@ -171,9 +171,9 @@ fn chunk_page(text: &str, cfg: &ChunkConfig) -> Vec<Range<usize>> {
 
 /// Cut every chunk longer than `max_tokens` (as `count` measures them: the embedding
 /// model's tokenizer, `trove_embed::TokenCounter`) into pieces that are not, so no chunk has
-/// a tail the model never reads. Not in the indexing pipeline: measured on the search
-/// evaluation it lowered the semantic leg's MRR@10 from 0.721 to 0.676 (smaller passages,
-/// BENCHMARKS.md "Search quality"); kept, tested, for a passage-plus-tail-vectors design. Cuts fall at a sentence end or a space in the second half of the longest piece
+/// a tail the model never reads. Not how chunks are cut: measured on the search evaluation
+/// it lowered the semantic leg's MRR@10 from 0.721 to 0.676 (smaller passages, BENCHMARKS.md
+/// "Search quality"); [`windows`] gives long chunks more vectors instead. Cuts fall at a sentence end or a space in the second half of the longest piece
 /// that fits, else at that piece's end (never inside a character); whitespace between pieces
 /// is dropped. A chunk that fits is kept as it is.
 pub fn fit_tokens(
@@ -230,6 +230,62 @@ pub fn fit_tokens(
         }
     }
     out
+}
+
+/// The windows of a chunk the embedding model does not read whole (it reads its first
+/// `max_tokens`, as `count` measures them): ranges of `text`, each within `max_tokens`, that
+/// with the chunk's start cover all of it. They end where the pieces [`fit_tokens`] would
+/// cut end (the first piece is the part the model reads), and each reaches back from there,
+/// starting at a word, until it holds half of `max_tokens` (or its piece, if longer): the
+/// passage's end is read with some of the text before it. Measured on the search evaluation
+/// (BENCHMARKS.md "Search quality"): windows of the unread rest alone lowered the semantic
+/// leg's MRR@10 from 0.729 to 0.691 (short texts match too much), windows of the whole limit
+/// left it at 0.724 (the end drowns in the text before it), half the limit raised it to 0.735.
+/// Empty when the model reads the whole chunk.
+pub fn windows(text: &str, max_tokens: usize, count: &dyn Fn(&str) -> usize) -> Vec<Range<usize>> {
+    let max_tokens = max_tokens.max(1);
+    if count(text) <= max_tokens {
+        return Vec::new();
+    }
+    let whole = std::iter::once(0..text.len()).collect();
+    let pieces = fit_tokens(text, whole, max_tokens, count);
+    pieces
+        .iter()
+        .skip(1)
+        .map(|p| {
+            let reach = (max_tokens / 2).max(count(&text[p.clone()]));
+            // The earliest start within `reach`: `hi` always is (the piece is), `lo` not.
+            let (mut lo, mut hi) = (0, p.start);
+            if count(&text[..p.end]) <= reach {
+                hi = 0;
+            }
+            while hi > lo + 1 {
+                let mid = floor_char(text, lo + (hi - lo) / 2);
+                if mid <= lo {
+                    break;
+                }
+                if count(&text[mid..p.end]) <= reach {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            // At a word's start: after the first space at or past it, unless that is the
+            // piece itself.
+            let at_word = hi == 0 || text[..hi].ends_with(char::is_whitespace);
+            let start = if at_word {
+                hi
+            } else {
+                text[hi..p.start]
+                    .find(char::is_whitespace)
+                    .map(|i| hi + i)
+                    .map(|i| i + text[i..].chars().next().map_or(1, char::len_utf8))
+                    .filter(|&i| i <= p.start)
+                    .unwrap_or(p.start)
+            };
+            start..p.end
+        })
+        .collect()
 }
 
 /// The pages (1-based, first and last) each chunk's non-blank text lies on, for a text
@@ -394,6 +450,32 @@ mod tests {
         assert!(r.iter().all(|r| chars(&cjk[r.clone()]) <= 4), "{r:?}");
         let joined: String = r.iter().map(|r| &cjk[r.clone()]).collect();
         assert_eq!(joined, cjk, "nothing lost");
+    }
+
+    #[test]
+    fn windows_cover_what_the_model_does_not_read_each_within_its_limit() {
+        let words = |s: &str| s.split_whitespace().count();
+        let text = "one two three. four five six seven. eight nine ten eleven twelve.";
+        assert!(windows(text, 20, &words).is_empty(), "read whole");
+        let w = windows(text, 5, &words);
+        let got: Vec<&str> = w.iter().map(|r| &text[r.clone()]).collect();
+        // Each ends where a piece ends: its piece, which holds more than half the limit.
+        assert_eq!(
+            got,
+            ["four five six seven.", "eight nine ten eleven twelve."]
+        );
+        assert!(w.iter().all(|r| words(&text[r.clone()]) <= 5));
+        let text = "one two three four five six seven eight. nine ten eleven.";
+        let w = windows(text, 10, &words);
+        let got: Vec<&str> = w.iter().map(|r| &text[r.clone()]).collect();
+        // Reaching back to half the limit (five words), from a word's start.
+        assert_eq!(got, ["seven eight. nine ten eleven."]);
+        assert_eq!(w.last().unwrap().end, text.len(), "the end is read");
+        let cjk = "猫は午後ずっと眠っている。犬は庭で遊ぶ。";
+        let chars = |s: &str| s.chars().count();
+        let w = windows(cjk, 8, &chars);
+        assert!(w.iter().all(|r| chars(&cjk[r.clone()]) <= 8), "{w:?}");
+        assert_eq!(w.last().unwrap().end, cjk.len());
     }
 
     #[test]

@@ -351,14 +351,16 @@ impl Engine {
         crate::ask::ask(&self.store, question, history, search, chat, on_event)
     }
 
-    /// "More like this": passages of other documents nearest in meaning to one passage.
-    pub fn similar(&self, chunk: i64, limit: u32) -> Result<SearchResponse> {
+    /// "More like this": passages of other documents nearest in meaning to one passage,
+    /// among what `filters` (the search syntax's `type:`, `in:`, `after:`, `before:`,
+    /// `-word`; "" for none) lets through.
+    pub fn similar(&self, chunk: i64, limit: u32, filters: &str) -> Result<SearchResponse> {
         let ctx = SearchCtx {
             store: &self.store,
             embedder: self.ports.embedder(),
             cache: &self.search_cache,
         };
-        search::similar(&ctx, chunk, limit)
+        search::similar(&ctx, chunk, limit, filters)
     }
 
     /// How many passages the active embedding model has vectors for (None: no model).

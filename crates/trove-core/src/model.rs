@@ -329,7 +329,8 @@ pub struct SearchHit {
     pub page_unit: Option<String>,
     /// Highlighted terms are wrapped in U+0002 … U+0003.
     pub snippet: String,
-    /// Rank score (reciprocal rank fusion of the two legs; 0 in a filter-only listing).
+    /// Rank score, higher first: in hybrid search the best passage's similarity plus a keyword
+    /// nudge; reciprocal rank in one leg alone; 0 in a filter-only listing.
     pub score: f64,
     /// Cosine similarity of the passage to the query when the semantic leg found it.
     pub similarity: Option<f32>,

@@ -16,6 +16,14 @@ pub trait Embedder: Send + Sync {
     fn dims(&self) -> usize;
     /// L2-normalised vectors, one per text.
     fn embed(&self, texts: &[&str]) -> std::result::Result<Vec<Vec<f32>>, JobError>;
+    /// The windows of a chunk text the model would not read whole ([`crate::chunk::windows`]
+    /// with the model's own tokenizer and limit): each gets a vector of its own. None (the
+    /// default) for a model that reads every chunk whole, or whose limit is not known here
+    /// (a remote service: chunks are at most 1,400 bytes, well inside what such services
+    /// read).
+    fn windows(&self, _text: &str) -> Vec<std::ops::Range<usize>> {
+        Vec::new()
+    }
 }
 
 /// Who says a chat message.

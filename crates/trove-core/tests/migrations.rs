@@ -305,14 +305,20 @@ fn pdf_chunks_indexed_before_version_8_get_their_pages() {
     );
 }
 
+/// A new database rolled back to `version`.
+fn rolled_back_to(version: u32) -> (tempfile::TempDir, Connection) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = db::open(&dir.path().join("t.db")).unwrap();
+    migrate::down(&mut conn, Some(version)).unwrap();
+    (dir, conn)
+}
+
 /// Version 12 stems the keyword index: chunks indexed before it are found by another form of
 /// their words once it has run, and not after rolling it back; the index stays consistent with
 /// the chunks both ways, and the triggers on `chunks` keep updating it.
 #[test]
 fn keyword_index_is_rebuilt_stemmed_at_version_12_and_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut conn = db::open(&dir.path().join("t.db")).unwrap();
-    migrate::down(&mut conn, Some(11)).unwrap();
+    let (_dir, mut conn) = rolled_back_to(11);
     conn.execute_batch(
         "INSERT INTO knowledge_files (id, filename, path, status) VALUES (1, 'a.txt', '/a.txt', 'completed');
          INSERT INTO documents (item, text) VALUES ('f1', 'herons running over indexes');
@@ -373,4 +379,53 @@ fn file_metadata_column_comes_with_version_13_and_goes_with_it() {
     assert_eq!(n, 1, "rolling back keeps the rows");
     migrate::up(&mut conn, None).unwrap();
     assert!(columns(&conn, "knowledge_files").contains(&"metadata".to_string()));
+}
+
+/// Version 14 gives vectors a part (0: the chunk's own, 1..: its windows) and a window
+/// count, unknown for vectors stored before; rolling back keeps each chunk's own vector.
+#[test]
+fn vectors_get_parts_with_version_14_and_keep_their_own_without() {
+    let (_dir, mut conn) = rolled_back_to(13);
+    conn.execute_batch(
+        "INSERT INTO embeddings (model, text_hash, dims, vector, created_at) VALUES ('m', 'h', 1, x'0000803f', 7);",
+    )
+    .unwrap();
+    migrate::up(&mut conn, None).unwrap();
+    let row: (i64, Option<i64>, Vec<u8>, i64) = conn
+        .query_row(
+            "SELECT part, windows, vector, created_at FROM embeddings WHERE text_hash = 'h'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(row, (0, None, vec![0, 0, 0x80, 0x3f], 7));
+    conn.execute_batch(
+        "UPDATE embeddings SET windows = 2;
+         INSERT INTO embeddings (model, text_hash, part, dims, vector, created_at, windows)
+              VALUES ('m', 'h', 1, 1, x'00000000', 8, 2);",
+    )
+    .unwrap();
+    let v = |c: &Connection| -> i64 {
+        c.query_row("SELECT v FROM index_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = v(&conn);
+    migrate::down(&mut conn, Some(13)).unwrap();
+    assert!(!columns(&conn, "embeddings").contains(&"part".to_string()));
+    let kept: Vec<Vec<u8>> = conn
+        .prepare("SELECT vector FROM embeddings")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(
+        kept,
+        [vec![0, 0, 0x80, 0x3f]],
+        "the chunk's own vector, not its window's"
+    );
+    assert!(v(&conn) > before, "a loaded vector index sees the change");
+    // The rebuilt table still moves the stamp.
+    conn.execute_batch("DELETE FROM embeddings").unwrap();
+    assert!(v(&conn) > before + 1);
 }

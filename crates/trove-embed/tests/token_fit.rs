@@ -1,14 +1,16 @@
 //! Chunks sized in the model's tokens: the counter agrees with sentence-transformers' own
-//! token counts, and chunks cut by `trove_core::chunk::fit_tokens` with it never pass the
-//! 256 tokens the model reads, on random text of mixed scripts (CJK included). Needs the
-//! model files (scripts/fetch-model.sh, TROVE_MODEL_DIR).
+//! token counts, and pieces cut by `trove_core::chunk::fit_tokens` — and the windows
+//! `trove_core::chunk::windows` gives a long chunk, which is what Trove embeds — never pass
+//! the 256 tokens the model reads, on random text of mixed scripts (CJK included), and
+//! every chunk's end is read. Needs the model files (scripts/fetch-model.sh,
+//! TROVE_MODEL_DIR).
 
 mod common;
 
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use trove_core::chunk::{chunk, fit_tokens, ChunkConfig};
+use trove_core::chunk::{chunk, fit_tokens, windows, ChunkConfig};
 use trove_embed::TokenCounter;
 
 fn counter() -> &'static TokenCounter {
@@ -63,6 +65,33 @@ proptest! {
                 n <= c.max_tokens() || piece.chars().count() == 1,
                 "{n} tokens > {}: {piece:?}", c.max_tokens()
             );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn every_window_is_read_whole_and_the_chunks_end_is_read(text in text()) {
+        let c = counter();
+        let max = c.max_tokens();
+        for r in chunk(&text, &ChunkConfig::default()) {
+            let piece = &text[r];
+            let w = windows(piece, max, &|s| c.count(s));
+            if c.count(piece) <= max {
+                prop_assert!(w.is_empty());
+                continue;
+            }
+            let last = w.last().expect("a chunk the model does not read whole has windows");
+            prop_assert!(last.end >= piece.trim_end().len(), "its end is read: {last:?}");
+            for r in &w {
+                let n = c.count(&piece[r.clone()]);
+                prop_assert!(
+                    n <= max || piece[r.clone()].chars().count() == 1,
+                    "{n} tokens > {max}: {:?}", &piece[r.clone()]
+                );
+            }
         }
     }
 }

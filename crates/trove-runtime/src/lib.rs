@@ -338,6 +338,7 @@ pub fn embedder_with(stored: &HashMap<String, String>) -> Result<Option<Arc<dyn 
         Ok(Some(Arc::new(LazyLocal {
             dir,
             model: OnceLock::new(),
+            tokens: OnceLock::new(),
         })))
     } else {
         Ok(None)
@@ -356,6 +357,9 @@ fn embed_error(e: trove_embed::EmbedError) -> JobError {
 struct LazyLocal {
     dir: PathBuf,
     model: OnceLock<std::result::Result<trove_embed::LocalMiniLm, String>>,
+    /// The model's tokenizer, to find the windows of long chunks (None: it did not load,
+    /// and embedding reports why).
+    tokens: OnceLock<Option<trove_embed::TokenCounter>>,
 }
 
 const LOCAL_ID: &str = "local:all-MiniLM-L6-v2";
@@ -374,6 +378,15 @@ impl Embedder for LazyLocal {
         match model {
             Ok(m) => trove_embed::Embedder::embed(m, texts).map_err(embed_error),
             Err(e) => Err(JobError::permanent(e.clone())),
+        }
+    }
+    fn windows(&self, text: &str) -> Vec<std::ops::Range<usize>> {
+        let tokens = self
+            .tokens
+            .get_or_init(|| trove_embed::TokenCounter::load(&self.dir).ok());
+        match tokens {
+            Some(t) => trove_core::chunk::windows(text, t.max_tokens(), &|s| t.count(s)),
+            None => Vec::new(),
         }
     }
 }

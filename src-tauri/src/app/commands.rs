@@ -298,9 +298,10 @@ trove_commands! {
     fn search(ctx, query: String, limit: u32) -> SearchResponse {
         Ok(ctx.engine.search(&query, None, limit)?)
     }
-    /// More like this: passages of other documents nearest in meaning to one passage.
-    fn similar(ctx, chunk_id: i64, limit: u32) -> SearchResponse {
-        Ok(ctx.engine.similar(chunk_id, limit)?)
+    /// More like this: passages of other documents nearest in meaning to one passage, among
+    /// what `filters` (the search syntax's type:, in:, after:, before:; "" for none) lets through.
+    fn similar(ctx, chunk_id: i64, limit: u32, filters: String) -> SearchResponse {
+        Ok(ctx.engine.similar(chunk_id, limit, &filters)?)
     }
     /// Answer a question from the library (passages first, then the answer's tokens on `events`).
     fn ask(ctx, question: String, history: Vec<AskTurn>, events: AskEvents) -> AskAnswer {

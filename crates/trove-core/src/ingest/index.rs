@@ -59,22 +59,13 @@ fn embed_missing(
             todo.push((h.clone(), &text[r.clone()]));
         }
     }
-    let mut out = Vec::with_capacity(todo.len());
-    let total = todo.len().max(1);
-    for (i, batch) in todo.chunks(BATCH).enumerate() {
-        let done = i * BATCH;
-        ctx.progress(60 + (35 * done / total) as u8, "embedding", i == 0)?;
-        let texts: Vec<&str> = batch.iter().map(|(_, t)| *t).collect();
-        let vecs = emb.embed(&texts)?;
-        if vecs.len() != texts.len() {
-            return Err(JobError::transient(
-                "the embedding model returned the wrong number of vectors",
-            )
-            .into());
-        }
-        ctx.stats.add_embeddings(vecs.len());
-        out.extend(batch.iter().map(|(h, _)| h.clone()).zip(vecs));
-    }
+    let mut first = true;
+    let out = embed_texts(emb, &todo, 0, ctx.stats, |done, total| {
+        let pct = 60 + (35 * done / total.max(1)) as u8;
+        let r = ctx.progress(pct, "embedding", first);
+        first = false;
+        r
+    })?;
     ctx.progress(95, "indexing", true)?;
     Ok(Vectors {
         model,
@@ -83,8 +74,51 @@ fn embed_missing(
     })
 }
 
-/// Embed every chunk the active model has no vector for. Returns how many vectors were
-/// computed.
+/// A chunk text's hash and its vectors: its own, then its windows'.
+type TextVectors = (String, Vec<Vec<f32>>);
+
+/// The vectors of each (hash, text): its own (unless `from` is 1: the text has it already)
+/// and its windows' ([`Embedder::windows`]), embedded `BATCH` at a time; `progress(done,
+/// total)` before each batch, in texts embedded.
+fn embed_texts<E>(
+    emb: &dyn Embedder,
+    texts: &[(String, &str)],
+    from: usize,
+    stats: &Stats,
+    mut progress: impl FnMut(usize, usize) -> std::result::Result<(), E>,
+) -> std::result::Result<Vec<TextVectors>, E>
+where
+    E: From<JobError>,
+{
+    // Every piece to embed: (which text, the piece).
+    let mut pieces: Vec<(usize, &str)> = Vec::new();
+    for (i, (_, t)) in texts.iter().enumerate() {
+        if from == 0 {
+            pieces.push((i, t));
+        }
+        pieces.extend(emb.windows(t).into_iter().map(|w| (i, &t[w])));
+    }
+    let mut out: Vec<TextVectors> = texts.iter().map(|(h, _)| (h.clone(), Vec::new())).collect();
+    for (n, batch) in pieces.chunks(BATCH).enumerate() {
+        progress(n * BATCH, pieces.len())?;
+        let strs: Vec<&str> = batch.iter().map(|(_, t)| *t).collect();
+        let vecs = emb.embed(&strs)?;
+        if vecs.len() != strs.len() {
+            return Err(JobError::transient(
+                "the embedding model returned the wrong number of vectors",
+            )
+            .into());
+        }
+        stats.add_embeddings(vecs.len());
+        for ((i, _), v) in batch.iter().zip(vecs) {
+            out[*i].1.push(v);
+        }
+    }
+    Ok(out)
+}
+
+/// Embed every chunk the active model has no vector for, and the windows of chunks whose
+/// vectors were stored before windows existed. Returns how many texts were embedded.
 pub fn reindex(
     store: &Store,
     ports: &Ports,
@@ -96,27 +130,72 @@ pub fn reindex(
         .ok_or_else(|| Error::Invalid("no embedding model is installed".into()))?;
     let model = emb.model_id().to_owned();
     let todo = store.read(|c| vectors::missing(c, &model))?;
-    let total = todo.len();
-    for (done, batch) in todo.chunks(BATCH).enumerate() {
-        progress(done * BATCH, total);
-        let texts: Vec<&str> = batch.iter().map(|(_, t)| t.as_str()).collect();
-        let vecs = emb.embed(&texts).map_err(|e| Error::Embed(e.to_string()))?;
-        stats.add_embeddings(vecs.len());
+    let older = store.read(|c| vectors::unwindowed_count(c, &model))? as usize;
+    let total = todo.len() + older;
+    let mut done = 0;
+    for batch in todo.chunks(BATCH) {
+        progress(done, total);
+        let texts: Vec<(String, &str)> =
+            batch.iter().map(|(h, t)| (h.clone(), t.as_str())).collect();
+        let vecs = embed_texts(emb.as_ref(), &texts, 0, stats, |_, _| Ok(()))
+            .map_err(|e: JobError| Error::Embed(e.to_string()))?;
         store.write(|tx, now| {
             vectors::insert(
                 tx,
                 &model,
                 emb.dims(),
-                batch
-                    .iter()
-                    .zip(&vecs)
-                    .map(|((h, _), v)| (h.as_str(), v.as_slice())),
+                vecs.iter().map(|(h, v)| (h.as_str(), v.as_slice())),
                 now,
             )
         })?;
+        done += batch.len();
+    }
+    loop {
+        progress(done.min(total), total);
+        let n = complete_windows(store, emb.as_ref(), stats, BATCH)?;
+        if n == 0 {
+            break;
+        }
+        done += n;
     }
     progress(total, total);
-    Ok(total)
+    Ok(done)
+}
+
+/// Windows for up to `limit` chunk texts whose vector of the active model was stored
+/// before windows existed (migration 0014): the upgrade of an older library, done by the
+/// worker when it has nothing else to do, and by [`reindex`]. Returns how many texts it
+/// completed (0: none left).
+pub fn complete_windows(
+    store: &Store,
+    emb: &dyn Embedder,
+    stats: &Stats,
+    limit: usize,
+) -> Result<usize> {
+    let model = emb.model_id().to_owned();
+    let todo = store.read(|c| vectors::unwindowed(c, &model, limit))?;
+    if todo.is_empty() {
+        return Ok(0);
+    }
+    let texts: Vec<(String, &str)> = todo.iter().map(|(h, t)| (h.clone(), t.as_str())).collect();
+    let vecs = embed_texts(emb, &texts, 1, stats, |_, _| Ok(()))
+        .map_err(|e: JobError| Error::Embed(e.to_string()))?;
+    store.write(|tx, now| {
+        for (hash, windows) in &vecs {
+            vectors::insert_parts(
+                tx,
+                &model,
+                emb.dims(),
+                hash,
+                1,
+                windows,
+                1 + windows.len(),
+                now,
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(todo.len())
 }
 
 /// U+0002 and U+0003 mark highlighted words in search snippets: a document containing them

@@ -1,11 +1,12 @@
 //! Search: FTS5 BM25 keyword search ([`keyword`]), exact-rescored k-NN over the stored
-//! vectors of the active embedding model ([`vector`]), and both fused by reciprocal rank
-//! fusion ([`fusion`]). Results are grouped per document (its best chunk), with a
-//! highlighted snippet and the source.
+//! vectors of the active embedding model ([`vector`]), and both fused ([`fusion`]): hybrid
+//! ranks documents by meaning, nudged by keyword rank. Results are grouped per document (its
+//! best chunk), with a highlighted snippet and the source.
 
 pub mod fusion;
 mod keyword;
 pub mod query;
+pub mod snapshot;
 pub mod vector;
 
 use std::collections::{HashMap, HashSet};
@@ -25,6 +26,26 @@ pub struct SearchCache {
     /// The index, and how many chunks the library had when it was loaded.
     index: Mutex<Option<(Arc<VectorIndex>, usize)>>,
     queries: Mutex<HashMap<(String, String), Vec<f32>>>,
+    /// The thread writing the snapshot ([`snapshot`]; one at a time), waited for when the
+    /// cache goes (a command-line search that wrote one finishes it before the process ends).
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for SearchCache {
+    fn drop(&mut self) {
+        let writer = self.writer.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(w) = writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl SearchCache {
+    /// Whether a snapshot of the index is being written in the background.
+    pub fn writing_snapshot(&self) -> bool {
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        writer.as_ref().is_some_and(|w| !w.is_finished())
+    }
 }
 
 /// What a search may use.
@@ -35,21 +56,53 @@ pub struct SearchCtx<'a> {
 }
 
 impl SearchCtx<'_> {
-    /// The vectors of `model`, and how many chunks there are (loaded once per change).
+    /// The vectors of `model`, and how many chunks there are: kept while the library does
+    /// not change; after a change (or at start) mapped from the snapshot file when it is
+    /// current, else read from the database (and the snapshot written again, in the
+    /// background, for a large library).
     fn vector_index(&self, model: &str, dims: usize) -> Result<(Arc<VectorIndex>, usize)> {
-        let current = self.store.read(vectors::stamp)?;
+        let stamp = self.store.read(vectors::stamp)?;
         let mut guard = self.cache.index.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((ix, chunks)) = guard.as_ref() {
-            if ix.model == model && ix.stamp == current && ix.dims == dims {
+            if ix.model == model && ix.stamp == stamp && ix.dims == dims {
                 return Ok((ix.clone(), *chunks));
             }
+        }
+        let max_chunk = self.store.read(content::max_chunk_id)?;
+        let id = snapshot::Identity {
+            model: model.to_owned(),
+            dims,
+            stamp,
+            max_chunk,
+        };
+        let file = snapshot::path_for(self.store.path());
+        if let Some((ix, chunks)) = snapshot::open(&file, &id) {
+            let ix = Arc::new(ix);
+            *guard = Some((ix.clone(), chunks));
+            return Ok((ix, chunks));
         }
         let (ids, data, chunks) = self.store.read(|c| {
             let (ids, data) = vectors::load(c, model, dims)?;
             Ok((ids, data, content::chunk_count(c)? as usize))
         })?;
-        let ix = Arc::new(VectorIndex::new(model.to_owned(), current, dims, ids, data));
+        let ix = Arc::new(VectorIndex::new(model.to_owned(), stamp, dims, ids, data));
         *guard = Some((ix.clone(), chunks));
+        let mut writer = self.cache.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let busy = writer.as_ref().is_some_and(|w| !w.is_finished());
+        if ix.len() >= snapshot::MIN_VECTORS && !busy {
+            let ix = ix.clone();
+            let handle = std::thread::spawn(move || {
+                if let Err(e) = snapshot::write(&file, &ix, &id, chunks) {
+                    tracing::warn!(
+                        "could not write the vector snapshot {}: {e}",
+                        file.display()
+                    );
+                }
+            });
+            if let Some(done) = writer.replace(handle) {
+                let _ = done.join();
+            }
+        }
         Ok((ix, chunks))
     }
 
@@ -79,8 +132,9 @@ impl SearchCtx<'_> {
 }
 
 /// Below this cosine similarity a passage found by meaning is not a close match. Measured on
-/// the evaluation set (`eval/floor.py`, BENCHMARKS.md "Search quality"): every answerable
-/// question's best passage is at 0.32 or more, 19 of 20 off-topic questions stay below.
+/// the evaluation set (`eval/floor.py`, BENCHMARKS.md "Search quality"): 93 of 94 answerable
+/// questions' best passages are at 0.30 or more, 18 of 20 off-topic questions stay below
+/// (0.35 would lose two answerable questions to save one off-topic one).
 pub const SEMANTIC_FLOOR: f32 = 0.30;
 
 /// When nothing is a close match, how many of the nearest are shown, as such.
@@ -133,21 +187,21 @@ pub fn search(
         response.notice = cut_notice(shortened, notice);
         return Ok(response);
     };
-    let scope: Option<String> = keys
-        .as_ref()
-        .map(|k| serde_json::to_string(k).unwrap_or_else(|_| "[]".into()));
+    let scope: Option<String> = keys.as_ref().map(|k| keys_json(k));
     let pool = (limit * 5).max(50);
     let sem_text = q.semantic_text();
     let mut can_build_index = false;
     // The keyword leg runs on its own thread (and connection) while this one embeds the
     // query and scans the vectors.
-    let (kw, sem) = std::thread::scope(|s| -> Result<_> {
+    let (kw, sem, scorer) = std::thread::scope(|s| -> Result<_> {
         let kw = (mode != SearchMode::Semantic).then(|| {
             s.spawn(|| {
                 ctx.store
                     .read(|c| keyword::search(c, &plan, pool, scope.as_deref()))
             })
         });
+        // The index and the query's vector, to score keyword hits by meaning too.
+        let mut scorer = None;
         let sem: Vec<(i64, f32)> = match (&emb, mode) {
             (Some(e), SearchMode::Semantic | SearchMode::Hybrid) if !sem_text.is_empty() => {
                 let (ix, chunks) = ctx.vector_index(e.model_id(), e.dims())?;
@@ -169,7 +223,8 @@ pub fn search(
                 };
                 let v = ctx.query_vector(e.as_ref(), &sem_text)?;
                 let found = ix.top_k_in(&v, pool as usize, allow.as_ref());
-                constrain(ctx, &plan, found)?
+                scorer = Some((ix, v));
+                constrain(ctx, plan.must.as_deref(), plan.exclude.as_deref(), found)?
             }
             _ => Vec::new(),
         };
@@ -179,7 +234,7 @@ pub fn search(
                 .map_err(|_| Error::Internal("keyword search crashed".into()))??,
             None => Vec::new(),
         };
-        Ok((kw, sem))
+        Ok((kw, sem, scorer))
     })?;
     response.can_build_index = can_build_index;
     let kw_ids: Vec<i64> = kw.iter().map(|h| h.id).collect();
@@ -190,9 +245,54 @@ pub fn search(
             .filter(|(_, cos)| *cos >= SEMANTIC_FLOOR)
             .map(|(id, _)| *id),
     );
-    let similarity: HashMap<i64, f32> = sem.into_iter().collect();
-    let mut ranked =
-        fusion::rrf_weighted([(&kw_ids[..], fusion::KEYWORD_WEIGHT), (&sem_ids[..], 1.0)]);
+    let mut similarity: HashMap<i64, f32> = sem.into_iter().collect();
+    let mut ranked = if mode == SearchMode::Hybrid {
+        // Keyword hits the semantic leg did not reach get their similarity too.
+        if let Some((ix, v)) = &scorer {
+            for id in &kw_ids {
+                if !similarity.contains_key(id) {
+                    if let Some(s) = ix.similarity(*id, v) {
+                        similarity.insert(*id, s);
+                        if s >= SEMANTIC_FLOOR {
+                            close.insert(*id);
+                        }
+                    }
+                }
+            }
+        }
+        let items = ctx
+            .store
+            .read(|c| content::chunk_items(c, kw_ids.iter().chain(&sem_ids).copied()))?;
+        let found = |ids: &[i64]| -> Vec<fusion::Found<'_>> {
+            ids.iter()
+                .filter_map(|id| {
+                    Some(fusion::Found {
+                        chunk: *id,
+                        item: items.get(id)?,
+                        similarity: similarity.get(id).copied(),
+                    })
+                })
+                .collect()
+        };
+        let ranked = fusion::hybrid(&found(&kw_ids), &found(&sem_ids));
+        // A document is a close match when any of its chunks the legs found is one.
+        let close_items: HashSet<&str> = close
+            .iter()
+            .filter_map(|id| items.get(id).map(String::as_str))
+            .collect();
+        close = ranked
+            .iter()
+            .filter(|(id, _)| {
+                items
+                    .get(id)
+                    .is_some_and(|i| close_items.contains(i.as_str()))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        ranked
+    } else {
+        fusion::rrf([&kw_ids[..], &sem_ids[..]])
+    };
     if ranked.iter().any(|(id, _)| close.contains(id)) {
         ranked.retain(|(id, _)| close.contains(id));
     } else {
@@ -239,8 +339,15 @@ fn collect_hits(
 }
 
 /// "More like this": the passages nearest in meaning to one passage (its stored vector as
-/// the query), from other documents, one per document.
-pub fn similar(ctx: &SearchCtx<'_>, chunk: i64, limit: u32) -> Result<SearchResponse> {
+/// the query), from other documents, one per document. `filters`: the search syntax's
+/// filters and exclusions (`type:pdf in:Notes after:2026-01-01 -draft`) the results must
+/// pass, as in a search; its plain words are ignored ("" for none).
+pub fn similar(
+    ctx: &SearchCtx<'_>,
+    chunk: i64,
+    limit: u32,
+    filters: &str,
+) -> Result<SearchResponse> {
     let limit = limit.clamp(1, 200);
     let Some(emb) = ctx.embedder.clone() else {
         return Err(Error::Invalid(
@@ -265,7 +372,18 @@ pub fn similar(ctx: &SearchCtx<'_>, chunk: i64, limit: u32) -> Result<SearchResp
         ));
     };
     let v = v.to_vec();
-    let found = ix.top_k(&v, ((limit * 5).max(50)) as usize);
+    let (filters, _) = keyword::cap(filters);
+    let q = query::parse(filters);
+    let allow = if q.filters.is_empty() {
+        None
+    } else {
+        Some(
+            ctx.store
+                .read(|c| scope::chunk_ids(c, &keys_json(&scope::items(c, &q.filters)?)))?,
+        )
+    };
+    let found = ix.top_k_in(&v, ((limit * 5).max(50)) as usize, allow.as_ref());
+    let found = constrain(ctx, None, q.keyword_exclusions().as_deref(), found)?;
     let similarity: HashMap<i64, f32> = found.iter().copied().collect();
     let mut ranked: Vec<(i64, f64)> = found
         .iter()
@@ -305,6 +423,11 @@ pub fn similar(ctx: &SearchCtx<'_>, chunk: i64, limit: u32) -> Result<SearchResp
     })
 }
 
+/// Item keys as the JSON array the store's scoped queries take.
+fn keys_json(keys: &[String]) -> String {
+    serde_json::to_string(keys).unwrap_or_else(|_| "[]".into())
+}
+
 /// The notice, with a word on a query that was cut to length first.
 fn cut_notice(shortened: bool, notice: Option<String>) -> Option<String> {
     if !shortened {
@@ -319,23 +442,25 @@ fn cut_notice(shortened: bool, notice: Option<String>) -> Option<String> {
     })
 }
 
-/// Semantic hits that also satisfy the query's phrases and prefixes and none of its
-/// exclusions (checked against the keyword index, so stems count as they do there).
+/// Semantic hits that also match `must` (a query's phrases and prefixes) and not
+/// `exclude` (its exclusions), both FTS5 expressions checked against the keyword index, so
+/// stems count as they do there.
 fn constrain(
     ctx: &SearchCtx<'_>,
-    plan: &query::KeywordPlan,
+    must: Option<&str>,
+    exclude: Option<&str>,
     found: Vec<(i64, f32)>,
 ) -> Result<Vec<(i64, f32)>> {
-    if plan.must.is_none() && plan.exclude.is_none() {
+    if must.is_none() && exclude.is_none() {
         return Ok(found);
     }
     let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
     let (keep, drop) = ctx.store.read(|c| {
-        let keep = match &plan.must {
+        let keep = match must {
             Some(m) => Some(scope::matching(c, m, &ids)?),
             None => None,
         };
-        let drop = match &plan.exclude {
+        let drop = match exclude {
             Some(x) => scope::matching(c, x, &ids)?,
             None => HashSet::new(),
         };
@@ -447,5 +572,82 @@ mod page_tests {
         assert_eq!(super::hit_page(chunk, 2, &w("absent")), 2);
         assert_eq!(super::hit_page("\x0cheron", 5, &w("heron")), 5);
         assert_eq!(super::hit_page("start\x0cart", 1, &w("art")), 2);
+    }
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    use std::sync::Arc;
+
+    use super::{snapshot, SearchCache, SearchCtx};
+    use crate::clock::SystemClock;
+    use crate::store::{vectors, Store};
+
+    /// A large library's index is read from the database once, written beside it, and
+    /// mapped from there by the next process — until the library changes.
+    #[test]
+    fn a_large_index_is_mapped_from_its_snapshot_until_the_library_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("trove.db"), Arc::new(SystemClock)).unwrap();
+        let n = snapshot::MIN_VECTORS;
+        store
+            .write(|tx, now| {
+                let mut chunk = tx.prepare(
+                    "INSERT INTO chunks (item, seq, start, end, text, text_hash) VALUES ('f1', ?1, 0, 1, 'x', ?2)",
+                )?;
+                let mut texts = Vec::new();
+                for i in 0..n {
+                    let hash = format!("h{i}");
+                    chunk.execute(rusqlite::params![i as i64, hash])?;
+                    let a = i as f32 / n as f32;
+                    texts.push((hash, vec![vec![a, (1.0 - a * a).sqrt(), 0.0, 0.0]]));
+                }
+                vectors::insert(
+                    tx,
+                    "m",
+                    4,
+                    texts.iter().map(|(h, v)| (h.as_str(), v.as_slice())),
+                    now,
+                )
+            })
+            .unwrap();
+        let index = |cache: &SearchCache| {
+            let ctx = SearchCtx {
+                store: &store,
+                embedder: None,
+                cache,
+            };
+            ctx.vector_index("m", 4).unwrap()
+        };
+        let first = SearchCache::default();
+        let (ix, chunks) = index(&first);
+        assert!(!ix.is_mapped(), "read from the database");
+        assert_eq!((ix.len(), chunks), (n, n));
+        while first.writing_snapshot() {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let file = snapshot::path_for(store.path());
+        assert!(file.is_file());
+
+        // The next process (a new cache) maps it: the same index.
+        let (mapped, chunks) = index(&SearchCache::default());
+        assert!(mapped.is_mapped());
+        assert_eq!((mapped.len(), chunks), (n, n));
+        let q = [0.6, 0.8, 0.0, 0.0];
+        assert_eq!(mapped.top_k(&q, 5), ix.top_k(&q, 5));
+
+        // One more passage: the snapshot is stale, the database is read again.
+        store
+            .write(|tx, _| {
+                tx.execute(
+                    "INSERT INTO chunks (item, seq, start, end, text, text_hash) VALUES ('f2', 0, 0, 1, 'y', 'h0')",
+                    [],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let (fresh, chunks) = index(&SearchCache::default());
+        assert!(!fresh.is_mapped(), "a stale snapshot is not used");
+        assert_eq!((fresh.len(), chunks), (n + 1, n + 1));
     }
 }

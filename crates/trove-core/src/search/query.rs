@@ -152,9 +152,49 @@ pub fn is_stop_word(w: &str) -> bool {
     STOP_WORDS.binary_search(&w).is_ok()
 }
 
+/// The function words of a query written in another language than English: NLTK's list for
+/// it (the `stop-words` crate), when its plain words are three or more and read as that
+/// language with some confidence (`whatlang`, 0.5 or more: "el gato duerme en el jardín por
+/// la tarde" is Spanish at 0.83, "a person sleeping in the afternoon" English at 0.69). None:
+/// English only.
+fn function_words(words: &[String]) -> Option<&'static [&'static str]> {
+    use whatlang::Lang;
+    if words.len() < 3 {
+        return None;
+    }
+    let info = whatlang::detect(&words.join(" "))?;
+    if info.confidence() < 0.5 {
+        return None;
+    }
+    let code = match info.lang() {
+        Lang::Fra => "fr",
+        Lang::Deu => "de",
+        Lang::Spa => "es",
+        Lang::Ita => "it",
+        Lang::Por => "pt",
+        Lang::Nld => "nl",
+        Lang::Swe => "sv",
+        Lang::Dan => "da",
+        Lang::Nob => "no",
+        Lang::Fin => "fi",
+        Lang::Rus => "ru",
+        Lang::Tur => "tr",
+        Lang::Hun => "hu",
+        Lang::Ron => "ro",
+        Lang::Ell => "el",
+        Lang::Cat => "ca",
+        Lang::Slv => "sl",
+        _ => return None,
+    };
+    stop_words::lookup(code)
+}
+
 /// What a user's query asks for.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Query {
+    /// The function words of the query's language when it is not English
+    /// ([`function_words`]), left out besides English's; None: English's only.
+    pub stop_words: Option<&'static [&'static str]>,
     /// Plain words, lowercased, in order (function words included).
     pub words: Vec<String>,
     /// Quoted phrases, each as its words.
@@ -251,6 +291,7 @@ pub fn parse(q: &str) -> Query {
             Piece::Bare(t) => read_bare(t, &mut out),
         }
     }
+    out.stop_words = function_words(&out.words);
     out
 }
 
@@ -331,6 +372,12 @@ impl Query {
         !(self.words.is_empty() && self.phrases.is_empty() && self.prefixes.is_empty())
     }
 
+    /// Whether `w` (lowercase) is a function word: English's, or the query's language's. Both
+    /// lists count (a misread language then only adds its own function words).
+    pub fn is_function_word(&self, w: &str) -> bool {
+        is_stop_word(w) || self.stop_words.is_some_and(|list| list.contains(&w))
+    }
+
     /// The text the semantic leg embeds: the words as typed, without operators.
     pub fn semantic_text(&self) -> String {
         let mut parts: Vec<String> = self.phrases.iter().map(|p| p.join(" ")).collect();
@@ -355,7 +402,11 @@ impl Query {
         if !self.has_terms() {
             return None;
         }
-        let content: Vec<&String> = self.words.iter().filter(|w| !is_stop_word(w)).collect();
+        let content: Vec<&String> = self
+            .words
+            .iter()
+            .filter(|w| !self.is_function_word(w))
+            .collect();
         let mut must: Vec<String> = self.phrases.iter().map(|p| phrase(p)).collect();
         must.extend(self.prefixes.iter().map(|p| format!("{}*", quote(p))));
         // Only function words (and nothing else): they are the query, as a phrase.
@@ -420,6 +471,41 @@ mod tests {
 
     fn w(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn function_words_follow_the_language_of_the_query() {
+        let content = |q: &str| -> Vec<String> {
+            let q = parse(q);
+            q.words
+                .iter()
+                .filter(|w| !q.is_function_word(w))
+                .cloned()
+                .collect()
+        };
+        // French, German, Spanish: their articles and prepositions are left out …
+        assert_eq!(
+            content("le chat dort dans le jardin pendant la sieste"),
+            ["chat", "dort", "jardin", "pendant", "sieste"]
+        );
+        assert_eq!(
+            content("die Katze schläft im Garten unter dem Baum"),
+            ["katze", "schläft", "garten", "baum"]
+        );
+        assert_eq!(
+            content("el gato duerme en el jardín por la tarde"),
+            ["gato", "duerme", "jardín", "tarde"]
+        );
+        // … English keeps its own list, and a query too short to tell is read as English.
+        assert_eq!(
+            content("a person sleeping in the afternoon"),
+            ["person", "sleeping", "afternoon"]
+        );
+        assert_eq!(content("die hard"), ["die", "hard"]);
+        // Function words of another language alone are still searched (too few to tell the
+        // language: as plain words here).
+        let plan = parse("le la les des").keyword_plan().unwrap();
+        assert_eq!(plan.strict, "\"le\" AND \"la\" AND \"les\" AND \"des\"");
     }
 
     #[test]

@@ -2,18 +2,43 @@
 //! (one scale per vector) that the scan reads — a quarter of the memory traffic — before the
 //! best candidates are scored again exactly. Pure: no database, no engine.
 
-/// Vectors of one model for all chunks, in memory: the f32 vectors, and an int8 copy
-/// (one scale per vector) that the scan reads — a quarter of the memory traffic — before the
-/// best candidates are scored again exactly.
+use std::borrow::Cow;
+
+/// Vectors of one model for all chunks: the f32 vectors, and an int8 copy (one scale per
+/// vector) that the scan reads — a quarter of the memory traffic — before the best
+/// candidates are scored again exactly. In memory when loaded from the database, or mapped
+/// from the snapshot file next to it ([`snapshot`](super::snapshot)).
 pub struct VectorIndex {
     pub(super) model: String,
     /// `index_version` when loaded.
     pub(super) stamp: i64,
     pub(super) dims: usize,
-    ids: Vec<i64>,
-    data: Vec<f32>,
-    codes: Vec<i8>,
-    scales: Vec<f32>,
+    /// Whether the ids never decrease (as [`crate::store::vectors::load`] reads them).
+    sorted: bool,
+    storage: Storage,
+}
+
+/// Where the index's arrays are. A chunk with windows appears once per vector in `ids`, its
+/// own first; `data` and `codes` hold `dims` values per id, `scales` one.
+pub(super) enum Storage {
+    Owned {
+        ids: Vec<i64>,
+        data: Vec<f32>,
+        codes: Vec<i8>,
+        scales: Vec<f32>,
+    },
+    /// A snapshot file: ids, scales and codes mapped read-only (the scan reads them all);
+    /// the f32 vectors read from the file when a candidate is rescored (a few hundred per
+    /// search), so they never sit in memory. The ranges are byte ranges in the file,
+    /// checked for size and alignment when it was opened.
+    Mapped {
+        map: memmap2::Mmap,
+        file: std::fs::File,
+        ids: std::ops::Range<usize>,
+        scales: std::ops::Range<usize>,
+        codes: std::ops::Range<usize>,
+        data: std::ops::Range<usize>,
+    },
 }
 
 /// Symmetric int8 code of one vector and its scale (`v ≈ code · scale`).
@@ -109,10 +134,10 @@ fn scan_i8(
 
 impl VectorIndex {
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.ids().len()
     }
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.ids().is_empty()
     }
     pub fn new(model: String, stamp: i64, dims: usize, ids: Vec<i64>, data: Vec<f32>) -> Self {
         let mut codes = Vec::with_capacity(data.len());
@@ -120,21 +145,98 @@ impl VectorIndex {
             .chunks_exact(dims.max(1))
             .map(|v| quantize(v, &mut codes))
             .collect();
-        Self {
-            model,
-            stamp,
-            dims,
+        let storage = Storage::Owned {
             ids,
             data,
             codes,
             scales,
+        };
+        Self::from_storage(model, stamp, dims, storage)
+    }
+
+    /// An index over arrays already laid out (in memory, or a mapped snapshot).
+    pub(super) fn from_storage(model: String, stamp: i64, dims: usize, storage: Storage) -> Self {
+        let mut ix = Self {
+            model,
+            stamp,
+            dims,
+            sorted: false,
+            storage,
+        };
+        ix.sorted = ix.ids().windows(2).all(|w| w[0] <= w[1]);
+        ix
+    }
+
+    /// Whether the arrays are mapped from a snapshot file (not read from the database).
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.storage, Storage::Mapped { .. })
+    }
+
+    pub(super) fn ids(&self) -> &[i64] {
+        match &self.storage {
+            Storage::Owned { ids, .. } => ids,
+            Storage::Mapped { map, ids, .. } => bytemuck::cast_slice(&map[ids.clone()]),
+        }
+    }
+    /// Vector `i` (of `len()`): borrowed from memory, or read from the snapshot file
+    /// (None if that read fails: the candidate is left out).
+    pub(super) fn vector(&self, i: usize) -> Option<Cow<'_, [f32]>> {
+        let d = self.dims;
+        match &self.storage {
+            Storage::Owned { data, .. } => data.get(i * d..(i + 1) * d).map(Cow::Borrowed),
+            Storage::Mapped { file, data, .. } => {
+                use std::os::unix::fs::FileExt;
+                let mut v = vec![0f32; d];
+                let at = data.start + i * d * 4;
+                if at + d * 4 > data.end {
+                    return None;
+                }
+                file.read_exact_at(bytemuck::cast_slice_mut(&mut v), at as u64)
+                    .ok()?;
+                Some(Cow::Owned(v))
+            }
+        }
+    }
+    pub(super) fn codes(&self) -> &[i8] {
+        match &self.storage {
+            Storage::Owned { codes, .. } => codes,
+            Storage::Mapped { map, codes, .. } => bytemuck::cast_slice(&map[codes.clone()]),
+        }
+    }
+    pub(super) fn scales(&self) -> &[f32] {
+        match &self.storage {
+            Storage::Owned { scales, .. } => scales,
+            Storage::Mapped { map, scales, .. } => bytemuck::cast_slice(&map[scales.clone()]),
         }
     }
 
-    /// The stored vector of one chunk, if the index has it.
-    pub fn vector_of(&self, chunk: i64) -> Option<&[f32]> {
-        let i = self.ids.iter().position(|id| *id == chunk)?;
-        self.data.get(i * self.dims..(i + 1) * self.dims)
+    /// Positions of one chunk's vectors (its own first, then its windows').
+    fn positions(&self, chunk: i64) -> std::ops::Range<usize> {
+        if self.sorted {
+            let start = self.ids().partition_point(|id| *id < chunk);
+            start..self.ids().partition_point(|id| *id <= chunk)
+        } else {
+            match self.ids().iter().position(|id| *id == chunk) {
+                Some(i) => i..i + 1,
+                None => 0..0,
+            }
+        }
+    }
+
+    /// The stored vector of one chunk (its own, not its windows'), if the index has it.
+    pub fn vector_of(&self, chunk: i64) -> Option<Cow<'_, [f32]>> {
+        self.vector(self.positions(chunk).next()?)
+    }
+
+    /// The exact cosine similarity of one chunk to `q` (its best vector's), if the index has
+    /// its vector.
+    pub fn similarity(&self, chunk: i64, q: &[f32]) -> Option<f32> {
+        if q.len() != self.dims {
+            return None;
+        }
+        self.positions(chunk)
+            .filter_map(|i| self.vector(i).map(|v| dot(&v, q)))
+            .max_by(f32::total_cmp)
     }
 
     /// Exact cosine scores of every vector (vectors are normalised), best `k`, best first.
@@ -143,14 +245,10 @@ impl VectorIndex {
         if q.len() != self.dims || self.dims == 0 {
             return Vec::new();
         }
-        let mut all: Vec<(i64, f32)> = self
-            .data
-            .chunks_exact(self.dims)
-            .zip(&self.ids)
-            .map(|(v, id)| (*id, dot(v, q)))
+        let mut all: Vec<(i64, f32)> = (0..self.len())
+            .filter_map(|i| Some((self.ids()[i], dot(&self.vector(i)?, q))))
             .collect();
-        all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        all.truncate(k);
+        best_per_chunk(&mut all, k);
         all
     }
 
@@ -167,27 +265,27 @@ impl VectorIndex {
         k: usize,
         allow: Option<&std::collections::HashSet<i64>>,
     ) -> Vec<(i64, f32)> {
-        if q.len() != self.dims || k == 0 || self.ids.is_empty() {
+        if q.len() != self.dims || k == 0 || self.ids().is_empty() {
             return Vec::new();
         }
         let mut qc = Vec::with_capacity(self.dims);
         quantize(q, &mut qc);
         let keep = (4 * k).max(100);
-        let threads = if self.ids.len() < 20_000 {
+        let threads = if self.ids().len() < 20_000 {
             1
         } else {
             std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
         };
-        let per = self.ids.len().div_ceil(threads);
+        let per = self.ids().len().div_ceil(threads);
         let candidates: Vec<usize> = std::thread::scope(|s| {
             let parts: Vec<_> = self
-                .codes
+                .codes()
                 .chunks(per * self.dims)
-                .zip(self.scales.chunks(per))
+                .zip(self.scales().chunks(per))
                 .enumerate()
                 .map(|(p, (codes, scales))| {
                     let qc = &qc;
-                    let ids = &self.ids[p * per..];
+                    let ids = &self.ids()[p * per..];
                     s.spawn(move || {
                         let found = match allow {
                             None => scan_i8(codes, scales, self.dims, qc, keep, |_| true),
@@ -209,15 +307,19 @@ impl VectorIndex {
         });
         let mut scored: Vec<(i64, f32)> = candidates
             .into_iter()
-            .map(|i| {
-                let v = &self.data[i * self.dims..(i + 1) * self.dims];
-                (self.ids[i], dot(v, q))
-            })
+            .filter_map(|i| Some((self.ids()[i], dot(&self.vector(i)?, q))))
             .collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored.truncate(k);
+        best_per_chunk(&mut scored, k);
         scored
     }
+}
+
+/// Best first, each chunk once (its best vector: its own or a window's), at most `k`.
+fn best_per_chunk(scored: &mut Vec<(i64, f32)>, k: usize) {
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut seen = std::collections::HashSet::new();
+    scored.retain(|(id, _)| seen.insert(*id));
+    scored.truncate(k);
 }
 
 #[cfg(test)]
@@ -255,8 +357,8 @@ mod recall_tests {
             total += exact.len();
             // Scores of what is returned are exact, not approximations.
             for (id, score) in ix.top_k(&q, 3) {
-                let v = &ix.data[id as usize * dims..(id as usize + 1) * dims];
-                assert_eq!(score, super::dot(v, &q));
+                let v = ix.vector(id as usize).unwrap();
+                assert_eq!(score, super::dot(&v, &q));
             }
         }
         let recall = found as f64 / total as f64;
@@ -274,5 +376,28 @@ mod recall_tests {
             .unwrap();
         assert_eq!(inside[0], best_allowed);
         assert!(ix.top_k_in(&q, 5, Some(&Default::default())).is_empty());
+    }
+
+    /// A chunk with windows has several vectors: it is found by its best, listed once, and
+    /// "more like this" starts from its own.
+    #[test]
+    fn a_chunk_with_windows_is_found_by_its_best_vector_once() {
+        let ids = vec![1, 2, 2, 3];
+        let data = vec![
+            1.0, 0.0, 0.0, // 1
+            0.0, 1.0, 0.0, // 2, its own
+            0.0, 0.0, 1.0, // 2, a window
+            0.6, 0.8, 0.0, // 3
+        ];
+        let ix = VectorIndex::new("m".into(), 0, 3, ids, data);
+        let q = [0.0, 0.0, 1.0];
+        assert_eq!(ix.top_k(&q, 3)[0], (2, 1.0));
+        let all = ix.top_k_exact(&[0.0, 0.6, 0.8], 10);
+        let ids: Vec<i64> = all.iter().map(|h| h.0).collect();
+        assert_eq!(ids, [2, 3, 1], "each chunk once, by its best: {all:?}");
+        assert_eq!(ix.vector_of(2).as_deref(), Some(&[0.0, 1.0, 0.0][..]));
+        assert_eq!(ix.similarity(2, &q), Some(1.0));
+        assert_eq!(ix.similarity(3, &q), Some(0.0));
+        assert_eq!(ix.similarity(4, &q), None);
     }
 }

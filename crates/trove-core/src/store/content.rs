@@ -31,11 +31,12 @@ pub struct Outcome {
     pub metadata: Vec<(String, String)>,
 }
 
-/// Newly computed vectors: model id, dimensions, (chunk text hash, vector) pairs.
+/// Newly computed vectors: model id, dimensions, and per chunk text hash its vectors (its
+/// own, then its windows').
 pub struct Vectors {
     pub model: String,
     pub dims: usize,
-    pub vectors: Vec<(String, Vec<f32>)>,
+    pub vectors: Vec<(String, Vec<Vec<f32>>)>,
 }
 
 /// An item's extracted text cut into chunks.
@@ -206,6 +207,26 @@ pub fn chunk_text(conn: &Connection, chunk: i64) -> Result<Option<(String, Strin
         .prepare_cached("SELECT item, text, page_start FROM chunks WHERE id = ?1")?
         .query_row([chunk], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?)
+}
+
+/// The highest chunk id ever used so far in this library's live rows (0: none).
+pub fn max_chunk_id(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(id), 0) FROM chunks", [], |r| r.get(0))?)
+}
+
+/// The item key of each of `chunks` that exists.
+pub fn chunk_items(
+    conn: &Connection,
+    chunks: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    let mut stmt = conn.prepare_cached("SELECT item FROM chunks WHERE id = ?1")?;
+    let mut out = std::collections::HashMap::new();
+    for id in chunks {
+        if let Some(item) = stmt.query_row([id], |r| r.get(0)).optional()? {
+            out.insert(id, item);
+        }
+    }
+    Ok(out)
 }
 
 /// A chunk's item key and byte range in its document.

@@ -47,6 +47,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(11, "0011_file_title"),
     migration!(12, "0012_stemmed_fts"),
     migration!(13, "0013_file_metadata"),
+    migration!(14, "0014_windows"),
 ];
 
 /// Pages of the PDF chunks indexed before version 8: one pass over each document's text

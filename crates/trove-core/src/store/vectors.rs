@@ -13,20 +13,55 @@ pub fn encode(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-/// Store vectors (keyed by chunk text hash); existing ones are kept.
+/// Store the vectors of chunk texts (keyed by text hash): each text's own vector first,
+/// then its windows' (migration 0014); every row of a text records how many it has. Existing
+/// vectors are kept (a vector stored before windows existed learns its count).
 pub fn insert<'a>(
     conn: &Connection,
     model: &str,
     dims: usize,
-    vectors: impl IntoIterator<Item = (&'a str, &'a [f32])>,
+    texts: impl IntoIterator<Item = (&'a str, &'a [Vec<f32>])>,
+    now_ms: i64,
+) -> Result<()> {
+    for (hash, parts) in texts {
+        insert_parts(conn, model, dims, hash, 0, parts, parts.len(), now_ms)?;
+    }
+    Ok(())
+}
+
+/// Store `vectors` of one text as its parts `first`, `first + 1`, …, and mark every row of
+/// the text as one of `total`. Existing vectors are kept.
+#[allow(clippy::too_many_arguments)]
+pub fn insert_parts(
+    conn: &Connection,
+    model: &str,
+    dims: usize,
+    hash: &str,
+    first: usize,
+    vectors: &[Vec<f32>],
+    total: usize,
     now_ms: i64,
 ) -> Result<()> {
     let mut ins = conn.prepare_cached(
-        "INSERT OR IGNORE INTO embeddings (model, text_hash, dims, vector, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO embeddings (model, text_hash, part, dims, vector, created_at, windows)
+              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (model, text_hash, part) DO NOTHING",
     )?;
-    for (hash, v) in vectors {
-        ins.execute(params![model, hash, dims as i64, encode(v), now_ms])?;
+    for (i, v) in vectors.iter().enumerate() {
+        ins.execute(params![
+            model,
+            hash,
+            (first + i) as i64,
+            dims as i64,
+            encode(v),
+            now_ms,
+            total as i64
+        ])?;
     }
+    conn.prepare_cached(
+        "UPDATE embeddings SET windows = ?3 WHERE model = ?1 AND text_hash = ?2 AND windows IS NULL",
+    )?
+    .execute(params![model, hash, total as i64])?;
     Ok(())
 }
 
@@ -64,6 +99,34 @@ pub fn missing(conn: &Connection, model: &str) -> Result<Vec<(String, String)>> 
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
+/// Up to `limit` (text hash, text) of chunk texts whose vector of `model` was stored before
+/// windows existed (their windows are not known yet).
+pub fn unwindowed(conn: &Connection, model: &str, limit: usize) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.text_hash, (SELECT c.text FROM chunks c WHERE c.text_hash = e.text_hash LIMIT 1)
+           FROM embeddings e WHERE e.model = ?1 AND e.windows IS NULL AND e.part = 0 LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![model, limit as i64], |r| {
+        Ok((r.get(0)?, r.get::<_, Option<String>>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (hash, text): (String, Option<String>) = row?;
+        // No chunk has this text any more: nothing to find by it; its vector is collected.
+        out.push((hash, text.unwrap_or_default()));
+    }
+    Ok(out)
+}
+
+/// How many chunk texts of `model` wait for their windows ([`unwindowed`]).
+pub fn unwindowed_count(conn: &Connection, model: &str) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM embeddings WHERE model = ?1 AND windows IS NULL",
+        [model],
+        |r| r.get(0),
+    )?)
+}
+
 /// How many chunks have a vector of `model`.
 pub fn covered(conn: &Connection, model: &str) -> Result<i64> {
     Ok(conn.query_row(
@@ -79,12 +142,12 @@ pub fn stamp(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT v FROM index_version WHERE id = 1", [], |r| r.get(0))?)
 }
 
-/// Every chunk with a vector of `model` (`dims` wide): chunk ids, and their vectors
-/// concatenated, in chunk id order.
+/// Every vector of `model` (`dims` wide) of every chunk: chunk ids (a chunk with windows
+/// once per vector, its own first), and the vectors concatenated, in chunk id order.
 pub fn load(conn: &Connection, model: &str, dims: usize) -> Result<(Vec<i64>, Vec<f32>)> {
     let mut stmt = conn.prepare(
         "SELECT c.id, e.vector FROM chunks c JOIN embeddings e ON e.model = ?1 AND e.text_hash = c.text_hash
-          WHERE e.dims = ?2 ORDER BY c.id",
+          WHERE e.dims = ?2 ORDER BY c.id, e.part",
     )?;
     let mut ids = Vec::new();
     let mut data = Vec::new();
@@ -107,21 +170,36 @@ pub fn load(conn: &Connection, model: &str, dims: usize) -> Result<(Vec<i64>, Ve
 mod tests {
     use super::*;
 
-    #[test]
-    fn only_old_vectors_no_chunk_uses_are_collected() {
+    /// A fresh database with one chunk of `text` whose hash is `hash`.
+    fn one_chunk(text: &str, hash: &str) -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::store::pool::open(&dir.path().join("v.db")).unwrap();
         conn.execute(
-            "INSERT INTO chunks (item, seq, start, end, text, text_hash) VALUES ('f1', 0, 0, 4, 'used', 'h-used')",
-            [],
+            "INSERT INTO chunks (item, seq, start, end, text, text_hash) VALUES ('f1', 0, 0, 4, ?1, ?2)",
+            [text, hash],
         )
         .unwrap();
-        let v = [1.0f32, 0.0];
+        (dir, conn)
+    }
+
+    #[test]
+    fn only_old_vectors_no_chunk_uses_are_collected() {
+        let (_dir, conn) = one_chunk("used", "h-used");
+        let v = [vec![1.0f32, 0.0]];
+        let two = [vec![1.0f32, 0.0], vec![0.0, 1.0]];
         let hour = 3600 * 1000;
-        insert(&conn, "m", 2, [("h-used", &v[..]), ("h-old", &v[..])], 0).unwrap();
+        insert(
+            &conn,
+            "m",
+            2,
+            [("h-used", &two[..]), ("h-old", &two[..])],
+            0,
+        )
+        .unwrap();
         insert(&conn, "m", 2, [("h-new", &v[..])], 2 * hour).unwrap();
-        // At 2 h with a 1 h grace: "h-old" goes; "h-used" is used; "h-new" is too young.
-        assert_eq!(gc_unreferenced(&conn, 2 * hour, hour).unwrap(), 1);
+        // At 2 h with a 1 h grace: "h-old" goes, windows included; "h-used" is used, and
+        // its window too; "h-new" is too young.
+        assert_eq!(gc_unreferenced(&conn, 2 * hour, hour).unwrap(), 2);
         let left: Vec<String> = conn
             .prepare("SELECT text_hash FROM embeddings ORDER BY text_hash")
             .unwrap()
@@ -129,6 +207,39 @@ mod tests {
             .unwrap()
             .collect::<std::result::Result<_, _>>()
             .unwrap();
-        assert_eq!(left, ["h-new", "h-used"]);
+        assert_eq!(left, ["h-new", "h-used", "h-used"]);
+        let (ids, data) = load(&conn, "m", 2).unwrap();
+        assert_eq!(ids, [1, 1], "one chunk, its own vector and its window's");
+        assert_eq!(data, [1.0, 0.0, 0.0, 1.0], "its own first");
+    }
+
+    #[test]
+    fn vectors_stored_before_windows_wait_for_them_and_learn_their_count() {
+        let (_dir, conn) = one_chunk("long", "h1");
+        // As version 13 stored it: one vector, no window count.
+        conn.execute(
+            "INSERT INTO embeddings (model, text_hash, dims, vector, created_at) VALUES ('m', 'h1', 2, ?1, 0)",
+            [encode(&[1.0, 0.0])],
+        )
+        .unwrap();
+        assert_eq!(
+            unwindowed(&conn, "m", 10).unwrap(),
+            [("h1".to_string(), "long".to_string())]
+        );
+        assert_eq!(unwindowed_count(&conn, "m").unwrap(), 1);
+        assert!(unwindowed(&conn, "other", 10).unwrap().is_empty());
+        insert_parts(&conn, "m", 2, "h1", 1, &[vec![0.0, 1.0]], 2, 5).unwrap();
+        assert_eq!(unwindowed_count(&conn, "m").unwrap(), 0);
+        let counts: Vec<(i64, i64)> = conn
+            .prepare("SELECT part, windows FROM embeddings ORDER BY part")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap();
+        assert_eq!(counts, [(0, 2), (1, 2)]);
+        // Storing the text again changes nothing.
+        insert(&conn, "m", 2, [("h1", &[vec![0.5, 0.5]][..])], 9).unwrap();
+        assert_eq!(load(&conn, "m", 2).unwrap().1, [1.0, 0.0, 0.0, 1.0]);
     }
 }
