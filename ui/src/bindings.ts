@@ -83,7 +83,8 @@ pageUnit: string | null,
  */
 snippet: string, 
 /**
- * Rank score (reciprocal rank fusion of the two legs; 0 in a filter-only listing).
+ * Rank score, higher first: in hybrid search the best passage's similarity plus a keyword
+ * nudge; reciprocal rank in one leg alone; 0 in a filter-only listing.
  */
 score: number, 
 /**
@@ -420,8 +421,9 @@ export function commands(invoke: Invoke) {
     setConcurrency: (n: number) => invoke<QueueState>("set_concurrency", { n }),
     /** Hybrid when an embedding model is installed, else keyword. */
     search: (query: string, limit: number) => invoke<SearchResponse>("search", { query, limit }),
-    /** More like this: passages of other documents nearest in meaning to one passage. */
-    similar: (chunkId: number, limit: number) => invoke<SearchResponse>("similar", { chunkId, limit }),
+    /** More like this: passages of other documents nearest in meaning to one passage, among */
+    /** what `filters` (the search syntax's type:, in:, after:, before:; "" for none) lets through. */
+    similar: (chunkId: number, limit: number, filters: string) => invoke<SearchResponse>("similar", { chunkId, limit, filters }),
     /** Answer a question from the library (passages first, then the answer's tokens on `events`). */
     ask: (question: string, history: Array<AskTurn>, events: Channel<AskEvent>) => invoke<AskAnswer>("ask", { question, history, events }),
     openChunk: (chunkId: number) => invoke<ChunkView>("open_chunk", { chunkId }),

@@ -92,8 +92,12 @@ export interface Backend {
   setConcurrency(n: number): Promise<QueueState>;
   /** the query syntax is the engine's (`"phrase"`, `prefix*`, `-word`, `type:`, `in:`, `after:`, `before:`) */
   search(query: string, limit: number): Promise<SearchResponse>;
-  /** "more like this": passages of other documents nearest in meaning to a passage (rejects without vectors) */
-  similar(chunkId: number, limit: number): Promise<SearchResponse>;
+  /**
+   * "more like this": passages of other documents nearest in meaning to a passage (rejects without
+   * vectors), among what the filters of `filters` (the search syntax: `type:`, `in:`, `after:`,
+   * `before:`, `-word`; its plain words are ignored) let through
+   */
+  similar(chunkId: number, limit: number, filters: string): Promise<SearchResponse>;
   openChunk(chunkId: number): Promise<ChunkView>;
   /**
    * Answer a question from the library: `onEvent` first gets one `passages` event (the numbered

@@ -471,7 +471,8 @@ export function createSearch(ctx: Ctx): SearchView {
     el.classList.add("loading");
     let res: SearchResponse;
     try {
-      res = await ctx.backend.similar(hit.chunkId, LIMIT);
+      // The filters of the search it came from (the engine ignores the words).
+      res = await ctx.backend.similar(hit.chunkId, LIMIT, page.sent);
     } catch (e) {
       if (my !== seq) return;
       el.classList.remove("loading");

@@ -195,24 +195,23 @@ export function createSettingsDialog(ctx: Ctx) {
     };
     if (s.kind === "switch") {
       input.addEventListener("change", () => void save(input.checked ? "on" : "off"));
-    } else if (secret) {
-      // an empty field means "keep the saved key" (Remove forgets it)
-      const saveKey = () => {
-        if (input.value.trim() !== "") void save(input.value);
-      };
-      input.addEventListener("change", saveKey);
-      input.addEventListener("keydown", (e) => {
-        if (e.key === "Enter") {
-          e.preventDefault();
-          saveKey();
-        }
-      });
     } else {
-      input.addEventListener("change", () => void save(input.value));
+      // Enter saves; so does leaving the field — but not again what Enter just saved (the
+      // field, taken out by the re-render, can still report a change: a second save's late
+      // re-render would wipe what was typed in another field meanwhile, and its error).
+      let entered: string | null = null;
+      // a key's empty field means "keep the saved key" (Remove forgets it)
+      const submit = () => {
+        if (!(secret && input.value.trim() === "")) void save(input.value);
+      };
+      input.addEventListener("change", () => {
+        if (input.value !== entered) submit();
+      });
       input.addEventListener("keydown", (e) => {
         if (e.key === "Enter") {
           e.preventDefault();
-          void save(input.value);
+          entered = input.value;
+          submit();
         }
       });
     }

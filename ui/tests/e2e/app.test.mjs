@@ -683,6 +683,14 @@ describe("search: filters, syntax, nearest matches and more like this (fake=seed
     const pdfs = await hits();
     assert.ok(pdfs.length > 0);
     for (const h of pdfs) assert.match(h.name, /\.pdf$/);
+    // "More like this" stays inside the filters
+    await page.click(tid("search-more-0"));
+    await page.waitForSelector(`${tid("similar-bar")}:not([hidden])`);
+    const likePdfs = await hits();
+    assert.ok(likePdfs.length > 0);
+    for (const h of likePdfs) assert.match(h.name, /\.pdf$/);
+    await page.click(tid("similar-back"));
+    await page.locator(tid("similar-bar")).waitFor({ state: "hidden" });
     assert.equal(await page.locator(tid("search-input")).inputValue(), "report");
     assert.equal(await page.locator(tid("filter-type")).getAttribute("data-active"), "true");
     assert.equal(await page.locator(tid("filters-clear")).innerText(), "Clear filter");

@@ -594,7 +594,7 @@ describe("fake search", () => {
   it("similar: other documents' passages nearest in meaning, or why it cannot", async () => {
     const v = createFakeBackend({ seed: 300, speed: 0, model: "indexed" });
     const from = (await v.search("report", 1)).hits[0]!;
-    const res = await v.similar(from.chunkId, 20);
+    const res = await v.similar(from.chunkId, 20, "");
     expect(res.mode).toBe("semantic");
     expect(res.hits.length).toBeGreaterThan(0);
     expect(res.hits.length).toBeLessThanOrEqual(20);
@@ -602,12 +602,20 @@ describe("fake search", () => {
     expect(new Set(res.hits.map((h) => h.itemId)).size).toBe(res.hits.length);
     const sims = res.hits.map((h) => h.similarity!);
     expect(sims).toEqual([...sims].sort((a, c) => c - a));
-    await expect(v.similar(999_999_000, 5)).rejects.toMatchObject({ code: "not_found" });
+    // Among what filters let through; the words of the query are not filters.
+    const pdfs = await v.similar(from.chunkId, 20, "type:pdf quarterly");
+    expect(pdfs.hits.length).toBeGreaterThan(0);
+    expect(res.hits.some((h) => !h.name.endsWith(".pdf"))).toBe(true);
+    for (const h of pdfs.hits) expect(h.name).toMatch(/\.pdf$/);
+    const other = res.hits[0]!;
+    const without = await v.similar(from.chunkId, 20, `in:"${other.location}"`);
+    expect(without.hits.map((h) => h.itemId)).toEqual([other.itemId]);
+    await expect(v.similar(999_999_000, 5, "")).rejects.toMatchObject({ code: "not_found" });
     const none = createFakeBackend({ seed: "states", speed: 0 });
     const hit = (await none.search("probe", 1)).hits[0]!;
-    await expect(none.similar(hit.chunkId, 5)).rejects.toMatchObject({ code: "invalid" });
+    await expect(none.similar(hit.chunkId, 5, "")).rejects.toMatchObject({ code: "invalid" });
     const unindexed = createFakeBackend({ seed: "states", speed: 0, model: "unindexed" });
-    await expect(unindexed.similar(hit.chunkId, 5)).rejects.toMatchObject({
+    await expect(unindexed.similar(hit.chunkId, 5, "")).rejects.toMatchObject({
       code: "invalid",
       message: expect.stringMatching(/no vector/),
     });

@@ -59,7 +59,7 @@ describe("tauri backend", () => {
     await b.setPaused(true);
     await b.setConcurrency(4);
     await b.search("q", 20);
-    await b.similar(7001, 20);
+    await b.similar(7001, 20, "type:pdf");
     await b.openChunk(7);
     await b.listFolders();
     await b.addFolder("/home/ada/Notes", ["*.md"], ["drafts/**"]);
@@ -80,7 +80,7 @@ describe("tauri backend", () => {
       ["set_paused", { paused: true }],
       ["set_concurrency", { n: 4 }],
       ["search", { query: "q", limit: 20 }],
-      ["similar", { chunkId: 7001, limit: 20 }],
+      ["similar", { chunkId: 7001, limit: 20, filters: "type:pdf" }],
       ["open_chunk", { chunkId: 7 }],
       ["list_folders", undefined],
       ["add_folder", { path: "/home/ada/Notes", include: ["*.md"], exclude: ["drafts/**"] }],

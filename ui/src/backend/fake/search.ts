@@ -256,7 +256,7 @@ export function searchCommands(s: FakeState) {
       return searchLibrary(s, query, limitN);
     },
 
-    async similar(chunkId: number, limitN: number): Promise<SearchResponse> {
+    async similar(chunkId: number, limitN: number, filters: string): Promise<SearchResponse> {
       if (s.model === "none") {
         throw err(
           "invalid",
@@ -274,12 +274,14 @@ export function searchCommands(s: FakeState) {
         );
       }
       const want = contentWords(docText(s, id).slice(range[0], range[1]));
+      const q = parseQuery(filters);
       const found: SearchHit[] = [];
-      for (const it of s.items.values()) {
-        if (it.status !== "completed" || it.id === id) continue;
+      for (const it of scope(s, q)) {
+        if (it.id === id) continue;
         const ix = indexed(s, it.id);
         let best: { sim: number; ci: number } | null = null;
         for (const [ci, words] of ix.words.entries()) {
+          if (q.exclude.some((x) => hasPhrase(words, x))) continue;
           const shared = new Set(words.filter((w) => want.has(w))).size;
           // about the cosine of the two word sets
           const sim = shared / Math.sqrt(Math.max(1, want.size * words.length));
