@@ -12,17 +12,14 @@ unset: nothing is sent anywhere). Standard library only.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import load_questions  # noqa: E402
+from common import library_run, load_offtopic, load_questions  # noqa: E402
 from run_trove import hit_document  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def ask(trove: str, db: str, question: str, env) -> dict:
@@ -39,16 +36,7 @@ def ask(trove: str, db: str, question: str, env) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--trove", required=True)
-    ap.add_argument("--db", required=True)
-    ap.add_argument("--model-dir")
-    ap.add_argument("--questions", default=os.path.join(HERE, "python-docs", "questions.tsv"))
-    ap.add_argument("--offtopic", default=os.path.join(HERE, "python-docs", "offtopic.txt"))
-    args = ap.parse_args()
-    env = dict(os.environ)
-    if args.model_dir:
-        env["TROVE_MODEL_DIR"] = args.model_dir
+    args, env = library_run(__doc__.splitlines()[0])
     env.pop("TROVE_CHAT_URL", None)
 
     by_kind: dict[str, list[tuple[bool, bool]]] = {}
@@ -56,8 +44,7 @@ def main() -> int:
         a = ask(args.trove, args.db, q.question, env)
         docs = [hit_document(p) for p in a["passages"]]
         by_kind.setdefault(q.kind, []).append((bool(a["relevant"]), q.target in docs))
-    with open(args.offtopic, encoding="utf-8") as f:
-        off_q = [line.strip() for line in f if line.strip()]
+    off_q = load_offtopic(args.offtopic)
     off = [bool(ask(args.trove, args.db, q, env)["relevant"]) for q in off_q]
 
     print("questions            answered (not \"I don't know\")   right page among the passages")

@@ -14,6 +14,7 @@ each at most once, best first.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
@@ -69,6 +70,30 @@ def load_questions(path: str, corpus: str | None = None) -> list[Question]:
     if not questions:
         raise ValueError(f"{path}: no questions")
     return questions
+
+
+def library_run(description: str) -> tuple[argparse.Namespace, dict[str, str]]:
+    """Arguments of the scripts that query an already built library through the CLI
+    (``--trove``, ``--db``, ``--model-dir``, ``--questions``, ``--offtopic``) and the
+    environment to run ``trove`` in (``TROVE_MODEL_DIR`` set from ``--model-dir``)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--trove", required=True)
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--model-dir")
+    ap.add_argument("--questions", default=os.path.join(here, "python-docs", "questions.tsv"))
+    ap.add_argument("--offtopic", default=os.path.join(here, "python-docs", "offtopic.txt"))
+    args = ap.parse_args()
+    env = dict(os.environ)
+    if args.model_dir:
+        env["TROVE_MODEL_DIR"] = args.model_dir
+    return args, env
+
+
+def load_offtopic(path: str) -> list[str]:
+    """The off-topic questions: one a line, blank lines skipped."""
+    with open(path, encoding="utf-8") as f:
+        return [line.strip() for line in f if line.strip()]
 
 
 def doc_ranking(docs_in_order: Iterable[str], depth: int = MRR_DEPTH) -> list[str]:

@@ -12,7 +12,6 @@ answerable questions would lose their best hit and how many off-topic ones would
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -20,9 +19,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import load_questions  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+from common import library_run, load_offtopic, load_questions  # noqa: E402
 
 
 def top_similarity(trove: str, db: str, query: str, env) -> tuple[float | None, bool]:
@@ -46,21 +43,11 @@ def spread(xs: list[float]) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--trove", required=True)
-    ap.add_argument("--db", required=True)
-    ap.add_argument("--model-dir")
-    ap.add_argument("--questions", default=os.path.join(HERE, "python-docs", "questions.tsv"))
-    ap.add_argument("--offtopic", default=os.path.join(HERE, "python-docs", "offtopic.txt"))
-    args = ap.parse_args()
-    env = dict(os.environ)
-    if args.model_dir:
-        env["TROVE_MODEL_DIR"] = args.model_dir
+    args, env = library_run(__doc__.splitlines()[0])
     answerable = [top_similarity(args.trove, args.db, q.question, env)[0]
                   for q in load_questions(args.questions)]
     answerable = [s for s in answerable if s is not None]
-    with open(args.offtopic, encoding="utf-8") as f:
-        off_q = [line.strip() for line in f if line.strip()]
+    off_q = load_offtopic(args.offtopic)
     off = [top_similarity(args.trove, args.db, q, env) for q in off_q]
     off_sims = [s for s, _ in off if s is not None]
     print(f"answerable questions ({len(answerable)}): best passage cosine {spread(answerable)}")
