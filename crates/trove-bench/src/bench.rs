@@ -42,13 +42,21 @@ pub struct BenchArgs {
     /// Megabytes of prose per office document in (h)
     #[arg(long, default_value_t = 4)]
     pub office_mb: usize,
-    /// Run only these parts (a,b,c,d,e,f,g,h)
+    /// Run only these parts (a,b,c,d,e,f,g,h,i)
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// The program whose `__extract` mode is the extraction child in (d) and (f): by
     /// default the `trove` binary next to this one (the binary users run), else this one
     #[arg(long)]
     pub child: Option<PathBuf>,
+    /// A library (its `trove.db`) whose vectors (i) searches by each scan: real vectors, not
+    /// the synthetic ones of (e)
+    #[arg(long)]
+    pub library: Option<PathBuf>,
+    /// Queries for (i), one a line (of a TSV, the last column; a header line `question` is
+    /// skipped); embedded by the model
+    #[arg(long)]
+    pub queries: Option<PathBuf>,
     /// Where to put the temporary data (default: the system temp dir)
     #[arg(long)]
     pub dir: Option<PathBuf>,
@@ -97,6 +105,18 @@ pub fn run(args: &BenchArgs, out: &Out) -> Result<ExitCode> {
             "formats".into(),
             bench_formats(tmp.path(), args.office_mb, out)?,
         );
+    }
+    if want("i") {
+        let (Some(library), Some(queries)) = (&args.library, &args.queries) else {
+            bail!("(i) needs --library and --queries");
+        };
+        let queries: Vec<String> = std::fs::read_to_string(queries)?
+            .lines()
+            .filter_map(|l| l.rsplit('\t').next())
+            .map(|q| q.trim().to_owned())
+            .filter(|q| !q.is_empty() && q != "question")
+            .collect();
+        report.insert("scans".into(), bench_scans("i", library, &queries, out)?);
     }
     if out.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -1322,8 +1342,16 @@ fn bench_search(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
             rss_after as f64 / 1024.0
         ),
     );
+    // How much the large index's sign-bit scan keeps here, where the vectors are random:
+    // its worst case (every score crowds around zero); (i) measures real vectors.
+    let scans = if dims > 0 && n >= trove_core::search::vector::BINARY_MIN {
+        bench_scans("e", engine.db_path(), &queries[..20], out)?
+    } else {
+        serde_json::Value::Null
+    };
     Ok(json!({
         "chunks": n, "mode": if dims > 0 { "hybrid" } else { "keyword" },
+        "scans": scans,
         "p50_ms": p50, "p99_ms": p99, "embed_query_p50_ms": emb_p50,
         "keyword_p50_ms": kw50, "keyword_p99_ms": kw99,
         "semantic_cached_p50_ms": sem50, "semantic_cached_p99_ms": sem99,
@@ -1331,6 +1359,87 @@ fn bench_search(dir: &Path, n: usize, out: &Out) -> Result<serde_json::Value> {
         "rss_mib": rss_after as f64 / 1024.0, "rss_growth_mib": grew_mib,
         "restart": restart,
     }))
+}
+
+/// (i) Each way of scanning the vectors of the library at `db`, against exact scores: the
+/// share of the exact top 10 it keeps (a search's first 10 of its 50 candidates, as search
+/// asks for them) and its time per query, over the real model's vectors of `queries`.
+fn bench_scans(part: &str, db: &Path, queries: &[String], out: &Out) -> Result<serde_json::Value> {
+    use trove_core::search::vector::{Scan, VectorIndex};
+    let embedder = trove_runtime::embedder_from_env()?.context("(i) needs the embedding model")?;
+    let conn = trove_core::db::open(db)?;
+    let (ids, data) =
+        trove_core::store::vectors::load(&conn, embedder.model_id(), embedder.dims())?;
+    let ix = VectorIndex::new(
+        embedder.model_id().to_owned(),
+        0,
+        embedder.dims(),
+        ids,
+        data,
+    );
+    let n = ix.len();
+    if n == 0 {
+        bail!("no vectors of {} in {}", embedder.model_id(), db.display());
+    }
+    let vectors = queries
+        .iter()
+        .map(|q| {
+            Ok(embedder
+                .embed(&[q.as_str()])
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .remove(0))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let exact: Vec<Vec<i64>> = vectors
+        .iter()
+        .map(|q| ix.top_k_exact(q, 10).into_iter().map(|h| h.0).collect())
+        .collect();
+    let mut rows = Vec::new();
+    let scans = [
+        ("int8", Scan::Int8),
+        ("bits, n/50", Scan::Bits { candidates: n / 50 }),
+        (
+            "bits, n/100",
+            Scan::Bits {
+                candidates: n / 100,
+            },
+        ),
+        (
+            "bits, n/200",
+            Scan::Bits {
+                candidates: n / 200,
+            },
+        ),
+        (
+            "bits, n/400",
+            Scan::Bits {
+                candidates: n / 400,
+            },
+        ),
+    ];
+    for (name, scan) in scans {
+        let (mut kept, mut total) = (0, 0);
+        let mut lat = Vec::new();
+        for (q, want) in vectors.iter().zip(&exact) {
+            let t = Instant::now();
+            let found = ix.top_k_with(q, 50, None, scan);
+            lat.push(t.elapsed().as_secs_f64() * 1e3);
+            let top: Vec<i64> = found.iter().take(10).map(|h| h.0).collect();
+            kept += want.iter().filter(|id| top.contains(id)).count();
+            total += want.len();
+        }
+        let recall = kept as f64 / total.max(1) as f64;
+        let p50 = median_ms(lat);
+        say(
+            out,
+            format!(
+                "({part}) {n} vectors, {} queries, scan {name}: recall@10 {recall:.3}, p50 {p50:.2} ms",
+                queries.len()
+            ),
+        );
+        rows.push(json!({"scan": name, "recall_at_10": recall, "p50_ms": p50}));
+    }
+    Ok(json!({"vectors": n, "queries": queries.len(), "scans": rows}))
 }
 
 /// Each query searched once on `engine`; the latencies.

@@ -1,7 +1,7 @@
 //! The vector index's snapshot: a file next to the database holding the index exactly as
-//! search uses it (chunk ids, int8 codes and scales, f32 vectors), mapped read-only at the
+//! search uses it (chunk ids, sign bits, int8 codes and scales, f32 vectors), mapped read-only at the
 //! next start instead of reading every vector out of SQLite again (2 s at 100k chunks, 13 s
-//! at a million here). The ids, scales and int8 codes are mapped (the scan reads them all);
+//! at a million here). The ids, scales, sign bits and int8 codes are mapped (the scan reads them all);
 //! the f32 vectors stay in the file and are read when a candidate is rescored (a few
 //! hundred per search), so they take no memory.
 //!
@@ -16,9 +16,11 @@ use std::io::{BufWriter, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::vector::{Storage, VectorIndex};
+use super::vector::{words, Storage, VectorIndex};
 
-const MAGIC: &[u8; 8] = b"TROVEVX1";
+/// The format's name and version: a file of another version (`TROVEVX1` had no sign bits)
+/// is not used, and is replaced.
+const MAGIC: &[u8; 8] = b"TROVEVX2";
 /// Sections start at multiples of this (the map itself is page-aligned).
 const ALIGN: usize = 64;
 /// Below this many vectors the database reads fast enough: no file.
@@ -48,8 +50,8 @@ fn pad(at: usize) -> usize {
 }
 
 /// The header: magic, dims (u32), 4 spare bytes, count (u64), stamp, max chunk id, chunks
-/// in the library (i64 each), model id length (u32) and bytes. Then ids, scales, codes and
-/// vectors, each at a multiple of [`ALIGN`].
+/// in the library (i64 each), model id length (u32) and bytes. Then ids, scales, sign bits,
+/// codes and vectors, each at a multiple of [`ALIGN`].
 fn header(id: &Identity, n: usize, chunks: usize) -> Vec<u8> {
     let mut h = Vec::with_capacity(64 + id.model.len());
     h.extend_from_slice(MAGIC);
@@ -64,13 +66,14 @@ fn header(id: &Identity, n: usize, chunks: usize) -> Vec<u8> {
     h
 }
 
-/// Byte ranges of the four arrays after a header of `head` bytes.
-fn layout(head: usize, n: usize, dims: usize) -> [Range<usize>; 4] {
+/// Byte ranges of the five arrays after a header of `head` bytes.
+fn layout(head: usize, n: usize, dims: usize) -> [Range<usize>; 5] {
     let ids = pad(head)..pad(head) + n * 8;
     let scales = pad(ids.end)..pad(ids.end) + n * 4;
-    let codes = pad(scales.end)..pad(scales.end) + n * dims;
+    let bits = pad(scales.end)..pad(scales.end) + n * words(dims) * 8;
+    let codes = pad(bits.end)..pad(bits.end) + n * dims;
     let data = pad(codes.end)..pad(codes.end) + n * dims * 4;
-    [ids, scales, codes, data]
+    [ids, scales, bits, codes, data]
 }
 
 /// Write `ix` (with the library's chunk count, for search's notices) as the snapshot at
@@ -78,7 +81,7 @@ fn layout(head: usize, n: usize, dims: usize) -> [Range<usize>; 4] {
 pub fn write(path: &Path, ix: &VectorIndex, id: &Identity, chunks: usize) -> std::io::Result<()> {
     let n = ix.len();
     let head = header(id, n, chunks);
-    let [ids, scales, codes, data] = layout(head.len(), n, id.dims);
+    let [ids, scales, bits, codes, data] = layout(head.len(), n, id.dims);
     let tmp = path.with_extension(format!("vectors-{}.tmp", std::process::id()));
     remove_abandoned(path);
     let result = (|| {
@@ -94,6 +97,7 @@ pub fn write(path: &Path, ix: &VectorIndex, id: &Identity, chunks: usize) -> std
         put(&mut w, 0, &head)?;
         put(&mut w, ids.start, bytemuck::cast_slice(ix.ids()))?;
         put(&mut w, scales.start, bytemuck::cast_slice(ix.scales()))?;
+        put(&mut w, bits.start, bytemuck::cast_slice(ix.bits()))?;
         put(&mut w, codes.start, bytemuck::cast_slice(ix.codes()))?;
         // The vectors one by one: from memory, or from another snapshot's file.
         w.write_all(&vec![0u8; data.start - at])?;
@@ -173,19 +177,21 @@ pub fn open(path: &Path, want: &Identity) -> Option<(VectorIndex, usize)> {
     if bytes > map.len() {
         return None;
     }
-    let [ids, scales, codes, data] = layout(52 + model_len, n, dims);
+    let [ids, scales, bits, codes, data] = layout(52 + model_len, n, dims);
     if data.end != map.len() {
         return None;
     }
     // Alignment for the casts (the map starts on a page).
     bytemuck::try_cast_slice::<u8, i64>(&map[ids.clone()]).ok()?;
     bytemuck::try_cast_slice::<u8, f32>(&map[scales.clone()]).ok()?;
+    bytemuck::try_cast_slice::<u8, u64>(&map[bits.clone()]).ok()?;
 
     let storage = Storage::Mapped {
         map,
         file,
         ids,
         scales,
+        bits,
         codes,
         data,
     };
@@ -241,6 +247,7 @@ mod tests {
         assert_eq!(mapped.len(), 300);
         assert_eq!(mapped.ids(), ix.ids());
         assert_eq!(mapped.codes(), ix.codes());
+        assert_eq!(mapped.bits(), ix.bits());
         assert_eq!(mapped.vector_of(7), ix.vector_of(7));
         assert_eq!(mapped.vector(299), ix.vector(299));
         assert!(mapped.vector(300).is_none() && ix.vector(300).is_none());
@@ -278,12 +285,20 @@ mod tests {
             assert!(open(&path, &other).is_none(), "{other:?}");
         }
         assert!(open(&path, &identity()).is_some());
+        // A file of the previous format (no sign bits).
+        let whole = std::fs::read(&path).unwrap();
+        let mut old = whole.clone();
+        old[..8].copy_from_slice(b"TROVEVX1");
+        std::fs::write(&path, &old).unwrap();
+        assert!(open(&path, &identity()).is_none(), "version 1");
+        std::fs::write(&path, &whole).unwrap();
+        assert!(open(&path, &identity()).is_some());
         // Cut short, or not a snapshot at all.
         let len = std::fs::metadata(&path).unwrap().len();
         let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
         f.set_len(len - 4).unwrap();
         assert!(open(&path, &identity()).is_none(), "short");
-        std::fs::write(&path, b"TROVEVX1 but nothing else").unwrap();
+        std::fs::write(&path, b"TROVEVX2 but nothing else").unwrap();
         assert!(open(&path, &identity()).is_none(), "garbage");
     }
 }

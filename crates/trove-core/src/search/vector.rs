@@ -1,6 +1,8 @@
 //! The vector index: every chunk vector of one model in memory, as f32 and as an int8 copy
 //! (one scale per vector) that the scan reads — a quarter of the memory traffic — before the
-//! best candidates are scored again exactly. Pure: no database, no engine.
+//! best candidates are scored again exactly. Large indexes also keep one bit per value (its
+//! sign): a scan of those picks the candidates the int8 codes score. Pure: no database, no
+//! engine.
 
 use std::borrow::Cow;
 
@@ -18,14 +20,36 @@ pub struct VectorIndex {
     storage: Storage,
 }
 
+/// From this many vectors on, a search first scans the sign bits (48 bytes a vector at 384
+/// dimensions, an eighth of the int8 codes) and scores only the best of those by their int8
+/// codes: at a million vectors the int8 scan alone reads 366 MiB a query. Below, the int8
+/// scan is fast enough and nothing is given up (BENCHMARKS.md, "Search at scale").
+pub const BINARY_MIN: usize = 200_000;
+
+/// How many candidates the sign-bit scan passes on to the int8 codes: a fraction of the
+/// index (1/`BINARY_SHARE`), and never fewer than this many times the int8 stage's own.
+pub const BINARY_SHARE: usize = 100;
+const BINARY_OVER_INT8: usize = 20;
+
+/// How a search finds its candidates (chosen by size; the benchmark names one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scan {
+    /// Every vector's int8 code.
+    Int8,
+    /// Every vector's sign bits, then the int8 codes of the best `candidates`.
+    Bits { candidates: usize },
+}
+
 /// Where the index's arrays are. A chunk with windows appears once per vector in `ids`, its
-/// own first; `data` and `codes` hold `dims` values per id, `scales` one.
+/// own first; `data` and `codes` hold `dims` values per id, `scales` one, `bits`
+/// `dims.div_ceil(64)` words.
 pub(super) enum Storage {
     Owned {
         ids: Vec<i64>,
         data: Vec<f32>,
         codes: Vec<i8>,
         scales: Vec<f32>,
+        bits: Vec<u64>,
     },
     /// A snapshot file: ids, scales and codes mapped read-only (the scan reads them all);
     /// the f32 vectors read from the file when a candidate is rescored (a few hundred per
@@ -36,9 +60,32 @@ pub(super) enum Storage {
         file: std::fs::File,
         ids: std::ops::Range<usize>,
         scales: std::ops::Range<usize>,
+        bits: std::ops::Range<usize>,
         codes: std::ops::Range<usize>,
         data: std::ops::Range<usize>,
     },
+}
+
+/// Words of sign bits per vector.
+pub(super) fn words(dims: usize) -> usize {
+    dims.div_ceil(64)
+}
+
+/// The sign bits of int8 codes (a bit set for each value above zero), `words(dims)` a vector.
+pub(super) fn sign_bits(codes: &[i8], dims: usize) -> Vec<u64> {
+    let w = words(dims);
+    let mut bits = vec![0u64; codes.len() / dims.max(1) * w];
+    for (v, out) in codes
+        .chunks_exact(dims.max(1))
+        .zip(bits.chunks_exact_mut(w.max(1)))
+    {
+        for (j, c) in v.iter().enumerate() {
+            if *c > 0 {
+                out[j / 64] |= 1 << (j % 64);
+            }
+        }
+    }
+    bits
 }
 
 /// Symmetric int8 code of one vector and its scale (`v ≈ code · scale`).
@@ -92,17 +139,14 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     acc.iter().sum::<i32>() + tail
 }
 
-/// Approximate scores (int8) of every vector of a part; the best `k` positions (into the
-/// part), unordered. Only scores above the running threshold are kept, and the buffer is
-/// cut back to `k` whenever it doubles: no vector of all the scores, no full selection.
-/// `allowed`: whether a position may be a hit at all (a search's filters).
-fn scan_i8(
-    codes: &[i8],
-    scales: &[f32],
-    dims: usize,
-    q: &[i8],
+/// The best `k` of `positions` by `score` (higher is better), unordered. Only scores above
+/// the running threshold are kept, and the buffer is cut back to `k` whenever it doubles: no
+/// vector of all the scores, no full selection.
+#[inline(always)]
+fn best_k(
+    positions: impl Iterator<Item = usize>,
     k: usize,
-    allowed: impl Fn(usize) -> bool,
+    score: impl Fn(usize) -> f32,
 ) -> Vec<(usize, f32)> {
     if k == 0 {
         return Vec::new();
@@ -114,11 +158,8 @@ fn scan_i8(
         best.truncate(k);
         best.iter().fold(f32::INFINITY, |m, x| m.min(x.1))
     };
-    for (i, (v, s)) in codes.chunks_exact(dims).zip(scales).enumerate() {
-        if !allowed(i) {
-            continue;
-        }
-        let score = dot_i8(v, q) as f32 * s;
+    for i in positions {
+        let score = score(i);
         if score > threshold || best.len() < k {
             best.push((i, score));
             if best.len() == 2 * k {
@@ -130,6 +171,70 @@ fn scan_i8(
         cut(&mut best);
     }
     best
+}
+
+/// Approximate scores (int8) of every allowed vector of a part; the best `k` positions (into
+/// the part), unordered. `allowed`: whether a position may be a hit at all (the filters).
+fn scan_i8(
+    codes: &[i8],
+    scales: &[f32],
+    dims: usize,
+    q: &[i8],
+    k: usize,
+    allowed: impl Fn(usize) -> bool,
+) -> Vec<(usize, f32)> {
+    let at = |i: usize| dot_i8(&codes[i * dims..(i + 1) * dims], q) as f32 * scales[i];
+    best_k((0..scales.len()).filter(|i| allowed(*i)), k, at)
+}
+
+/// The `k` allowed vectors of a part whose sign bits differ least from the query's.
+#[inline(always)]
+fn scan_bits_body(
+    bits: &[u64],
+    w: usize,
+    q: &[u64],
+    k: usize,
+    allowed: impl Fn(usize) -> bool,
+) -> Vec<(usize, f32)> {
+    let differ = |i: usize| {
+        let v = &bits[i * w..(i + 1) * w];
+        -(v.iter()
+            .zip(q)
+            .map(|(a, b)| (a ^ b).count_ones())
+            .sum::<u32>() as f32)
+    };
+    best_k((0..bits.len() / w).filter(|i| allowed(*i)), k, differ)
+}
+
+/// [`scan_bits_body`] compiled for the `popcnt` instruction (a bit count in one instruction
+/// instead of a dozen): three times faster where the processor has it, which is nearly
+/// everywhere.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+fn scan_bits_popcnt(
+    bits: &[u64],
+    w: usize,
+    q: &[u64],
+    k: usize,
+    allowed: impl Fn(usize) -> bool,
+) -> Vec<(usize, f32)> {
+    scan_bits_body(bits, w, q, k, allowed)
+}
+
+fn scan_bits(
+    bits: &[u64],
+    w: usize,
+    q: &[u64],
+    k: usize,
+    allowed: impl Fn(usize) -> bool,
+) -> Vec<(usize, f32)> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("popcnt") {
+        // SAFETY: the processor has the one feature the function was compiled for.
+        #[allow(unsafe_code)]
+        return unsafe { scan_bits_popcnt(bits, w, q, k, allowed) };
+    }
+    scan_bits_body(bits, w, q, k, allowed)
 }
 
 impl VectorIndex {
@@ -145,11 +250,13 @@ impl VectorIndex {
             .chunks_exact(dims.max(1))
             .map(|v| quantize(v, &mut codes))
             .collect();
+        let bits = sign_bits(&codes, dims);
         let storage = Storage::Owned {
             ids,
             data,
             codes,
             scales,
+            bits,
         };
         Self::from_storage(model, stamp, dims, storage)
     }
@@ -203,6 +310,12 @@ impl VectorIndex {
             Storage::Mapped { map, codes, .. } => bytemuck::cast_slice(&map[codes.clone()]),
         }
     }
+    pub(super) fn bits(&self) -> &[u64] {
+        match &self.storage {
+            Storage::Owned { bits, .. } => bits,
+            Storage::Mapped { map, bits, .. } => bytemuck::cast_slice(&map[bits.clone()]),
+        }
+    }
     pub(super) fn scales(&self) -> &[f32] {
         match &self.storage {
             Storage::Owned { scales, .. } => scales,
@@ -253,7 +366,9 @@ impl VectorIndex {
     }
 
     /// Top-k by cosine: an int8 scan keeps the best `4k` (at least 100) candidates, which
-    /// are scored again exactly. Large indexes are scanned by one thread per core.
+    /// are scored again exactly. Large indexes are scanned by one thread per core, and from
+    /// [`BINARY_MIN`] vectors on, the int8 stage scores only what a scan of the sign bits
+    /// found ([`Scan::Bits`]).
     pub fn top_k(&self, q: &[f32], k: usize) -> Vec<(i64, f32)> {
         self.top_k_in(q, k, None)
     }
@@ -265,37 +380,95 @@ impl VectorIndex {
         k: usize,
         allow: Option<&std::collections::HashSet<i64>>,
     ) -> Vec<(i64, f32)> {
-        if q.len() != self.dims || k == 0 || self.ids().is_empty() {
+        self.top_k_with(q, k, allow, self.scan_for(k))
+    }
+
+    /// The scan a search of `k` hits uses at this index's size.
+    pub fn scan_for(&self, k: usize) -> Scan {
+        if self.len() < BINARY_MIN {
+            Scan::Int8
+        } else {
+            let candidates = (self.len() / BINARY_SHARE).max(Self::keep(k) * BINARY_OVER_INT8);
+            Scan::Bits { candidates }
+        }
+    }
+
+    /// Candidates the int8 stage passes on to exact scoring.
+    fn keep(k: usize) -> usize {
+        (4 * k).max(100)
+    }
+
+    /// [`top_k_in`](Self::top_k_in) with the given first scan.
+    pub fn top_k_with(
+        &self,
+        q: &[f32],
+        k: usize,
+        allow: Option<&std::collections::HashSet<i64>>,
+        scan: Scan,
+    ) -> Vec<(i64, f32)> {
+        if q.len() != self.dims || self.dims == 0 || k == 0 || self.ids().is_empty() {
             return Vec::new();
         }
-        let mut qc = Vec::with_capacity(self.dims);
+        let d = self.dims;
+        let mut qc = Vec::with_capacity(d);
         quantize(q, &mut qc);
-        let keep = (4 * k).max(100);
-        let threads = if self.ids().len() < 20_000 {
+        let keep = Self::keep(k);
+        let ids = self.ids();
+        let allowed = |i: usize| allow.is_none_or(|a| a.contains(&ids[i]));
+        let candidates: Vec<usize> = match scan {
+            Scan::Int8 => self.in_parts(|range| {
+                let (codes, scales) = (
+                    &self.codes()[range.start * d..range.end * d],
+                    &self.scales()[range.clone()],
+                );
+                scan_i8(codes, scales, d, &qc, keep, |i| allowed(range.start + i))
+            }),
+            Scan::Bits { candidates } => {
+                let w = words(d);
+                let qb = sign_bits(&qc, d);
+                let wide = self.in_parts(|range| {
+                    let bits = &self.bits()[range.start * w..range.end * w];
+                    scan_bits(bits, w, &qb, candidates, |i| allowed(range.start + i))
+                });
+                let (codes, scales) = (self.codes(), self.scales());
+                let at = |i: usize| dot_i8(&codes[i * d..(i + 1) * d], &qc) as f32 * scales[i];
+                best_k(wide.into_iter(), keep, at)
+                    .into_iter()
+                    .map(|(i, _)| i)
+                    .collect()
+            }
+        };
+        let mut scored: Vec<(i64, f32)> = candidates
+            .into_iter()
+            .filter_map(|i| Some((ids[i], dot(&self.vector(i)?, q))))
+            .collect();
+        best_per_chunk(&mut scored, k);
+        scored
+    }
+
+    /// `scan` run over the index in parts, one thread per core for large indexes; the
+    /// positions it found (into the whole index).
+    fn in_parts(
+        &self,
+        scan: impl Fn(std::ops::Range<usize>) -> Vec<(usize, f32)> + Sync,
+    ) -> Vec<usize> {
+        let n = self.len();
+        let threads = if n < 20_000 {
             1
         } else {
             std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
         };
-        let per = self.ids().len().div_ceil(threads);
-        let candidates: Vec<usize> = std::thread::scope(|s| {
-            let parts: Vec<_> = self
-                .codes()
-                .chunks(per * self.dims)
-                .zip(self.scales().chunks(per))
-                .enumerate()
-                .map(|(p, (codes, scales))| {
-                    let qc = &qc;
-                    let ids = &self.ids()[p * per..];
+        let per = n.div_ceil(threads);
+        std::thread::scope(|s| {
+            let parts: Vec<_> = (0..n)
+                .step_by(per.max(1))
+                .map(|start| {
+                    let range = start..(start + per).min(n);
+                    let scan = &scan;
                     s.spawn(move || {
-                        let found = match allow {
-                            None => scan_i8(codes, scales, self.dims, qc, keep, |_| true),
-                            Some(a) => {
-                                scan_i8(codes, scales, self.dims, qc, keep, |i| a.contains(&ids[i]))
-                            }
-                        };
-                        found
+                        scan(range.clone())
                             .into_iter()
-                            .map(move |(i, _)| p * per + i)
+                            .map(|(i, _)| range.start + i)
                             .collect::<Vec<_>>()
                     })
                 })
@@ -304,13 +477,7 @@ impl VectorIndex {
                 .into_iter()
                 .flat_map(|h| h.join().unwrap_or_default())
                 .collect()
-        });
-        let mut scored: Vec<(i64, f32)> = candidates
-            .into_iter()
-            .filter_map(|i| Some((self.ids()[i], dot(&self.vector(i)?, q))))
-            .collect();
-        best_per_chunk(&mut scored, k);
-        scored
+        })
     }
 }
 
@@ -327,22 +494,44 @@ mod recall_tests {
     use super::VectorIndex;
 
     /// Random unit vectors are the hard case for int8 codes (scores crowd around 0).
-    #[test]
-    fn quantized_top_k_recalls_at_least_95_percent_of_exact() {
-        let (n, dims) = (30_000, 384);
-        let mut state = 0x2545F4914F6CDD1Du64;
-        let mut unit = move || {
+    /// Uniform values in [-0.5, 0.5), reproducible.
+    fn uniform(seed: u64) -> impl FnMut() -> f32 {
+        let mut state = seed;
+        move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             (state >> 11) as f32 / (1u64 << 53) as f32 - 0.5
-        };
-        let mut normalised = |len: usize| {
-            let mut v: Vec<f32> = (0..len).map(|_| unit()).collect();
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            v.iter_mut().for_each(|x| *x /= norm);
-            v
-        };
+        }
+    }
+
+    fn normalise(mut v: Vec<f32>) -> Vec<f32> {
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter_mut().for_each(|x| *x /= norm);
+        v
+    }
+
+    /// Recall@10 of `scan` against the exact scores, over `queries`.
+    fn recall(ix: &VectorIndex, queries: &[Vec<f32>], scan: super::Scan) -> f64 {
+        let (mut found, mut total) = (0, 0);
+        for q in queries {
+            let exact: Vec<i64> = ix.top_k_exact(q, 10).iter().map(|h| h.0).collect();
+            let approx: Vec<i64> = ix
+                .top_k_with(q, 10, None, scan)
+                .iter()
+                .map(|h| h.0)
+                .collect();
+            found += exact.iter().filter(|id| approx.contains(id)).count();
+            total += exact.len();
+        }
+        found as f64 / total as f64
+    }
+
+    #[test]
+    fn quantized_top_k_recalls_at_least_95_percent_of_exact() {
+        let (n, dims) = (30_000, 384);
+        let mut unit = uniform(0x2545F4914F6CDD1D);
+        let mut normalised = |len: usize| normalise((0..len).map(|_| unit()).collect());
         let mut data = Vec::with_capacity(n * dims);
         for _ in 0..n {
             data.extend(normalised(dims));
@@ -363,6 +552,7 @@ mod recall_tests {
         }
         let recall = found as f64 / total as f64;
         assert!(recall >= 0.95, "recall@10 = {recall}");
+        assert_eq!(ix.scan_for(10), super::Scan::Int8, "a small index");
         // Inside a filter: only allowed ids, the best of them (every third vector here).
         let allow: std::collections::HashSet<i64> = (0..n as i64).filter(|i| i % 3 == 0).collect();
         let q = normalised(dims);
@@ -399,5 +589,61 @@ mod recall_tests {
         assert_eq!(ix.similarity(2, &q), Some(1.0));
         assert_eq!(ix.similarity(3, &q), Some(0.0));
         assert_eq!(ix.similarity(4, &q), None);
+    }
+
+    /// Vectors in topics (a document's passages lie near each other, and near the questions
+    /// about them), the shape the sign-bit scan is for: it keeps what the int8 scan finds.
+    /// Random vectors, where every score crowds around zero, are its worst case: measured in
+    /// the benchmark, not promised here.
+    #[test]
+    fn the_sign_bit_scan_finds_what_the_int8_scan_finds_in_topical_vectors() {
+        let (n, dims, topics) = (40_000, 384, 400);
+        let mut unit = uniform(0x9E3779B97F4A7C15);
+        let centres: Vec<Vec<f32>> = (0..topics)
+            .map(|_| normalise((0..dims).map(|_| unit()).collect()))
+            .collect();
+        // Near a centre: cosine about 0.6 to it, as passages of one subject are.
+        let mut near = |c: &[f32]| normalise(c.iter().map(|x| x + unit() * 0.25).collect());
+        let mut data = Vec::with_capacity(n * dims);
+        for i in 0..n {
+            data.extend(near(&centres[i % topics]));
+        }
+        let queries: Vec<Vec<f32>> = (0..40).map(|t| near(&centres[t * 7])).collect();
+        let ix = VectorIndex::new("m".into(), 0, dims, (0..n as i64).collect(), data);
+        assert!(
+            ix.len() < super::BINARY_MIN,
+            "the scan is chosen by hand here"
+        );
+        let bits = super::Scan::Bits {
+            candidates: n / super::BINARY_SHARE,
+        };
+        let (int8, signs) = (
+            recall(&ix, &queries, super::Scan::Int8),
+            recall(&ix, &queries, bits),
+        );
+        assert!(int8 >= 0.95, "int8 recall@10 = {int8}");
+        assert!(
+            signs >= int8 - 0.02,
+            "sign bits recall@10 = {signs}, int8 {int8}"
+        );
+        // Scores are exact, and a stored vector finds itself first.
+        let own = ix.vector(1234).unwrap().to_vec();
+        let hits = ix.top_k_with(&own, 5, None, bits);
+        assert_eq!(hits[0], (1234, super::dot(&own, &own)));
+        // Filters hold in the first scan: only allowed ids (another topic's here).
+        let allow: std::collections::HashSet<i64> =
+            (0..n as i64).filter(|i| i % topics as i64 == 5).collect();
+        let inside = ix.top_k_with(&queries[0], 5, Some(&allow), bits);
+        assert_eq!(inside.len(), 5);
+        assert!(inside.iter().all(|(id, _)| allow.contains(id)));
+    }
+
+    #[test]
+    fn a_large_index_scans_sign_bits_first() {
+        let n = super::BINARY_MIN;
+        let ix = VectorIndex::new("m".into(), 0, 1, (0..n as i64).collect(), vec![1.0; n]);
+        let candidates = n / super::BINARY_SHARE;
+        assert_eq!(ix.scan_for(10), super::Scan::Bits { candidates });
+        assert_eq!(ix.top_k(&[1.0], 3).len(), 3);
     }
 }
