@@ -176,3 +176,26 @@ fn malformed_queries_read_as_plain_words_never_an_error() {
     assert_eq!(r["noCloseMatches"], true, "{r}");
     assert_eq!(names(&r), ["draft.md", "herons.md", "marsh.txt"]);
 }
+
+/// A keyword hit's snippet is the keyword index's window around what matched, even deep in
+/// its passage (the passage's start would not show the word), for every hit shown.
+#[test]
+fn each_hit_shown_has_its_snippet_around_the_match() {
+    let sb = Sandbox::new();
+    let filler = "Reeds bend in the wind along the grey water and nothing else moves. ".repeat(8);
+    for name in ["one.txt", "two.txt", "three.txt"] {
+        sb.write(
+            name,
+            format!("{filler}Then a kingfisher dives from the willow in {name}."),
+        );
+    }
+    sb.ok(&["add", sb.files().to_str().unwrap()]);
+    sb.ok(&["work", "--until-idle"]);
+    let r = search(&sb, "kingfisher");
+    let hits = r["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 3, "{r}");
+    for h in hits {
+        let snip = h["snippet"].as_str().unwrap();
+        assert!(snip.contains("\u{2}kingfisher\u{3}"), "{snip}");
+    }
+}

@@ -92,12 +92,18 @@ impl Terms {
     }
 }
 
-/// One keyword hit: the chunk, its highlighted snippet, and whether it is a close match
-/// (every term, or enough of the plain words when none has them all).
+/// One keyword hit: the chunk, and whether it is a close match (every term, or enough of
+/// the plain words when none has them all).
 pub(super) struct KeywordHit {
     pub id: i64,
-    pub snippet: String,
     pub close: bool,
+}
+
+/// The keyword leg's hits, and the FTS5 expression that found them: the snippets of the
+/// hits a search shows are made from it ([`Snippets`]), not of every candidate.
+pub(super) struct KeywordFound {
+    pub hits: Vec<KeywordHit>,
+    pub expr: String,
 }
 
 /// Keyword search: every term must match; if nothing does, any plain word may (with the
@@ -108,7 +114,7 @@ pub(super) fn search(
     plan: &KeywordPlan,
     limit: u32,
     scope: Option<&str>,
-) -> Result<Vec<KeywordHit>> {
+) -> Result<KeywordFound> {
     let strict = content::fts_rank(conn, &plan.strict, limit, scope)?;
     let (expr, ranked, terms) = match &plan.loose {
         Some(loose) if strict.is_empty() => (
@@ -119,7 +125,7 @@ pub(super) fn search(
         _ => (&plan.strict, strict, None),
     };
     let need = plan.loose_terms.len().div_ceil(2).max(2);
-    let mut rows = Vec::with_capacity(ranked.len());
+    let mut hits = Vec::with_capacity(ranked.len());
     for (id, _) in ranked {
         let close = match &terms {
             None => true,
@@ -127,13 +133,36 @@ pub(super) fn search(
                 content::chunk_text(conn, id)?.is_some_and(|(_, text, _)| t.count_in(&text) >= need)
             }
         };
-        rows.push(KeywordHit {
-            id,
-            snippet: content::fts_snippet(conn, expr, id)?,
-            close,
-        });
+        hits.push(KeywordHit { id, close });
     }
-    Ok(rows)
+    Ok(KeywordFound {
+        hits,
+        expr: expr.clone(),
+    })
+}
+
+/// Highlighted snippets from the keyword index, for the hits of its leg that a search shows
+/// (a search keeps 50 candidates a leg and shows 10: each snippet is a query of its own).
+pub(super) struct Snippets {
+    expr: String,
+    ids: std::collections::HashSet<i64>,
+}
+
+impl Snippets {
+    pub(super) fn new(found: &KeywordFound) -> Self {
+        Self {
+            expr: found.expr.clone(),
+            ids: found.hits.iter().map(|h| h.id).collect(),
+        }
+    }
+
+    /// The keyword index's snippet of `chunk`, if its leg found it.
+    pub(super) fn of(&self, conn: &Connection, chunk: i64) -> Result<Option<String>> {
+        if !self.ids.contains(&chunk) {
+            return Ok(None);
+        }
+        content::fts_snippet(conn, &self.expr, chunk).map(Some)
+    }
 }
 
 /// A snippet for a hit found by meaning: the start of the chunk, query words marked.

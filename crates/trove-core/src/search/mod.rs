@@ -229,14 +229,17 @@ pub fn search(
             _ => Vec::new(),
         };
         let kw = match kw {
-            Some(h) => h
-                .join()
-                .map_err(|_| Error::Internal("keyword search crashed".into()))??,
-            None => Vec::new(),
+            Some(h) => Some(
+                h.join()
+                    .map_err(|_| Error::Internal("keyword search crashed".into()))??,
+            ),
+            None => None,
         };
         Ok((kw, sem, scorer))
     })?;
     response.can_build_index = can_build_index;
+    let snippets = kw.as_ref().map(keyword::Snippets::new);
+    let kw = kw.map(|k| k.hits).unwrap_or_default();
     let kw_ids: Vec<i64> = kw.iter().map(|h| h.id).collect();
     let sem_ids: Vec<i64> = sem.iter().map(|(id, _)| *id).collect();
     let mut close: HashSet<i64> = kw.iter().filter(|h| h.close).map(|h| h.id).collect();
@@ -303,30 +306,38 @@ pub fn search(
     } else {
         limit
     };
-    let snippets: HashMap<i64, String> = kw.into_iter().map(|h| (h.id, h.snippet)).collect();
     let terms = keyword::Terms::new(&plan.highlight, &q.prefixes);
     response.hits = ctx.store.read(|c| {
         let mut seen = HashSet::new();
-        collect_hits(c, ranked, shown, &terms, snippets, &similarity, &mut seen)
+        collect_hits(
+            c,
+            ranked,
+            shown,
+            &terms,
+            snippets.as_ref(),
+            &similarity,
+            &mut seen,
+        )
     })?;
     response.notice = cut_notice(shortened, notice);
     Ok(response)
 }
 
 /// Results from ranked chunks, one per document (its best chunk), at most `shown`:
-/// keyword snippets where the index made one, else the chunk's start with `terms` marked.
+/// keyword snippets where that leg found the chunk, else the chunk's start with `terms`
+/// marked.
 fn collect_hits(
     c: &rusqlite::Connection,
     ranked: Vec<(i64, f64)>,
     shown: u32,
     terms: &keyword::Terms,
-    mut snippets: HashMap<i64, String>,
+    snippets: Option<&keyword::Snippets>,
     similarity: &HashMap<i64, f32>,
     seen: &mut HashSet<String>,
 ) -> Result<Vec<SearchHit>> {
     let mut hits = Vec::new();
     for (id, score) in ranked {
-        let Some(mut hit) = hit(c, id, score, terms, snippets.remove(&id), seen)? else {
+        let Some(mut hit) = hit(c, id, score, terms, snippets, seen)? else {
             continue;
         };
         hit.similarity = similarity.get(&id).copied();
@@ -404,15 +415,7 @@ pub fn similar(
     let hits = ctx.store.read(|c| {
         // The passage's own document is where the user already is.
         let mut seen = HashSet::from([item.clone()]);
-        collect_hits(
-            c,
-            ranked,
-            shown,
-            &none,
-            HashMap::new(),
-            &similarity,
-            &mut seen,
-        )
+        collect_hits(c, ranked, shown, &none, None, &similarity, &mut seen)
     })?;
     Ok(SearchResponse {
         no_close_matches: !any_close && !hits.is_empty(),
@@ -473,14 +476,14 @@ fn constrain(
 }
 
 /// One result from a chunk: None when its document already has a better one (`seen`) or is
-/// gone. `snippet`: the keyword index's, if it made one; else the chunk's start with `terms`
-/// marked.
+/// gone. Its snippet: the keyword index's, if that leg found it; else the chunk's start with
+/// `terms` marked.
 fn hit(
     c: &rusqlite::Connection,
     id: i64,
     score: f64,
     terms: &keyword::Terms,
-    snippet: Option<String>,
+    snippets: Option<&keyword::Snippets>,
     seen: &mut HashSet<String>,
 ) -> Result<Option<SearchHit>> {
     let Some((item, text, page_start)) = content::chunk_text(c, id)? else {
@@ -494,6 +497,10 @@ fn hit(
     };
     let Ok(it) = items::get(c, r) else {
         return Ok(None);
+    };
+    let snippet = match snippets {
+        Some(s) => s.of(c, id)?,
+        None => None,
     };
     Ok(Some(SearchHit {
         item_id: item,
