@@ -201,11 +201,19 @@ fn scan_i8(
 fn byte_tables(q: &[f32], w: usize) -> Vec<[i16; 256]> {
     let sums: Vec<[f32; 256]> = (0..w * 8)
         .map(|b| {
+            // The scan reads the words as bytes in memory order: byte `b` holds bits 8·i to
+            // 8·i + 7 of its word, i its place counted from the low end.
+            let i = if cfg!(target_endian = "little") {
+                b % 8
+            } else {
+                7 - b % 8
+            };
+            let first = (b / 8) * 64 + i * 8;
             // Each entry is an earlier one (its lowest bit cleared) plus that bit's value.
             let mut t = [0f32; 256];
             for m in 1..256usize {
                 let low = m.trailing_zeros() as usize;
-                t[m] = t[m & (m - 1)] + q.get(b * 8 + low).copied().unwrap_or(0.0);
+                t[m] = t[m & (m - 1)] + q.get(first + low).copied().unwrap_or(0.0);
             }
             t
         })
