@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use candle_core::Tensor;
 use rayon::prelude::*;
 
+use crate::bf16::{self, PackedWeights};
+
 const HIDDEN: usize = 384;
 
 thread_local! {
@@ -38,6 +40,35 @@ struct Layer {
     b_out: Vec<f32>,
     ln2_g: Vec<f32>,
     ln2_b: Vec<f32>,
+    /// The four weight matrices in bf16 panels, when the products run in bf16.
+    bf16: Option<Bf16Layer>,
+}
+
+struct Bf16Layer {
+    qkv: PackedWeights,
+    o: PackedWeights,
+    i: PackedWeights,
+    out: PackedWeights,
+}
+
+impl Layer {
+    fn pack_bf16(&self, h: usize, inter: usize) -> Option<Bf16Layer> {
+        Some(Bf16Layer {
+            qkv: PackedWeights::pack(&self.w_qkv, h, 3 * h)?,
+            o: PackedWeights::pack(&self.w_o, h, h)?,
+            i: PackedWeights::pack(&self.w_i, h, inter)?,
+            out: PackedWeights::pack(&self.w_out, inter, h)?,
+        })
+    }
+}
+
+/// The arithmetic of the four linear layers of each block (attention is always `f32`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Precision {
+    /// `f32` products everywhere (the `gemm` crate).
+    F32,
+    /// bf16 factors, `f32` sums, where the CPU has AVX512-BF16; `f32` elsewhere.
+    Bf16IfAvailable,
 }
 
 pub(crate) struct FusedBert {
@@ -61,6 +92,8 @@ pub(crate) struct Scratch {
     ctx: Vec<f32>,
     h: Vec<f32>,
     inter: Vec<f32>,
+    /// Activations rounded to bf16 pairs (bf16 products only).
+    lhs16: Vec<u32>,
 }
 
 fn take(map: &HashMap<String, Tensor>, name: &str) -> Result<(Vec<f32>, Vec<usize>), String> {
@@ -110,6 +143,7 @@ impl FusedBert {
     pub(crate) fn load(
         map: &HashMap<String, Tensor>,
         config: &candle_transformers::models::bert::Config,
+        precision: Precision,
     ) -> Result<Self, String> {
         if config.hidden_size != HIDDEN {
             return Err(format!(
@@ -161,7 +195,27 @@ impl FusedBert {
                 b_out: vector(map, &l("output.dense.bias"), h)?,
                 ln2_g: vector(map, &l("output.LayerNorm.weight"), h)?,
                 ln2_b: vector(map, &l("output.LayerNorm.bias"), h)?,
+                bf16: None,
             });
+        }
+        if precision == Precision::Bf16IfAvailable && bf16::available() {
+            let packed: Option<Vec<Bf16Layer>> =
+                layers.iter().map(|l| l.pack_bf16(h, inter)).collect();
+            // All layers or none (a width that is not whole panels keeps f32).
+            if let Some(packed) = packed {
+                for (layer, p) in layers.iter_mut().zip(packed) {
+                    layer.bf16 = Some(p);
+                    // The f32 copies are no longer read.
+                    for w in [
+                        &mut layer.w_qkv,
+                        &mut layer.w_o,
+                        &mut layer.w_i,
+                        &mut layer.w_out,
+                    ] {
+                        *w = Vec::new();
+                    }
+                }
+            }
         }
         Ok(Self {
             vocab: wdims[0],
@@ -176,6 +230,11 @@ impl FusedBert {
             inter,
             eps: config.layer_norm_eps as f32,
         })
+    }
+
+    /// True when the linear layers multiply in bf16.
+    pub(crate) fn bf16(&self) -> bool {
+        self.layers.iter().all(|l| l.bf16.is_some()) && !self.layers.is_empty()
     }
 
     /// Mean-pooled (not yet normalised) sentence vectors of the given token sequences.
@@ -238,23 +297,15 @@ impl FusedBert {
         let hd = h / self.heads;
         let scale = 1.0 / (hd as f32).sqrt();
         for layer in &self.layers {
+            let packed = layer.bf16.as_ref();
             let qkv = &mut s.qkv[..t * 3 * h];
             fill_rows(qkv, &layer.b_qkv);
-            matmul(
-                qkv,
-                3 * h,
-                &s.x[..t * h],
-                h,
-                1,
-                &layer.w_qkv,
-                3 * h,
-                1,
-                t,
-                3 * h,
-                h,
-                1.0,
+            let lin = Linear {
                 par,
-            );
+                threads,
+                lhs16: &mut s.lhs16,
+            };
+            lin.acc(qkv, &s.x[..t * h], t, &layer.w_qkv, packed.map(|p| &p.qkv));
             // Attention, one task per (sequence, head). Each task writes the context of
             // its head for its sequence: rows o..o+len, columns hh·hd..(hh+1)·hd of `ctx`.
             // The heads of one sequence interleave within the same rows, so the tasks
@@ -307,48 +358,33 @@ impl FusedBert {
             let hbuf = &mut s.h[..t * h];
             hbuf.copy_from_slice(&s.x[..t * h]);
             add_rows(hbuf, &layer.b_o);
-            matmul(
-                hbuf,
-                h,
-                &s.ctx[..t * h],
-                h,
-                1,
-                &layer.w_o,
-                h,
-                1,
-                t,
-                h,
-                h,
-                1.0,
+            let lin = Linear {
                 par,
-            );
+                threads,
+                lhs16: &mut s.lhs16,
+            };
+            lin.acc(hbuf, &s.ctx[..t * h], t, &layer.w_o, packed.map(|p| &p.o));
             layer_norm_rows(hbuf, &layer.ln1_g, &layer.ln1_b, self.eps);
             // inter = gelu(h · W_i + b_i)
             let ib = &mut s.inter[..t * self.inter];
             fill_rows(ib, &layer.b_i);
-            matmul(
-                ib, self.inter, hbuf, h, 1, &layer.w_i, self.inter, 1, t, self.inter, h, 1.0, par,
-            );
+            let lin = Linear {
+                par,
+                threads,
+                lhs16: &mut s.lhs16,
+            };
+            lin.acc(ib, hbuf, t, &layer.w_i, packed.map(|p| &p.i));
             ib.par_chunks_mut(4096).for_each(gelu_in_place);
             // x = LayerNorm(h + b_out + inter · W_out)
             let x = &mut s.x[..t * h];
             x.copy_from_slice(hbuf);
             add_rows(x, &layer.b_out);
-            matmul(
-                x,
-                h,
-                ib,
-                self.inter,
-                1,
-                &layer.w_out,
-                h,
-                1,
-                t,
-                h,
-                self.inter,
-                1.0,
+            let lin = Linear {
                 par,
-            );
+                threads,
+                lhs16: &mut s.lhs16,
+            };
+            lin.acc(x, ib, t, &layer.w_out, packed.map(|p| &p.out));
             layer_norm_rows(x, &layer.ln2_g, &layer.ln2_b, self.eps);
         }
         // Mean pooling.
@@ -368,6 +404,32 @@ impl FusedBert {
                 v
             })
             .collect())
+    }
+}
+
+/// One linear layer's product, in bf16 when its weights are packed for it.
+struct Linear<'a> {
+    par: gemm::Parallelism,
+    threads: usize,
+    lhs16: &'a mut Vec<u32>,
+}
+
+impl Linear<'_> {
+    /// dst[t × n] += lhs[t × k] · w (w: [k × n] row-major `f32`, or its bf16 panels).
+    fn acc(
+        self,
+        dst: &mut [f32],
+        lhs: &[f32],
+        t: usize,
+        w: &[f32],
+        packed: Option<&PackedWeights>,
+    ) {
+        if let Some(p) = packed {
+            return bf16::matmul_acc(dst, lhs, t, p, self.threads, self.lhs16);
+        }
+        let k = lhs.len() / t.max(1);
+        let n = dst.len() / t.max(1);
+        matmul(dst, n, lhs, k, 1, w, n, 1, t, n, k, 1.0, self.par);
     }
 }
 
@@ -829,7 +891,8 @@ mod tests {
     #[test]
     fn fused_forward_matches_candle_reference() {
         use candle_core::{DType, Device, Tensor};
-        let (vocab, max_pos, layers, heads, inter) = (97, 80, 2, 12, 160);
+        // `inter` is whole bf16 panels (64), so the bf16 products run where the CPU has them.
+        let (vocab, max_pos, layers, heads, inter) = (97, 80, 2, 12, 192);
         let config: candle_transformers::models::bert::Config =
             serde_json::from_value(serde_json::json!({
                 "vocab_size": vocab,
@@ -897,7 +960,8 @@ mod tests {
                 put(l(&format!("{name}.bias")), &[h], 0.1, 0.0);
             }
         }
-        let fused = FusedBert::load(&map, &config).unwrap();
+        let fused = FusedBert::load(&map, &config, Precision::F32).unwrap();
+        let fast = FusedBert::load(&map, &config, Precision::Bf16IfAvailable).unwrap();
         let vb = candle_nn::VarBuilder::from_tensors(map, DType::F32, &Device::Cpu);
         let reference = candle_transformers::models::bert::BertModel::load(vb, &config).unwrap();
 
@@ -943,6 +1007,24 @@ mod tests {
                     "sequence {i} ({} tokens): max abs difference {worst}",
                     q.len()
                 );
+            }
+        }
+        // bf16 products: the same vectors up to the rounding of each factor.
+        assert_eq!(fast.bf16(), bf16::available());
+        assert!(!fused.bf16());
+        let cosine = |a: &[f32], b: &[f32]| {
+            let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+            let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            dot / (norm(a) * norm(b))
+        };
+        for threads in [1, 4] {
+            let got = fast.forward(&all, threads, &mut scratch).unwrap();
+            for (i, v) in got.iter().enumerate() {
+                let c = cosine(v, &expected[i]);
+                assert!(c > 0.9995, "bf16, sequence {i}: cosine {c}");
+                if fast.bf16() {
+                    assert!(c < 0.999_999_9, "bf16, sequence {i}: no rounding seen");
+                }
             }
         }
     }

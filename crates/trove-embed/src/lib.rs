@@ -20,6 +20,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod bf16;
 pub mod chat;
 mod fused;
 mod local;

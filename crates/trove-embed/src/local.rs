@@ -8,7 +8,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
-use crate::fused::{FusedBert, Scratch};
+use crate::fused::{FusedBert, Precision, Scratch};
 use crate::{l2_normalize, EmbedError, Embedder};
 
 /// Files [`LocalMiniLm::load`] reads from the model directory.
@@ -46,10 +46,13 @@ pub struct LocalMiniLm {
 /// (cosine ≥ 0.99999 to each other and to sentence-transformers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LocalBackend {
-    /// Hand-fused forward on the `gemm` crate: no padding, no copies (the default; about
-    /// 2.4× faster than `Candle` here).
+    /// Hand-fused forward: no padding, no copies (the default). On CPUs with
+    /// AVX512-BF16 its linear layers multiply in bf16 with `f32` sums (about 1.6×
+    /// faster than `FusedF32`, cosine ≥ 0.9999 to it); elsewhere it is `FusedF32`.
     #[default]
     Fused,
+    /// The fused forward with `f32` products everywhere (the `gemm` crate).
+    FusedF32,
     /// candle-transformers' `BertModel`, padded to the batch's longest sequence (reference).
     Candle,
 }
@@ -67,7 +70,8 @@ impl std::fmt::Debug for LocalMiniLm {
             .field(
                 "backend",
                 &match self.engine {
-                    Engine::Fused(..) => LocalBackend::Fused,
+                    Engine::Fused(ref m) if m.bf16() => LocalBackend::Fused,
+                    Engine::Fused(..) => LocalBackend::FusedF32,
                     Engine::Candle(_) => LocalBackend::Candle,
                 },
             )
@@ -123,10 +127,15 @@ impl LocalMiniLm {
                 let model = BertModel::load(vb, &config).map_err(|e| load_err(e.to_string()))?;
                 Engine::Candle(Box::new(model))
             }
-            LocalBackend::Fused => {
+            LocalBackend::Fused | LocalBackend::FusedF32 => {
                 let map = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
                     .map_err(|e| load_err(format!("model.safetensors: {e}")))?;
-                let model = FusedBert::load(&map, &config).map_err(load_err)?;
+                let precision = if backend == LocalBackend::Fused {
+                    Precision::Bf16IfAvailable
+                } else {
+                    Precision::F32
+                };
+                let model = FusedBert::load(&map, &config, precision).map_err(load_err)?;
                 Engine::Fused(Box::new(model))
             }
         };
