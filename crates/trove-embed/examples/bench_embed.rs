@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! export TROVE_MODEL_DIR=/root/.cache/trove-model
-//! cargo run --release -p trove-embed --example bench_embed -- [--threads 2] [--chunks 500] [--backend fused|f32|candle]
+//! cargo run --release -p trove-embed --example bench_embed -- [--threads 2] [--chunks 500] [--backend fused|bf16|f32|candle]
 //! ```
 //! Embeds deterministic generated chunks of 100–200 words (max 256 tokens, batch 32)
 //! and prints chunks/s and peak RSS. Uses mimalloc as the global allocator, as the
@@ -169,6 +169,7 @@ fn main() {
                 backend = match args.next().unwrap().as_str() {
                     "candle" => LocalBackend::Candle,
                     "f32" => LocalBackend::FusedF32,
+                    "bf16" => LocalBackend::FusedBf16,
                     _ => LocalBackend::Fused,
                 }
             }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use candle_core::Tensor;
 use rayon::prelude::*;
 
-use crate::bf16::{self, PackedWeights};
+use crate::{bf16, int8};
 
 const HIDDEN: usize = 384;
 
@@ -40,24 +40,84 @@ struct Layer {
     b_out: Vec<f32>,
     ln2_g: Vec<f32>,
     ln2_b: Vec<f32>,
-    /// The four weight matrices in bf16 panels, when the products run in bf16.
-    bf16: Option<Bf16Layer>,
+    /// The four weight matrices (QKV, O, I, OUT) packed for faster products, if so.
+    fast: Option<Fast>,
 }
 
-struct Bf16Layer {
-    qkv: PackedWeights,
-    o: PackedWeights,
-    i: PackedWeights,
-    out: PackedWeights,
+/// A layer's four matrices packed for faster products, each in its own arithmetic.
+struct Fast {
+    precision: Precision,
+    matrices: [Packed; 4],
+}
+
+enum Packed {
+    Bf16(bf16::PackedWeights),
+    Int8(int8::PackedWeights),
+}
+
+/// Which of a layer's four matrices.
+#[derive(Clone, Copy)]
+enum Matrix {
+    Qkv = 0,
+    O = 1,
+    I = 2,
+    Out = 3,
 }
 
 impl Layer {
-    fn pack_bf16(&self, h: usize, inter: usize) -> Option<Bf16Layer> {
-        Some(Bf16Layer {
-            qkv: PackedWeights::pack(&self.w_qkv, h, 3 * h)?,
-            o: PackedWeights::pack(&self.w_o, h, h)?,
-            i: PackedWeights::pack(&self.w_i, h, inter)?,
-            out: PackedWeights::pack(&self.w_out, inter, h)?,
+    /// The four matrices as (weights [k × n], k, n).
+    fn matrices(&self, h: usize, inter: usize) -> [(&[f32], usize, usize); 4] {
+        [
+            (&self.w_qkv, h, 3 * h),
+            (&self.w_o, h, h),
+            (&self.w_i, h, inter),
+            (&self.w_out, inter, h),
+        ]
+    }
+
+    /// The four matrices packed for `precision`; `input_ln` is the (γ, β) of the
+    /// LayerNorm whose output feeds this layer's QKV product (int8 smooths by it).
+    fn pack(
+        &self,
+        precision: Precision,
+        h: usize,
+        inter: usize,
+        input_ln: (&[f32], &[f32]),
+    ) -> Option<Fast> {
+        let m = self.matrices(h, inter);
+        let range = |(g, b): (&[f32], &[f32])| -> Vec<f32> {
+            g.iter().zip(b).map(|(g, b)| g.abs() + b.abs()).collect()
+        };
+        // Inputs of QKV and I come out of a LayerNorm; O's and OUT's do not.
+        let ranges = [
+            Some(range(input_ln)),
+            None,
+            Some(range((&self.ln1_g, &self.ln1_b))),
+            None,
+        ];
+        let bf16 = |(w, k, n): (&[f32], usize, usize)| {
+            bf16::PackedWeights::pack(w, k, n).map(Packed::Bf16)
+        };
+        let [a, b, c, d] = match precision {
+            Precision::F32 => return None,
+            Precision::Bf16 => m.map(bf16),
+            Precision::Int8 => {
+                let mut r = ranges.iter().map(Option::as_deref);
+                m.map(|(w, k, n)| {
+                    let range = r.next().flatten();
+                    // OUT (the widest input, GELU's output, with no LayerNorm to smooth
+                    // by) costs int8 the most agreement: bf16 where the CPU has it.
+                    if n == h && k == inter && Precision::Bf16.available() {
+                        bf16((w, k, n))
+                    } else {
+                        int8::PackedWeights::pack(w, k, n, range).map(Packed::Int8)
+                    }
+                })
+            }
+        };
+        Some(Fast {
+            precision,
+            matrices: [a?, b?, c?, d?],
         })
     }
 }
@@ -67,8 +127,29 @@ impl Layer {
 pub(crate) enum Precision {
     /// `f32` products everywhere (the `gemm` crate).
     F32,
-    /// bf16 factors, `f32` sums, where the CPU has AVX512-BF16; `f32` elsewhere.
-    Bf16IfAvailable,
+    /// bf16 factors, `f32` sums (AVX512-BF16).
+    Bf16,
+    /// Int8 factors (weights per column, activations per row), `i32` sums (AVX512-VNNI).
+    Int8,
+}
+
+impl Precision {
+    /// Whether this CPU runs this precision's kernels.
+    pub(crate) fn available(self) -> bool {
+        match self {
+            Self::F32 => true,
+            Self::Bf16 => bf16::available(),
+            Self::Int8 => int8::available(),
+        }
+    }
+
+    /// The fastest precision this CPU runs.
+    pub(crate) fn fastest() -> Self {
+        [Self::Int8, Self::Bf16]
+            .into_iter()
+            .find(|p| p.available())
+            .unwrap_or(Self::F32)
+    }
 }
 
 pub(crate) struct FusedBert {
@@ -94,6 +175,8 @@ pub(crate) struct Scratch {
     inter: Vec<f32>,
     /// Activations rounded to bf16 pairs (bf16 products only).
     lhs16: Vec<u32>,
+    /// Activations quantised to bytes (int8 products only).
+    lhs8: int8::Scratch,
 }
 
 fn take(map: &HashMap<String, Tensor>, name: &str) -> Result<(Vec<f32>, Vec<usize>), String> {
@@ -195,16 +278,25 @@ impl FusedBert {
                 b_out: vector(map, &l("output.dense.bias"), h)?,
                 ln2_g: vector(map, &l("output.LayerNorm.weight"), h)?,
                 ln2_b: vector(map, &l("output.LayerNorm.bias"), h)?,
-                bf16: None,
+                fast: None,
             });
         }
-        if precision == Precision::Bf16IfAvailable && bf16::available() {
-            let packed: Option<Vec<Bf16Layer>> =
-                layers.iter().map(|l| l.pack_bf16(h, inter)).collect();
+        let emb_ln_g = vector(map, &n("embeddings.LayerNorm.weight"), h)?;
+        let emb_ln_b = vector(map, &n("embeddings.LayerNorm.bias"), h)?;
+        if precision.available() {
+            let packed: Option<Vec<Fast>> = (0..layers.len())
+                .map(|i| {
+                    let input_ln = match i {
+                        0 => (&emb_ln_g[..], &emb_ln_b[..]),
+                        _ => (&layers[i - 1].ln2_g[..], &layers[i - 1].ln2_b[..]),
+                    };
+                    layers[i].pack(precision, h, inter, input_ln)
+                })
+                .collect();
             // All layers or none (a width that is not whole panels keeps f32).
             if let Some(packed) = packed {
                 for (layer, p) in layers.iter_mut().zip(packed) {
-                    layer.bf16 = Some(p);
+                    layer.fast = Some(p);
                     // The f32 copies are no longer read.
                     for w in [
                         &mut layer.w_qkv,
@@ -223,8 +315,8 @@ impl FusedBert {
             word,
             pos,
             type0: types[..h].to_vec(),
-            emb_ln_g: vector(map, &n("embeddings.LayerNorm.weight"), h)?,
-            emb_ln_b: vector(map, &n("embeddings.LayerNorm.bias"), h)?,
+            emb_ln_g,
+            emb_ln_b,
             layers,
             heads,
             inter,
@@ -232,9 +324,12 @@ impl FusedBert {
         })
     }
 
-    /// True when the linear layers multiply in bf16.
-    pub(crate) fn bf16(&self) -> bool {
-        self.layers.iter().all(|l| l.bf16.is_some()) && !self.layers.is_empty()
+    /// The precision the linear layers multiply in.
+    pub(crate) fn precision(&self) -> Precision {
+        match self.layers.first().and_then(|l| l.fast.as_ref()) {
+            Some(f) => f.precision,
+            None => Precision::F32,
+        }
     }
 
     /// Mean-pooled (not yet normalised) sentence vectors of the given token sequences.
@@ -297,15 +392,16 @@ impl FusedBert {
         let hd = h / self.heads;
         let scale = 1.0 / (hd as f32).sqrt();
         for layer in &self.layers {
-            let packed = layer.bf16.as_ref();
             let qkv = &mut s.qkv[..t * 3 * h];
             fill_rows(qkv, &layer.b_qkv);
             let lin = Linear {
                 par,
                 threads,
                 lhs16: &mut s.lhs16,
+                lhs8: &mut s.lhs8,
+                fast: layer.fast.as_ref(),
             };
-            lin.acc(qkv, &s.x[..t * h], t, &layer.w_qkv, packed.map(|p| &p.qkv));
+            lin.acc(qkv, &s.x[..t * h], t, &layer.w_qkv, Matrix::Qkv);
             // Attention, one task per (sequence, head). Each task writes the context of
             // its head for its sequence: rows o..o+len, columns hh·hd..(hh+1)·hd of `ctx`.
             // The heads of one sequence interleave within the same rows, so the tasks
@@ -362,8 +458,10 @@ impl FusedBert {
                 par,
                 threads,
                 lhs16: &mut s.lhs16,
+                lhs8: &mut s.lhs8,
+                fast: layer.fast.as_ref(),
             };
-            lin.acc(hbuf, &s.ctx[..t * h], t, &layer.w_o, packed.map(|p| &p.o));
+            lin.acc(hbuf, &s.ctx[..t * h], t, &layer.w_o, Matrix::O);
             layer_norm_rows(hbuf, &layer.ln1_g, &layer.ln1_b, self.eps);
             // inter = gelu(h · W_i + b_i)
             let ib = &mut s.inter[..t * self.inter];
@@ -372,8 +470,10 @@ impl FusedBert {
                 par,
                 threads,
                 lhs16: &mut s.lhs16,
+                lhs8: &mut s.lhs8,
+                fast: layer.fast.as_ref(),
             };
-            lin.acc(ib, hbuf, t, &layer.w_i, packed.map(|p| &p.i));
+            lin.acc(ib, hbuf, t, &layer.w_i, Matrix::I);
             ib.par_chunks_mut(4096).for_each(gelu_in_place);
             // x = LayerNorm(h + b_out + inter · W_out)
             let x = &mut s.x[..t * h];
@@ -383,8 +483,10 @@ impl FusedBert {
                 par,
                 threads,
                 lhs16: &mut s.lhs16,
+                lhs8: &mut s.lhs8,
+                fast: layer.fast.as_ref(),
             };
-            lin.acc(x, ib, t, &layer.w_out, packed.map(|p| &p.out));
+            lin.acc(x, ib, t, &layer.w_out, Matrix::Out);
             layer_norm_rows(x, &layer.ln2_g, &layer.ln2_b, self.eps);
         }
         // Mean pooling.
@@ -407,29 +509,29 @@ impl FusedBert {
     }
 }
 
-/// One linear layer's product, in bf16 when its weights are packed for it.
+/// One linear layer's product, in the precision its weights are packed for.
 struct Linear<'a> {
     par: gemm::Parallelism,
     threads: usize,
     lhs16: &'a mut Vec<u32>,
+    lhs8: &'a mut int8::Scratch,
+    fast: Option<&'a Fast>,
 }
 
 impl Linear<'_> {
-    /// dst[t × n] += lhs[t × k] · w (w: [k × n] row-major `f32`, or its bf16 panels).
-    fn acc(
-        self,
-        dst: &mut [f32],
-        lhs: &[f32],
-        t: usize,
-        w: &[f32],
-        packed: Option<&PackedWeights>,
-    ) {
-        if let Some(p) = packed {
-            return bf16::matmul_acc(dst, lhs, t, p, self.threads, self.lhs16);
+    /// dst[t × n] += lhs[t × k] · w (w: [k × n] row-major `f32`, or its packed form).
+    fn acc(self, dst: &mut [f32], lhs: &[f32], t: usize, w: &[f32], which: Matrix) {
+        match self.fast {
+            Some(f) => match &f.matrices[which as usize] {
+                Packed::Bf16(p) => bf16::matmul_acc(dst, lhs, t, p, self.threads, self.lhs16),
+                Packed::Int8(p) => int8::matmul_acc(dst, lhs, t, p, self.threads, self.lhs8),
+            },
+            None => {
+                let k = lhs.len() / t.max(1);
+                let n = dst.len() / t.max(1);
+                matmul(dst, n, lhs, k, 1, w, n, 1, t, n, k, 1.0, self.par);
+            }
         }
-        let k = lhs.len() / t.max(1);
-        let n = dst.len() / t.max(1);
-        matmul(dst, n, lhs, k, 1, w, n, 1, t, n, k, 1.0, self.par);
     }
 }
 
@@ -961,7 +1063,10 @@ mod tests {
             }
         }
         let fused = FusedBert::load(&map, &config, Precision::F32).unwrap();
-        let fast = FusedBert::load(&map, &config, Precision::Bf16IfAvailable).unwrap();
+        let fast: Vec<FusedBert> = [Precision::Bf16, Precision::Int8]
+            .into_iter()
+            .map(|p| FusedBert::load(&map, &config, p).unwrap())
+            .collect();
         let vb = candle_nn::VarBuilder::from_tensors(map, DType::F32, &Device::Cpu);
         let reference = candle_transformers::models::bert::BertModel::load(vb, &config).unwrap();
 
@@ -1009,21 +1114,34 @@ mod tests {
                 );
             }
         }
-        // bf16 products: the same vectors up to the rounding of each factor.
-        assert_eq!(fast.bf16(), bf16::available());
-        assert!(!fused.bf16());
+        // bf16 and int8 products: the same vectors up to the rounding of each factor.
+        assert_eq!(fused.precision(), Precision::F32);
         let cosine = |a: &[f32], b: &[f32]| {
             let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
             let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
             dot / (norm(a) * norm(b))
         };
-        for threads in [1, 4] {
-            let got = fast.forward(&all, threads, &mut scratch).unwrap();
-            for (i, v) in got.iter().enumerate() {
-                let c = cosine(v, &expected[i]);
-                assert!(c > 0.9995, "bf16, sequence {i}: cosine {c}");
-                if fast.bf16() {
-                    assert!(c < 0.999_999_9, "bf16, sequence {i}: no rounding seen");
+        for (model, (want, floor)) in fast
+            .iter()
+            .zip([(Precision::Bf16, 0.9995), (Precision::Int8, 0.9995)])
+        {
+            let ran = model.precision();
+            assert_eq!(
+                ran,
+                if want.available() {
+                    want
+                } else {
+                    Precision::F32
+                }
+            );
+            for threads in [1, 4] {
+                let got = model.forward(&all, threads, &mut scratch).unwrap();
+                for (i, v) in got.iter().enumerate() {
+                    let c = cosine(v, &expected[i]);
+                    assert!(c > floor, "{ran:?}, sequence {i}: cosine {c}");
+                    if ran != Precision::F32 {
+                        assert!(c < 0.999_999_9, "{ran:?}, sequence {i}: no rounding seen");
+                    }
                 }
             }
         }

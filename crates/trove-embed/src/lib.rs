@@ -23,6 +23,7 @@ use std::time::Duration;
 mod bf16;
 pub mod chat;
 mod fused;
+mod int8;
 mod local;
 mod openai;
 mod ratelimit;

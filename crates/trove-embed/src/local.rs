@@ -46,11 +46,13 @@ pub struct LocalMiniLm {
 /// (cosine ≥ 0.99999 to each other and to sentence-transformers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LocalBackend {
-    /// Hand-fused forward: no padding, no copies (the default). On CPUs with
-    /// AVX512-BF16 its linear layers multiply in bf16 with `f32` sums (about 1.6×
-    /// faster than `FusedF32`, cosine ≥ 0.9999 to it); elsewhere it is `FusedF32`.
+    /// Hand-fused forward: no padding, no copies (the default), its linear layers in
+    /// the fastest arithmetic the CPU has: int8 with AVX512-VNNI, else bf16 with
+    /// AVX512-BF16, else `f32` (see BENCHMARKS.md for speed and agreement).
     #[default]
     Fused,
+    /// The fused forward with bf16 products (`f32` where the CPU lacks AVX512-BF16).
+    FusedBf16,
     /// The fused forward with `f32` products everywhere (the `gemm` crate).
     FusedF32,
     /// candle-transformers' `BertModel`, padded to the batch's longest sequence (reference).
@@ -70,8 +72,11 @@ impl std::fmt::Debug for LocalMiniLm {
             .field(
                 "backend",
                 &match self.engine {
-                    Engine::Fused(ref m) if m.bf16() => LocalBackend::Fused,
-                    Engine::Fused(..) => LocalBackend::FusedF32,
+                    Engine::Fused(ref m) => match m.precision() {
+                        Precision::F32 => LocalBackend::FusedF32,
+                        Precision::Bf16 => LocalBackend::FusedBf16,
+                        Precision::Int8 => LocalBackend::Fused,
+                    },
                     Engine::Candle(_) => LocalBackend::Candle,
                 },
             )
@@ -127,13 +132,14 @@ impl LocalMiniLm {
                 let model = BertModel::load(vb, &config).map_err(|e| load_err(e.to_string()))?;
                 Engine::Candle(Box::new(model))
             }
-            LocalBackend::Fused | LocalBackend::FusedF32 => {
+            LocalBackend::Fused | LocalBackend::FusedBf16 | LocalBackend::FusedF32 => {
                 let map = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
                     .map_err(|e| load_err(format!("model.safetensors: {e}")))?;
-                let precision = if backend == LocalBackend::Fused {
-                    Precision::Bf16IfAvailable
-                } else {
-                    Precision::F32
+                let precision = match backend {
+                    LocalBackend::FusedF32 => Precision::F32,
+                    LocalBackend::FusedBf16 if Precision::Bf16.available() => Precision::Bf16,
+                    LocalBackend::FusedBf16 => Precision::F32,
+                    _ => Precision::fastest(),
                 };
                 let model = FusedBert::load(&map, &config, precision).map_err(load_err)?;
                 Engine::Fused(Box::new(model))

@@ -37,9 +37,12 @@ fn matches_sentence_transformers_reference() {
                 item.tokens_untruncated,
                 item.text.chars().take(40).collect::<String>()
             );
+            // The default backend multiplies in int8/bf16 where the CPU can (0.9958 for
+            // the empty text on an AVX512-VNNI CPU, ≥ 0.999 for the others); the f32
+            // products are held to 0.99999 in `fused_and_candle_backends_agree`.
             assert!(
-                c >= 0.999,
-                "{how}: cosine {c} < 0.999 for {:?} ({} tokens)",
+                c >= 0.995,
+                "{how}: cosine {c} < 0.995 for {:?} ({} tokens)",
                 item.text,
                 item.tokens_untruncated
             );
@@ -131,15 +134,21 @@ fn fused_and_candle_backends_agree() {
     let mut texts: Vec<&str> = reference.items.iter().map(|i| i.text.as_str()).collect();
     let extra: Vec<String> = (0..30).map(|i| "word ".repeat(i * 9 + 1)).collect();
     texts.extend(extra.iter().map(String::as_str));
-    let a = model().embed(&texts).unwrap();
+    let f32s = LocalMiniLm::with_backend(&common::model_dir(), 2, LocalBackend::FusedF32).unwrap();
     let b = candle.embed(&texts).unwrap();
-    let min = a
-        .iter()
-        .zip(&b)
-        .map(|(x, y)| cosine(x, y))
-        .fold(f32::MAX, f32::min);
-    println!("fused vs candle minimum cosine {min:.8}");
-    assert!(min >= 0.99999, "{min}");
+    let min = |a: &[Vec<f32>]| {
+        a.iter()
+            .zip(&b)
+            .map(|(x, y)| cosine(x, y))
+            .fold(f32::MAX, f32::min)
+    };
+    let exact = min(&f32s.embed(&texts).unwrap());
+    println!("fused f32 vs candle minimum cosine {exact:.8}");
+    assert!(exact >= 0.99999, "{exact}");
+    // The default: int8/bf16 products where the CPU has them (the bar: 0.995).
+    let fast = min(&model().embed(&texts).unwrap());
+    println!("fused (default) vs candle minimum cosine {fast:.8}");
+    assert!(fast >= 0.995, "{fast}");
 }
 
 #[test]
@@ -171,7 +180,7 @@ fn concurrent_callers_do_not_deadlock() {
 }
 
 /// The .deb ships the model in half precision (scripts/model-f16.py): loaded from that copy,
-/// the vectors of the reference texts stay within cosine 0.999 of sentence-transformers'.
+/// the vectors of the reference texts stay within cosine 0.995 of sentence-transformers'.
 #[test]
 fn the_half_precision_copy_in_the_package_matches_the_reference() {
     let dir = tempfile::tempdir().unwrap();
@@ -202,5 +211,7 @@ fn the_half_precision_copy_in_the_package_matches_the_reference() {
         min = min.min(cosine(v, &item.embedding));
     }
     println!("minimum cosine, f16 copy vs sentence-transformers: {min:.6}");
-    assert!(min >= 0.999, "f16 copy: minimum cosine {min}");
+    // f16 weights, then int8/bf16 products where the CPU has them (0.9957 on the empty
+    // text with AVX512-VNNI; 0.9999 with f32 products).
+    assert!(min >= 0.995, "f16 copy: minimum cosine {min}");
 }
