@@ -104,14 +104,7 @@ impl Layer {
             Precision::Int8 => {
                 let mut r = ranges.iter().map(Option::as_deref);
                 m.map(|(w, k, n)| {
-                    let range = r.next().flatten();
-                    // OUT (the widest input, GELU's output, with no LayerNorm to smooth
-                    // by) costs int8 the most agreement: bf16 where the CPU has it.
-                    if n == h && k == inter && Precision::Bf16.available() {
-                        bf16((w, k, n))
-                    } else {
-                        int8::PackedWeights::pack(w, k, n, range).map(Packed::Int8)
-                    }
+                    int8::PackedWeights::pack(w, k, n, r.next().flatten()).map(Packed::Int8)
                 })
             }
         };
