@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! export TROVE_MODEL_DIR=/root/.cache/trove-model
-//! cargo run --release -p trove-embed --example bench_embed -- [--threads 2] [--chunks 500] [--backend fused|bf16|f32|candle]
+//! cargo run --release -p trove-embed --example bench_embed -- [--threads 2] [--chunks 500] [--backend fused|bf16|f32|candle] [--queries N]
 //! ```
 //! Embeds deterministic generated chunks of 100–200 words (max 256 tokens, batch 32)
 //! and prints chunks/s and peak RSS. Uses mimalloc as the global allocator, as the
@@ -160,6 +160,7 @@ fn main() {
     let mut backend = LocalBackend::Fused;
     let mut dump: Option<String> = None;
     let mut vectors_out: Option<String> = None;
+    let mut queries = 0usize;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -177,6 +178,8 @@ fn main() {
             "--dump" => dump = Some(args.next().unwrap()),
             // Write the vectors as JSON (to compare with Python's on the same texts).
             "--vectors" => vectors_out = Some(args.next().unwrap()),
+            // Also time N one-text calls of two words (a search query's embedding).
+            "--queries" => queries = args.next().unwrap().parse().unwrap(),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -215,6 +218,27 @@ fn main() {
             })
             .collect();
         std::fs::write(path, format!("[{}]", rows.join(","))).unwrap();
+    }
+    if queries > 0 {
+        let mut times: Vec<f64> = (0..queries)
+            .map(|i| {
+                let q = format!(
+                    "{} {}",
+                    WORDS[i % WORDS.len()],
+                    WORDS[(i * 7 + 3) % WORDS.len()]
+                );
+                let t = Instant::now();
+                model.embed(&[q.as_str()]).unwrap();
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        let at = |p: f64| times[((times.len() - 1) as f64 * p) as usize];
+        println!(
+            "queries={queries} (two-word texts) p50={:.2} ms p99={:.2} ms",
+            at(0.5),
+            at(0.99)
+        );
     }
     let words: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
     println!(

@@ -17,6 +17,8 @@ use rayon::prelude::*;
 use crate::{bf16, int8};
 
 const HIDDEN: usize = 384;
+/// Sequences up to this many tokens compute attention without the gemm crate.
+const SMALL_ATTENTION: usize = 32;
 
 thread_local! {
     /// Attention score matrix of one (sequence, head), reused by each compute thread.
@@ -406,9 +408,9 @@ impl FusedBert {
                 .zip(&offsets)
                 .flat_map(|(q, &o)| (0..self.heads).map(move |hh| (o, q.len(), hh)))
                 .collect();
-            tasks
-                .par_iter()
-                .for_each_init(Vec::new, |scores: &mut Vec<f32>, &(o, len, hh)| {
+            tasks.par_iter().for_each_init(
+                || (Vec::new(), Vec::new()),
+                |(scores, out): &mut (Vec<f32>, Vec<f32>), &(o, len, hh)| {
                     if len == 0 {
                         return;
                     }
@@ -416,6 +418,37 @@ impl FusedBert {
                     let qb = &qkv[o * 3 * h + hh * hd..];
                     let kb = &qkv[o * 3 * h + h + hh * hd..];
                     let vb = &qkv[o * 3 * h + 2 * h + hh * hd..];
+                    if len <= SMALL_ATTENTION {
+                        // A short sequence (a query): the products directly, as the gemm
+                        // crate's set-up costs more than these few multiply-adds.
+                        fn row(b: &[f32], i: usize, h: usize, hd: usize) -> &[f32] {
+                            &b[i * 3 * h..i * 3 * h + hd]
+                        }
+                        for (i, sr) in scores.chunks_exact_mut(len).enumerate() {
+                            let q = row(qb, i, h, hd);
+                            for (j, sc) in sr.iter_mut().enumerate() {
+                                let dot: f32 =
+                                    q.iter().zip(row(kb, j, h, hd)).map(|(a, b)| a * b).sum();
+                                *sc = scale * dot;
+                            }
+                        }
+                        softmax_rows(scores, len);
+                        out.clear();
+                        out.resize(len * hd, 0.0);
+                        for (sr, or) in scores.chunks_exact(len).zip(out.chunks_exact_mut(hd)) {
+                            for (j, &p) in sr.iter().enumerate() {
+                                or.iter_mut()
+                                    .zip(row(vb, j, h, hd))
+                                    .for_each(|(o, v)| *o += p * v);
+                            }
+                        }
+                        // SAFETY: as below: this task alone writes this len × hd block.
+                        #[allow(unsafe_code)]
+                        unsafe {
+                            ctx.copy_block(o * h + hh * hd, h, out, len, hd)
+                        };
+                        return;
+                    }
                     // scores = scale · Q Kᵀ
                     matmul_overwrite(scores, len, qb, 3 * h, 1, kb, 1, 3 * h, len, len, hd, scale);
                     softmax_rows(scores, len);
@@ -442,7 +475,8 @@ impl FusedBert {
                             1.0,
                         )
                     };
-                });
+                },
+            );
             // h = x + b_o + ctx · W_o ; LayerNorm
             let hbuf = &mut s.h[..t * h];
             hbuf.copy_from_slice(&s.x[..t * h]);
@@ -720,6 +754,36 @@ impl<'a> SharedOut<'a> {
             ptr: buf.as_mut_ptr(),
             len: buf.len(),
             _buf: std::marker::PhantomData,
+        }
+    }
+
+    /// Copies `src` (m × n, row-major) into the block of the buffer that starts at
+    /// element `start`, with row stride `dst_rs`. The block's bounds are checked.
+    ///
+    /// # Safety
+    /// No other thread may read or write any element of this block while the call runs.
+    #[allow(unsafe_code)]
+    unsafe fn copy_block(&self, start: usize, dst_rs: usize, src: &[f32], m: usize, n: usize) {
+        if m == 0 || n == 0 {
+            return;
+        }
+        assert!(src.len() >= m * n, "source smaller than {m} × {n}");
+        assert!(
+            n <= dst_rs || m == 1,
+            "rows of {n} overlap at stride {dst_rs}"
+        );
+        let end = start + (m - 1) * dst_rs + n;
+        assert!(end <= self.len, "block end {end} > {}", self.len);
+        for r in 0..m {
+            // SAFETY: row r spans start + r·dst_rs .. + n ≤ end ≤ len (checked above), in
+            // the exclusively borrowed buffer; `src` is a shared borrow of another buffer.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    src.as_ptr().add(r * n),
+                    self.ptr.add(start + r * dst_rs),
+                    n,
+                )
+            }
         }
     }
 

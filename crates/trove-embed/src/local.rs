@@ -142,6 +142,12 @@ impl LocalMiniLm {
                     _ => Precision::fastest(),
                 };
                 let model = FusedBert::load(&map, &config, precision).map_err(load_err)?;
+                tracing::info!(
+                    "embedding model loaded from {}: {:?} products (asked for {:?})",
+                    dir.display(),
+                    model.precision(),
+                    precision
+                );
                 Engine::Fused(Box::new(model))
             }
         };
