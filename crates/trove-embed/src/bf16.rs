@@ -261,17 +261,7 @@ unsafe fn tile<const M: usize>(d: &mut [f32], n: usize, a: &[u32], pairs: usize,
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn random(n: usize, seed: &mut u64) -> Vec<f32> {
-        (0..n)
-            .map(|_| {
-                *seed ^= *seed << 13;
-                *seed ^= *seed >> 7;
-                *seed ^= *seed << 17;
-                (*seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::test_util::random;
 
     #[test]
     fn rounding_is_to_nearest_even() {
@@ -300,9 +290,9 @@ mod tests {
             (13, 37, 192, 2),
             (50, 64, 64, 2),
         ] {
-            let a = random(m * k, &mut seed);
-            let w = random(k * n, &mut seed);
-            let bias = random(m * n, &mut seed);
+            let a = random(m * k, 1.0, &mut seed);
+            let w = random(k * n, 1.0, &mut seed);
+            let bias = random(m * n, 1.0, &mut seed);
             let packed = PackedWeights::pack(&w, k, n).unwrap();
             let mut dst = bias.clone();
             let mut scratch = Vec::new();

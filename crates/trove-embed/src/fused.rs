@@ -389,14 +389,19 @@ impl FusedBert {
         for layer in &self.layers {
             let qkv = &mut s.qkv[..t * 3 * h];
             fill_rows(qkv, &layer.b_qkv);
-            let lin = Linear {
-                par,
-                threads,
-                lhs16: &mut s.lhs16,
-                lhs8: &mut s.lhs8,
-                fast: layer.fast.as_ref(),
+            // Each linear layer's product (its buffers: only these two fields of `s`).
+            let (lhs16, lhs8) = (&mut s.lhs16, &mut s.lhs8);
+            let mut lin = |dst: &mut [f32], lhs: &[f32], w: &[f32], which: Matrix| {
+                Linear {
+                    par,
+                    threads,
+                    lhs16: &mut *lhs16,
+                    lhs8: &mut *lhs8,
+                    fast: layer.fast.as_ref(),
+                }
+                .acc(dst, lhs, t, w, which)
             };
-            lin.acc(qkv, &s.x[..t * h], t, &layer.w_qkv, Matrix::Qkv);
+            lin(qkv, &s.x[..t * h], &layer.w_qkv, Matrix::Qkv);
             // Attention, one task per (sequence, head). Each task writes the context of
             // its head for its sequence: rows o..o+len, columns hh·hd..(hh+1)·hd of `ctx`.
             // The heads of one sequence interleave within the same rows, so the tasks
@@ -481,39 +486,18 @@ impl FusedBert {
             let hbuf = &mut s.h[..t * h];
             hbuf.copy_from_slice(&s.x[..t * h]);
             add_rows(hbuf, &layer.b_o);
-            let lin = Linear {
-                par,
-                threads,
-                lhs16: &mut s.lhs16,
-                lhs8: &mut s.lhs8,
-                fast: layer.fast.as_ref(),
-            };
-            lin.acc(hbuf, &s.ctx[..t * h], t, &layer.w_o, Matrix::O);
+            lin(hbuf, &s.ctx[..t * h], &layer.w_o, Matrix::O);
             layer_norm_rows(hbuf, &layer.ln1_g, &layer.ln1_b, self.eps);
             // inter = gelu(h · W_i + b_i)
             let ib = &mut s.inter[..t * self.inter];
             fill_rows(ib, &layer.b_i);
-            let lin = Linear {
-                par,
-                threads,
-                lhs16: &mut s.lhs16,
-                lhs8: &mut s.lhs8,
-                fast: layer.fast.as_ref(),
-            };
-            lin.acc(ib, hbuf, t, &layer.w_i, Matrix::I);
+            lin(ib, hbuf, &layer.w_i, Matrix::I);
             ib.par_chunks_mut(4096).for_each(gelu_in_place);
             // x = LayerNorm(h + b_out + inter · W_out)
             let x = &mut s.x[..t * h];
             x.copy_from_slice(hbuf);
             add_rows(x, &layer.b_out);
-            let lin = Linear {
-                par,
-                threads,
-                lhs16: &mut s.lhs16,
-                lhs8: &mut s.lhs8,
-                fast: layer.fast.as_ref(),
-            };
-            lin.acc(x, ib, t, &layer.w_out, Matrix::Out);
+            lin(x, ib, &layer.w_out, Matrix::Out);
             layer_norm_rows(x, &layer.ln2_g, &layer.ln2_b, self.eps);
         }
         // Mean pooling.
@@ -1000,6 +984,7 @@ unsafe fn gemm_raw(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::random;
 
     #[test]
     fn exp_accuracy() {
@@ -1030,18 +1015,6 @@ mod tests {
                 erf_f32(x)
             );
         }
-    }
-
-    /// Deterministic uniform values in [-scale, scale] (xorshift).
-    fn random(n: usize, scale: f32, seed: &mut u64) -> Vec<f32> {
-        (0..n)
-            .map(|_| {
-                *seed ^= *seed << 13;
-                *seed ^= *seed >> 7;
-                *seed ^= *seed << 17;
-                ((*seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
-            })
-            .collect()
     }
 
     /// The fused forward (packed sequences, attention heads in parallel writing

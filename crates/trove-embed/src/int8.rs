@@ -411,17 +411,7 @@ unsafe fn tile<const M: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn random(n: usize, seed: &mut u64) -> Vec<f32> {
-        (0..n)
-            .map(|_| {
-                *seed ^= *seed << 13;
-                *seed ^= *seed >> 7;
-                *seed ^= *seed << 17;
-                (*seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::test_util::random;
 
     #[test]
     fn rows_quantise_onto_the_whole_byte_range() {
@@ -450,13 +440,16 @@ mod tests {
     fn the_vector_quantiser_agrees_with_the_scalar_one() {
         let mut seed = 0x1234_5678_9abc_def1u64;
         for len in [16, 37, 100, 1536] {
-            let src: Vec<f32> = random(len, &mut seed)
+            let src: Vec<f32> = random(len, 1.0, &mut seed)
                 .iter()
                 .map(|x| x * 3.0 + 1.0)
                 .collect();
             let mut fast = vec![0u32; len.div_ceil(4)];
             let mut slow = fast.clone();
-            let mul: Vec<f32> = random(len, &mut seed).iter().map(|x| x + 1.5).collect();
+            let mul: Vec<f32> = random(len, 1.0, &mut seed)
+                .iter()
+                .map(|x| x + 1.5)
+                .collect();
             let got = quantise_row(&src, &mul, &mut fast);
             let (lo, hi) = src
                 .iter()
@@ -499,13 +492,16 @@ mod tests {
             (9, 1536, 64, 2),
         ] {
             // Activations shifted off zero, as after a GELU.
-            let mut a: Vec<f32> = random(m * k, &mut seed).iter().map(|x| x + 0.7).collect();
-            let w = random(k * n, &mut seed);
-            let bias = random(m * n, &mut seed);
+            let mut a: Vec<f32> = random(m * k, 1.0, &mut seed)
+                .iter()
+                .map(|x| x + 0.7)
+                .collect();
+            let w = random(k * n, 1.0, &mut seed);
+            let bias = random(m * n, 1.0, &mut seed);
             // Every other case has inputs of unequal ranges (as out of a LayerNorm) and is
             // smoothed by them.
             let range: Option<Vec<f32>> = k.is_multiple_of(2).then(|| {
-                random(k, &mut seed)
+                random(k, 1.0, &mut seed)
                     .iter()
                     .map(|x| x.abs() * 4.0 + 0.1)
                     .collect()

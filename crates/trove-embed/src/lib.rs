@@ -30,6 +30,8 @@ mod int8;
 mod local;
 mod openai;
 mod ratelimit;
+#[cfg(test)]
+mod test_util;
 
 pub use local::{LocalBackend, LocalMiniLm, TokenCounter};
 pub use openai::{check_api_url, check_base_url, OpenAiCompatible, OpenAiConfig};
