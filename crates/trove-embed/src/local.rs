@@ -42,8 +42,10 @@ pub struct LocalMiniLm {
     scratch: Mutex<Scratch>,
 }
 
-/// How [`LocalMiniLm`] computes the BERT forward pass. Both give the same vectors
-/// (cosine ≥ 0.99999 to each other and to sentence-transformers).
+/// How [`LocalMiniLm`] computes the BERT forward pass. `FusedF32` and `Candle` give the
+/// same vectors (cosine ≥ 0.99999 to each other and to sentence-transformers); bf16
+/// products stay within 0.9999 of them, int8 products within 0.997 on real text
+/// (BENCHMARKS.md, "Embedding speed").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LocalBackend {
     /// Hand-fused forward: no padding, no copies (the default), its linear layers in
