@@ -4,6 +4,7 @@
 //! best chunk), with a highlighted snippet and the source.
 
 pub mod fusion;
+mod kernels;
 mod keyword;
 pub mod query;
 pub mod snapshot;
@@ -238,8 +239,7 @@ pub fn search(
         Ok((kw, sem, scorer))
     })?;
     response.can_build_index = can_build_index;
-    let snippets = kw.as_ref().map(keyword::Snippets::new);
-    let kw = kw.map(|k| k.hits).unwrap_or_default();
+    let kw = kw.unwrap_or_default();
     let kw_ids: Vec<i64> = kw.iter().map(|h| h.id).collect();
     let sem_ids: Vec<i64> = sem.iter().map(|(id, _)| *id).collect();
     let mut close: HashSet<i64> = kw.iter().filter(|h| h.close).map(|h| h.id).collect();
@@ -309,35 +309,25 @@ pub fn search(
     let terms = keyword::Terms::new(&plan.highlight, &q.prefixes);
     response.hits = ctx.store.read(|c| {
         let mut seen = HashSet::new();
-        collect_hits(
-            c,
-            ranked,
-            shown,
-            &terms,
-            snippets.as_ref(),
-            &similarity,
-            &mut seen,
-        )
+        collect_hits(c, ranked, shown, &terms, &similarity, &mut seen)
     })?;
     response.notice = cut_notice(shortened, notice);
     Ok(response)
 }
 
-/// Results from ranked chunks, one per document (its best chunk), at most `shown`:
-/// keyword snippets where that leg found the chunk, else the chunk's start with `terms`
-/// marked.
+/// Results from ranked chunks, one per document (its best chunk), at most `shown`, each
+/// with a snippet around `terms` ([`keyword::snippet`]).
 fn collect_hits(
     c: &rusqlite::Connection,
     ranked: Vec<(i64, f64)>,
     shown: u32,
     terms: &keyword::Terms,
-    snippets: Option<&keyword::Snippets>,
     similarity: &HashMap<i64, f32>,
     seen: &mut HashSet<String>,
 ) -> Result<Vec<SearchHit>> {
     let mut hits = Vec::new();
     for (id, score) in ranked {
-        let Some(mut hit) = hit(c, id, score, terms, snippets, seen)? else {
+        let Some(mut hit) = hit(c, id, score, terms, seen)? else {
             continue;
         };
         hit.similarity = similarity.get(&id).copied();
@@ -415,7 +405,7 @@ pub fn similar(
     let hits = ctx.store.read(|c| {
         // The passage's own document is where the user already is.
         let mut seen = HashSet::from([item.clone()]);
-        collect_hits(c, ranked, shown, &none, None, &similarity, &mut seen)
+        collect_hits(c, ranked, shown, &none, &similarity, &mut seen)
     })?;
     Ok(SearchResponse {
         no_close_matches: !any_close && !hits.is_empty(),
@@ -476,14 +466,12 @@ fn constrain(
 }
 
 /// One result from a chunk: None when its document already has a better one (`seen`) or is
-/// gone. Its snippet: the keyword index's, if that leg found it; else the chunk's start with
-/// `terms` marked.
+/// gone. Its snippet: the stretch of the chunk with the most of `terms`, else its start.
 fn hit(
     c: &rusqlite::Connection,
     id: i64,
     score: f64,
     terms: &keyword::Terms,
-    snippets: Option<&keyword::Snippets>,
     seen: &mut HashSet<String>,
 ) -> Result<Option<SearchHit>> {
     let Some((item, text, page_start)) = content::chunk_text(c, id)? else {
@@ -498,10 +486,6 @@ fn hit(
     let Ok(it) = items::get(c, r) else {
         return Ok(None);
     };
-    let snippet = match snippets {
-        Some(s) => s.of(c, id)?,
-        None => None,
-    };
     Ok(Some(SearchHit {
         item_id: item,
         name: it.name,
@@ -509,7 +493,7 @@ fn hit(
         chunk_id: id,
         page: page_start.map(|p| hit_page(&text, p, terms)),
         page_unit: page_start.map(|_| crate::model::page_unit(it.mime.as_deref()).to_owned()),
-        snippet: snippet.unwrap_or_else(|| keyword::highlight(&text, terms)),
+        snippet: keyword::snippet(&text, terms),
         score,
         similarity: None,
     }))
@@ -540,7 +524,7 @@ fn listing(
             let Some(chunk) = scope::first_chunk(c, key)? else {
                 continue;
             };
-            if let Some(h) = hit(c, chunk, 0.0, &none, None, &mut seen)? {
+            if let Some(h) = hit(c, chunk, 0.0, &none, &mut seen)? {
                 hits.push(h);
             }
             if hits.len() as u32 >= limit {

@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use super::kernels;
+
 /// Vectors of one model for all chunks: the f32 vectors, and an int8 copy (one scale per
 /// vector) that the scan reads — a quarter of the memory traffic — before the best
 /// candidates are scored again exactly. In memory when loaded from the database, or mapped
@@ -22,7 +24,7 @@ pub struct VectorIndex {
 
 /// From this many vectors on, a search first scans the sign bits (48 bytes a vector at 384
 /// dimensions, an eighth of the int8 codes), each bit weighed by the query's own value
-/// (`byte_tables`), and scores only the best 1 % of those by their int8 codes: at a
+/// ([`kernels::BitScorer`]), and scores only the best 1 % of those by their int8 codes: at a
 /// million vectors the int8 scan alone reads 366 MiB a query. Measured (BENCHMARKS.md,
 /// "Search at scale"): the scan of a million takes two thirds of the int8 scan's time, and
 /// keeps 99.4 % of the exact top 10 of real questions over real vectors (signs compared
@@ -123,59 +125,87 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-#[inline(always)]
-fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
-    // Products of int8 codes fit in i16 (127² < 2¹⁵); pairs are summed into i32 lanes, the
-    // shape LLVM turns into `pmaddwd` (a 32-bit multiply per lane would be several times
-    // slower).
-    let mut acc = [0i32; 16];
-    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
-    let tail: i32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| i32::from(*x) * i32::from(*y))
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..16 {
-            acc[i] += i32::from(i16::from(x[i]) * i16::from(y[i]));
-        }
-    }
-    acc.iter().sum::<i32>() + tail
+/// The best `k` of what is pushed (position, score; higher is better), unordered. Only
+/// scores above the running threshold are kept, and the buffer is cut back to `k` whenever
+/// it doubles: no vector of all the scores, no full selection.
+struct Best {
+    k: usize,
+    best: Vec<(usize, f32)>,
+    threshold: f32,
 }
 
-/// The best `k` of `positions` by `score` (higher is better), unordered. Only scores above
-/// the running threshold are kept, and the buffer is cut back to `k` whenever it doubles: no
-/// vector of all the scores, no full selection.
-#[inline(always)]
+impl Best {
+    fn new(k: usize) -> Self {
+        Self {
+            k,
+            best: Vec::with_capacity(2 * k),
+            threshold: f32::NEG_INFINITY,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, i: usize, score: f32) {
+        if self.k > 0 && (score > self.threshold || self.best.len() < self.k) {
+            self.best.push((i, score));
+            if self.best.len() == 2 * self.k {
+                self.cut();
+            }
+        }
+    }
+
+    fn cut(&mut self) {
+        let k = self.k;
+        self.best
+            .select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
+        self.best.truncate(k);
+        self.threshold = self.best.iter().fold(f32::INFINITY, |m, x| m.min(x.1));
+    }
+
+    fn finish(mut self) -> Vec<(usize, f32)> {
+        if self.best.len() > self.k {
+            self.cut();
+        }
+        self.best
+    }
+}
+
+/// The best `k` of `positions` by `score` (higher is better), unordered.
 fn best_k(
     positions: impl Iterator<Item = usize>,
     k: usize,
     score: impl Fn(usize) -> f32,
 ) -> Vec<(usize, f32)> {
-    if k == 0 {
-        return Vec::new();
-    }
-    let mut best: Vec<(usize, f32)> = Vec::with_capacity(2 * k);
-    let mut threshold = f32::NEG_INFINITY;
-    let cut = |best: &mut Vec<(usize, f32)>| {
-        best.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
-        best.truncate(k);
-        best.iter().fold(f32::INFINITY, |m, x| m.min(x.1))
-    };
+    let mut best = Best::new(k);
     for i in positions {
-        let score = score(i);
-        if score > threshold || best.len() < k {
-            best.push((i, score));
-            if best.len() == 2 * k {
-                threshold = cut(&mut best);
+        best.push(i, score(i));
+    }
+    best.finish()
+}
+
+/// Vectors a scan scores at a time (into a buffer on the stack), before it picks the best.
+const BLOCK: usize = 256;
+
+/// The best `k` allowed positions of `n`, scored a block at a time by `scores` (positions
+/// `start..end` into `out[..end - start]`), each score times `scale(i)`.
+fn scan_blocks(
+    n: usize,
+    k: usize,
+    allowed: impl Fn(usize) -> bool,
+    scores: impl Fn(std::ops::Range<usize>, &mut [i32]),
+    scale: impl Fn(usize) -> f32,
+) -> Vec<(usize, f32)> {
+    let mut best = Best::new(k);
+    let mut out = [0i32; BLOCK];
+    for start in (0..n).step_by(BLOCK) {
+        let end = (start + BLOCK).min(n);
+        scores(start..end, &mut out[..end - start]);
+        for (i, s) in (start..end).zip(out.iter()) {
+            if allowed(i) {
+                best.push(i, *s as f32 * scale(i));
             }
         }
     }
-    if best.len() > k {
-        cut(&mut best);
-    }
-    best
+    best.finish()
 }
 
 /// Approximate scores (int8) of every allowed vector of a part; the best `k` positions (into
@@ -188,62 +218,33 @@ fn scan_i8(
     k: usize,
     allowed: impl Fn(usize) -> bool,
 ) -> Vec<(usize, f32)> {
-    let at = |i: usize| dot_i8(&codes[i * dims..(i + 1) * dims], q) as f32 * scales[i];
-    best_k((0..scales.len()).filter(|i| allowed(*i)), k, at)
+    let d = dims.max(1);
+    scan_blocks(
+        scales.len(),
+        k,
+        allowed,
+        |r, out| kernels::dots_i8(&codes[r.start * d..r.end * d], dims, q, out),
+        |i| scales[i],
+    )
 }
 
-/// The query against the sign bits, a table per byte of them: entry `m` of table `b` is
-/// the sum of the query's values whose bits are set in `m` (values 8b to 8b + 7), in units
-/// of the largest such sum / 32,767. A vector's score is the sum of its bytes' entries: the
-/// query's dot product with the vector's signs (up to a constant and that scale), with the
-/// query's own values, not only their signs. Tables of i16 (24 KiB at 384 dimensions) stay
-/// in the processor's first cache.
-fn byte_tables(q: &[f32], w: usize) -> Vec<[i16; 256]> {
-    let sums: Vec<[f32; 256]> = (0..w * 8)
-        .map(|b| {
-            // The scan reads the words as bytes in memory order: byte `b` holds bits 8·i to
-            // 8·i + 7 of its word, i its place counted from the low end.
-            let i = if cfg!(target_endian = "little") {
-                b % 8
-            } else {
-                7 - b % 8
-            };
-            let first = (b / 8) * 64 + i * 8;
-            // Each entry is an earlier one (its lowest bit cleared) plus that bit's value.
-            let mut t = [0f32; 256];
-            for m in 1..256usize {
-                let low = m.trailing_zeros() as usize;
-                t[m] = t[m & (m - 1)] + q.get(first + low).copied().unwrap_or(0.0);
-            }
-            t
-        })
-        .collect();
-    let max = sums.iter().flatten().fold(0f32, |m, x| m.max(x.abs()));
-    let scale = if max > 0.0 { 32_767.0 / max } else { 1.0 };
-    sums.iter()
-        .map(|t| t.map(|x| (x * scale).round() as i16))
-        .collect()
-}
-
-/// The `k` allowed vectors of a part whose sign bits score best against the query's
-/// [`byte_tables`].
+/// The `k` allowed vectors of a part whose sign bits score best against the query
+/// ([`kernels::BitScorer`]).
 fn scan_bits(
     bits: &[u64],
     w: usize,
-    tables: &[[i16; 256]],
+    scorer: &kernels::BitScorer,
     k: usize,
     allowed: impl Fn(usize) -> bool,
 ) -> Vec<(usize, f32)> {
-    let bytes: &[u8] = bytemuck::cast_slice(bits);
-    let per = w * 8;
-    let score = |i: usize| {
-        bytes[i * per..(i + 1) * per]
-            .iter()
-            .zip(tables)
-            .map(|(b, t)| i32::from(t[usize::from(*b)]))
-            .sum::<i32>() as f32
-    };
-    best_k((0..bits.len() / w).filter(|i| allowed(*i)), k, score)
+    let w1 = w.max(1);
+    scan_blocks(
+        bits.len() / w1,
+        k,
+        allowed,
+        |r, out| scorer.scores(&bits[r.start * w1..r.end * w1], out),
+        |_| 1.0,
+    )
 }
 
 impl VectorIndex {
@@ -434,18 +435,22 @@ impl VectorIndex {
             }),
             Scan::Bits { candidates } => {
                 let w = words(d);
-                let tables = byte_tables(q, w);
+                let scorer = kernels::BitScorer::new(q, &qc, w);
                 // Each part keeps its share of the candidates, and a quarter more (the best
                 // of the whole are spread about evenly, not exactly).
                 let share = candidates.div_ceil(self.parts()) * 5 / 4;
                 let mut wide = self.in_parts(|range| {
                     let bits = &self.bits()[range.start * w..range.end * w];
-                    scan_bits(bits, w, &tables, share, |i| allowed(range.start + i))
+                    scan_bits(bits, w, &scorer, share, |i| allowed(range.start + i))
                 });
                 // In order: the codes are read forwards, not all over the index.
                 wide.sort_unstable();
                 let (codes, scales) = (self.codes(), self.scales());
-                let at = |i: usize| dot_i8(&codes[i * d..(i + 1) * d], &qc) as f32 * scales[i];
+                let at = |i: usize| {
+                    let mut dot = [0];
+                    kernels::dots_i8(&codes[i * d..(i + 1) * d], d, &qc, &mut dot);
+                    dot[0] as f32 * scales[i]
+                };
                 best_k(wide.into_iter(), keep, at)
                     .into_iter()
                     .map(|(i, _)| i)

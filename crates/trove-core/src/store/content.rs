@@ -191,16 +191,6 @@ pub fn fts_rank(
     Ok(rows)
 }
 
-/// The highlighted snippet (markers U+0002/U+0003) of one chunk for an FTS5 expression.
-pub fn fts_snippet(conn: &Connection, expr: &str, chunk: i64) -> Result<String> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT snippet(chunks_fts, 0, char(2), char(3), '…', 24) FROM chunks_fts
-              WHERE chunks_fts MATCH ?1 AND rowid = ?2",
-        )?
-        .query_row(params![expr, chunk], |r| r.get(0))?)
-}
-
 /// A chunk's item key, text and first page (paged documents).
 pub fn chunk_text(conn: &Connection, chunk: i64) -> Result<Option<(String, String, Option<u32>)>> {
     Ok(conn
@@ -219,14 +209,15 @@ pub fn chunk_items(
     conn: &Connection,
     chunks: impl IntoIterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, String>> {
-    let mut stmt = conn.prepare_cached("SELECT item FROM chunks WHERE id = ?1")?;
-    let mut out = std::collections::HashMap::new();
-    for id in chunks {
-        if let Some(item) = stmt.query_row([id], |r| r.get(0)).optional()? {
-            out.insert(id, item);
-        }
-    }
-    Ok(out)
+    // One statement for all of them (a search asks for ~100): a query per chunk cost
+    // ~4 µs each.
+    let ids = serde_json::to_string(&chunks.into_iter().collect::<Vec<i64>>())
+        .map_err(|e| crate::error::Error::Internal(e.to_string()))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.id, c.item FROM json_each(?1) j JOIN chunks c ON c.id = j.value",
+    )?;
+    let rows = stmt.query_map([ids], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
 /// A chunk's item key and byte range in its document.
