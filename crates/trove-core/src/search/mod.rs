@@ -93,6 +93,7 @@ impl SearchCtx<'_> {
         if ix.len() >= snapshot::MIN_VECTORS && !busy {
             let ix = ix.clone();
             let handle = std::thread::spawn(move || {
+                background_priority();
                 if let Err(e) = snapshot::write(&file, &ix, &id, chunks) {
                     tracing::warn!(
                         "could not write the vector snapshot {}: {e}",
@@ -129,6 +130,25 @@ impl SearchCtx<'_> {
         }
         cache.insert(key, v.clone());
         Ok(v)
+    }
+}
+
+/// The calling thread yields the processor to searches (nice 19): the snapshot of a
+/// million vectors takes seconds to write, and the searches made meanwhile should not wait
+/// for it (at 1M chunks their p99 was 95 ms while it was written).
+fn background_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority with PRIO_PROCESS and 0 changes the calling thread's nice
+        // value only (Linux threads have their own); it reads and writes no memory.
+        #[allow(unsafe_code)]
+        let r = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+        if r != 0 {
+            tracing::debug!(
+                "could not lower the snapshot writer's priority: {}",
+                std::io::Error::last_os_error()
+            );
+        }
     }
 }
 
