@@ -6,8 +6,10 @@
 //! * [`duration::human_duration`]: durations for people ("3 s", "2 min");
 //! * [`url::normalize_url`]: the one normalisation of links (adding, crawling,
 //!   de-duplicating).
-//! * [`thousands`]: counts for people ("3,200 of 4,000 passages").
+//! * [`thousands`]: counts for people ("3,200 of 4,000 passages");
+//! * [`cpu`]: what the processor can run, for the hand-written kernels.
 
+pub mod cpu;
 pub mod duration;
 pub mod size;
 pub mod url;

@@ -22,15 +22,7 @@ const MR: usize = 6;
 
 /// True when this CPU (and the OS) can run the bf16 kernels.
 pub(crate) fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bf16")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    trove_common::cpu::avx512_bf16()
 }
 
 /// `x` rounded to the nearest bfloat16 (ties to even); NaN stays NaN.

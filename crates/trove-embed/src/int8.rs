@@ -23,16 +23,7 @@ const MR: usize = 6;
 
 /// True when this CPU (and the OS) can run the int8 kernels.
 pub(crate) fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-            && std::arch::is_x86_feature_detected!("avx512vnni")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    trove_common::cpu::avx512_vnni()
 }
 
 /// A [k × n] weight matrix in int8 panels: panel `p` holds columns `p·64 .. p·64+64`, one

@@ -4,19 +4,7 @@
 //! portable code the compiler vectorises. Both give the same integers (the tests check it);
 //! the sign-bit sums' portable form is a table per byte of bits ([`BitScorer`]).
 
-/// Whether the processor has the AVX-512 instructions the fast paths use.
-fn avx512_vnni() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-            && std::arch::is_x86_feature_detected!("avx512vnni")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
+use trove_common::cpu::avx512_vnni;
 
 /// `out[i]` = the dot product of vector `i` of `codes` (`dims` values each) with `q`.
 pub(super) fn dots_i8(codes: &[i8], dims: usize, q: &[i8], out: &mut [i32]) {

@@ -232,21 +232,34 @@ pub(super) fn snippet(text: &str, terms: &Terms) -> String {
         let (at, w) = words[end - 1];
         at + w.len()
     };
+    let marks = found
+        .iter()
+        .filter(|(i, _)| (start..end).contains(i))
+        .map(|(i, _)| words[*i]);
+    marked(text, from..to, marks)
+}
+
+/// `text[range]` with each of `words` (offset, word; in order, inside the range) between
+/// U+0002 and U+0003, and `…` where the range cuts the text.
+fn marked<'t>(
+    text: &str,
+    range: std::ops::Range<usize>,
+    words: impl Iterator<Item = (usize, &'t str)>,
+) -> String {
     let mut out = String::new();
-    if from > 0 {
+    if range.start > 0 {
         out.push('…');
     }
-    let mut last_out = from;
-    for (i, _) in found.iter().filter(|(i, _)| (start..end).contains(i)) {
-        let (at, w) = words[*i];
-        out.push_str(&text[last_out..at]);
+    let mut last = range.start;
+    for (at, w) in words {
+        out.push_str(&text[last..at]);
         out.push('\u{2}');
         out.push_str(w);
         out.push('\u{3}');
-        last_out = at + w.len();
+        last = at + w.len();
     }
-    out.push_str(&text[last_out..to]);
-    if to < text.len() {
+    out.push_str(&text[last..range.end]);
+    if range.end < text.len() {
         out.push('…');
     }
     out
@@ -259,22 +272,10 @@ fn highlight(text: &str, terms: &Terms) -> String {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let mut out = String::new();
-    let mut last = 0;
-    for (at, w) in words_at(&text[..end]) {
-        if !terms.is_empty() && terms.matches(w) {
-            out.push_str(&text[last..at]);
-            out.push('\u{2}');
-            out.push_str(w);
-            out.push('\u{3}');
-            last = at + w.len();
-        }
-    }
-    out.push_str(&text[last..end]);
-    if end < text.len() {
-        out.push('…');
-    }
-    out
+    let words = words_at(&text[..end])
+        .into_iter()
+        .filter(|(_, w)| !terms.is_empty() && terms.matches(w));
+    marked(text, 0..end, words)
 }
 
 #[cfg(test)]
