@@ -182,61 +182,92 @@ const SNIPPET_WORDS: usize = 24;
 /// What FTS5's `snippet()` made, without a query of the index per hit (~0.1 ms each, a
 /// third of a whole search at 100,000 chunks).
 pub(super) fn snippet(text: &str, terms: &Terms) -> String {
-    let words = words_at(text);
-    let found: Vec<(usize, usize)> = if terms.is_empty() {
-        Vec::new()
-    } else {
-        words
+    match Window::best(text, terms) {
+        Some(w) => {
+            let marks = w.found.iter().map(|i| w.words[*i]);
+            marked(text, w.from..w.to, marks)
+        }
+        None => highlight(text, terms),
+    }
+}
+
+/// Where in `text` its snippet's first marked term is (byte offset), if it has any: the
+/// page a hit opens at is the page of what its snippet shows.
+pub(super) fn focus(text: &str, terms: &Terms) -> Option<usize> {
+    let w = Window::best(text, terms)?;
+    w.found.first().map(|i| w.words[*i].0)
+}
+
+/// The stretch of a text a snippet shows: its words, the byte range, and which of the
+/// words in it are terms.
+struct Window<'t> {
+    words: Vec<(usize, &'t str)>,
+    from: usize,
+    to: usize,
+    found: Vec<usize>,
+}
+
+impl<'t> Window<'t> {
+    /// The best window, or None when the text has none of the terms.
+    fn best(text: &'t str, terms: &Terms) -> Option<Self> {
+        if terms.is_empty() {
+            return None;
+        }
+        let words = words_at(text);
+        let found: Vec<(usize, usize)> = words
             .iter()
             .enumerate()
             .filter_map(|(i, (_, w))| Some((i, terms.which(w)?)))
-            .collect()
-    };
-    if found.is_empty() {
-        return highlight(text, terms);
-    }
-    // The best window starting at a found word: distinct terms, then terms.
-    let score = |start: usize| {
-        let inside = found
-            .iter()
-            .filter(|(i, _)| (start..start + SNIPPET_WORDS).contains(i));
-        let mut distinct: Vec<usize> = inside.clone().map(|(_, t)| *t).collect();
-        let count = distinct.len();
-        distinct.sort_unstable();
-        distinct.dedup();
-        (distinct.len(), count)
-    };
-    let mut start = found[0].0;
-    let mut best = score(start);
-    for (i, _) in &found[1..] {
-        let s = score(*i);
-        if s > best {
-            (start, best) = (*i, s);
+            .collect();
+        let first = found.first()?.0;
+        // The best window starting at a found word: distinct terms, then terms.
+        let score = |start: usize| {
+            let inside = found
+                .iter()
+                .filter(|(i, _)| (start..start + SNIPPET_WORDS).contains(i));
+            let mut distinct: Vec<usize> = inside.clone().map(|(_, t)| *t).collect();
+            let count = distinct.len();
+            distinct.sort_unstable();
+            distinct.dedup();
+            (distinct.len(), count)
+        };
+        let (mut start, mut best) = (first, score(first));
+        for (i, _) in &found[1..] {
+            let s = score(*i);
+            if s > best {
+                (start, best) = (*i, s);
+            }
         }
+        // Centre what was found: the free words are split before and after.
+        let last = found
+            .iter()
+            .map(|(i, _)| *i)
+            .filter(|i| *i < start + SNIPPET_WORDS)
+            .max()
+            .unwrap_or(start);
+        let free = SNIPPET_WORDS - (last - start + 1);
+        let end = (start + SNIPPET_WORDS - free / 2).min(words.len());
+        let start = end.saturating_sub(SNIPPET_WORDS).min(start);
+        let end = (start + SNIPPET_WORDS).min(words.len());
+        let from = if start == 0 { 0 } else { words[start].0 };
+        let to = if end == words.len() {
+            text.len()
+        } else {
+            let (at, w) = words[end - 1];
+            at + w.len()
+        };
+        let found = found
+            .into_iter()
+            .map(|(i, _)| i)
+            .filter(|i| (start..end).contains(i))
+            .collect();
+        Some(Self {
+            words,
+            from,
+            to,
+            found,
+        })
     }
-    // Centre what was found: the free words are split before and after.
-    let last = found
-        .iter()
-        .map(|(i, _)| *i)
-        .filter(|i| *i < start + SNIPPET_WORDS)
-        .max()
-        .unwrap_or(start);
-    let free = SNIPPET_WORDS - (last - start + 1);
-    let end = (start + SNIPPET_WORDS - free / 2).min(words.len());
-    let start = end.saturating_sub(SNIPPET_WORDS).min(start);
-    let end = (start + SNIPPET_WORDS).min(words.len());
-    let from = if start == 0 { 0 } else { words[start].0 };
-    let to = if end == words.len() {
-        text.len()
-    } else {
-        let (at, w) = words[end - 1];
-        at + w.len()
-    };
-    let marks = found
-        .iter()
-        .filter(|(i, _)| (start..end).contains(i))
-        .map(|(i, _)| words[*i]);
-    marked(text, from..to, marks)
 }
 
 /// `text[range]` with each of `words` (offset, word; in order, inside the range) between

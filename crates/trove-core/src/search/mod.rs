@@ -556,14 +556,11 @@ fn listing(
 }
 
 /// The page a hit is on: the chunk's first page, plus the page breaks before the first
-/// query word in it (a semantic hit without those words: the chunk's first page).
+/// query word its snippet shows (a semantic hit without those words: the chunk's first
+/// page).
 fn hit_page(chunk: &str, first_page: u32, terms: &keyword::Terms) -> u32 {
     // Whole words, compared as the keyword index compares them ("art" is not in "start").
-    let Some(at) = keyword::words_at(chunk)
-        .into_iter()
-        .find(|(_, w)| terms.matches(w))
-        .map(|(at, _)| at)
-    else {
+    let Some(at) = keyword::focus(chunk, terms) else {
         return first_page;
     };
     // Breaks before the chunk's text starts belong to no page (see `chunk::page_spans`).
@@ -574,7 +571,7 @@ fn hit_page(chunk: &str, first_page: u32, terms: &keyword::Terms) -> u32 {
 #[cfg(test)]
 mod page_tests {
     #[test]
-    fn a_hit_is_on_the_page_of_its_first_word() {
+    fn a_hit_is_on_the_page_its_snippet_shows() {
         let chunk = "end of two\x0cthree has the Heron\x0cfour";
         let w = |s: &str| super::keyword::Terms::new(&[s.to_owned()], &[]);
         assert_eq!(super::hit_page(chunk, 2, &w("heron")), 3);
@@ -583,6 +580,11 @@ mod page_tests {
         assert_eq!(super::hit_page(chunk, 2, &w("absent")), 2);
         assert_eq!(super::hit_page("\x0cheron", 5, &w("heron")), 5);
         assert_eq!(super::hit_page("start\x0cart", 1, &w("art")), 2);
+        // A lone heron on page 1, a pair of them far on, on page 2: the snippet shows the
+        // pair, and the hit opens where they are.
+        let far = format!("heron {} \x0c the heron and the heron", "word ".repeat(40));
+        assert_eq!(super::hit_page(&far, 1, &w("heron")), 2);
+        assert!(super::keyword::snippet(&far, &w("heron")).starts_with('…'));
     }
 }
 
