@@ -180,7 +180,7 @@ const SNIPPET_WORDS: usize = 24;
 /// query terms (then the most of them), terms marked (U+0002 … U+0003) and `…` where the
 /// text is cut, the terms roughly in the middle; the chunk's start when it has none of them.
 /// What FTS5's `snippet()` made, without a query of the index per hit (~0.1 ms each, a
-/// third of a whole search at 100,000 chunks).
+/// quarter of a whole search at 100,000 chunks).
 pub(super) fn snippet(text: &str, terms: &Terms) -> String {
     match Window::best(text, terms) {
         Some(w) => {
