@@ -1417,7 +1417,20 @@ fn bench_scans(part: &str, db: &Path, queries: &[String], out: &Out) -> Result<s
             },
         ),
     ];
-    for (name, scan) in scans {
+    // Each scan with the processor's fastest code, then (where that is AVX-512 VNNI) with the
+    // portable code, in this same process: the kernels' own ratio.
+    let vnni = trove_common::cpu::avx512_vnni();
+    let runs = scans
+        .iter()
+        .map(|(name, scan)| (name.to_string(), *scan, false))
+        .chain(
+            scans
+                .iter()
+                .filter(|_| vnni)
+                .map(|(name, scan)| (format!("{name} (portable code)"), *scan, true)),
+        );
+    for (name, scan, portable) in runs {
+        trove_core::search::kernels::force_portable(portable);
         let (mut kept, mut total) = (0, 0);
         let mut lat = Vec::new();
         for (q, want) in vectors.iter().zip(&exact) {
@@ -1439,6 +1452,7 @@ fn bench_scans(part: &str, db: &Path, queries: &[String], out: &Out) -> Result<s
         );
         rows.push(json!({"scan": name, "recall_at_10": recall, "p50_ms": p50}));
     }
+    trove_core::search::kernels::force_portable(false);
     Ok(json!({"vectors": n, "queries": queries.len(), "scans": rows}))
 }
 

@@ -4,7 +4,22 @@
 //! portable code the compiler vectorises. Both give the same integers (the tests check it);
 //! the sign-bit sums' portable form is a table per byte of bits ([`BitScorer`]).
 
-use trove_common::cpu::avx512_vnni;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static PORTABLE: AtomicBool = AtomicBool::new(false);
+
+/// Whether the fast paths may run: the processor has AVX-512 VNNI and the benchmark has not
+/// asked for the portable code ([`force_portable`]).
+fn avx512_vnni() -> bool {
+    !PORTABLE.load(Ordering::Relaxed) && trove_common::cpu::avx512_vnni()
+}
+
+/// The portable code from now on (`true`) or the fastest the processor runs (`false`), for
+/// scans started after the call: the benchmark measures both in one process
+/// (`trove-bench --only i`). Searches never call it.
+pub fn force_portable(on: bool) {
+    PORTABLE.store(on, Ordering::Relaxed);
+}
 
 /// `out[i]` = the dot product of vector `i` of `codes` (`dims` values each) with `q`.
 pub(super) fn dots_i8(codes: &[i8], dims: usize, q: &[i8], out: &mut [i32]) {

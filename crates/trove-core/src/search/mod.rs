@@ -4,7 +4,7 @@
 //! best chunk), with a highlighted snippet and the source.
 
 pub mod fusion;
-mod kernels;
+pub mod kernels;
 mod keyword;
 pub mod query;
 pub mod snapshot;
