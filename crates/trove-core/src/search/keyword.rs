@@ -61,7 +61,7 @@ fn fold(w: &str) -> String {
 }
 
 /// A text's words (runs of letters and digits) with their byte offsets.
-pub(super) fn words_at(s: &str) -> Vec<(usize, &str)> {
+fn words_at(s: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut start = None;
     for (i, c) in s.char_indices() {
@@ -115,11 +115,6 @@ impl Terms {
         }
         let s = stem(&w);
         self.stems.iter().position(|t| *t == s)
-    }
-
-    /// Whether one word of a text is one of the terms.
-    pub(super) fn matches(&self, word: &str) -> bool {
-        self.which(word).is_some()
     }
 
     /// How many of the (stemmed) terms a text has.
@@ -180,22 +175,18 @@ const SNIPPET_WORDS: usize = 24;
 /// query terms (then the most of them), terms marked (U+0002 … U+0003) and `…` where the
 /// text is cut, the terms roughly in the middle; the chunk's start when it has none of them.
 /// What FTS5's `snippet()` made, without a query of the index per hit (~0.1 ms each, a
-/// quarter of a whole search at 100,000 chunks).
-pub(super) fn snippet(text: &str, terms: &Terms) -> String {
+/// quarter of a whole search at 100,000 chunks). With it, where in `text` its first marked
+/// term is (byte offset), if it has any: the page a hit opens at is the page of what its
+/// snippet shows.
+pub(super) fn snippet(text: &str, terms: &Terms) -> (String, Option<usize>) {
     match Window::best(text, terms) {
         Some(w) => {
             let marks = w.found.iter().map(|i| w.words[*i]);
-            marked(text, w.from..w.to, marks)
+            let focus = w.found.first().map(|i| w.words[*i].0);
+            (marked(text, w.from..w.to, marks), focus)
         }
-        None => highlight(text, terms),
+        None => (opening(text), None),
     }
-}
-
-/// Where in `text` its snippet's first marked term is (byte offset), if it has any: the
-/// page a hit opens at is the page of what its snippet shows.
-pub(super) fn focus(text: &str, terms: &Terms) -> Option<usize> {
-    let w = Window::best(text, terms)?;
-    w.found.first().map(|i| w.words[*i].0)
 }
 
 /// The stretch of a text a snippet shows: its words, the byte range, and which of the
@@ -296,17 +287,13 @@ fn marked<'t>(
     out
 }
 
-/// A snippet for a text with none of the terms, or a hit found by meaning: the start of
-/// the chunk, query words marked.
-fn highlight(text: &str, terms: &Terms) -> String {
+/// The snippet of a text with none of the terms (or a search without any): its start.
+fn opening(text: &str) -> String {
     let mut end = text.len().min(240);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let words = words_at(&text[..end])
-        .into_iter()
-        .filter(|(_, w)| !terms.is_empty() && terms.matches(w));
-    marked(text, 0..end, words)
+    marked(text, 0..end, std::iter::empty())
 }
 
 #[cfg(test)]
@@ -332,17 +319,17 @@ mod tests {
     #[test]
     fn highlights_match_stems_and_prefixes_not_other_words() {
         let t = Terms::new(&["sleeping".into(), "index".into()], &["migrat".into()]);
-        let h = highlight("She sleeps; indexes, Migration and art. (index)", &t);
+        let (h, _) = snippet("She sleeps; indexes, Migration and art. (index)", &t);
         assert_eq!(
             h,
             "She \u{2}sleeps\u{3}; \u{2}indexes\u{3}, \u{2}Migration\u{3} and art. (\u{2}index\u{3})"
         );
         assert_eq!(
-            highlight("nothing here", &Terms::new(&[], &[])),
+            snippet("nothing here", &Terms::new(&[], &[])).0,
             "nothing here"
         );
         let long = "é".repeat(200);
-        assert!(highlight(&long, &t).ends_with('…'));
+        assert!(snippet(&long, &t).0.ends_with('…'));
         assert_eq!(t.count_in("an index of sleepers who sleep"), 2);
     }
 
@@ -354,7 +341,7 @@ mod tests {
             "A heron at the start. {filler}Then the herons of the marsh stood still in the \
              reeds. {filler}The end."
         );
-        let s = snippet(&text, &t);
+        let (s, _) = snippet(&text, &t);
         // Both terms, not the lone "heron" at the start; cut at both ends.
         assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
         assert!(s.contains("\u{2}herons\u{3} of the \u{2}marsh\u{3}"), "{s}");
@@ -366,15 +353,15 @@ mod tests {
         // A short text whole, unmarked words untouched; diacritics and case folded.
         let t = Terms::new(&["cafe".into()], &["resum".into()]);
         assert_eq!(
-            snippet("Le Café. Résumés!", &t),
+            snippet("Le Café. Résumés!", &t).0,
             "Le \u{2}Café\u{3}. \u{2}Résumés\u{3}!"
         );
         // None of the terms: the chunk's start.
         let plain = "nothing to see here ".repeat(30);
-        assert_eq!(snippet(&plain, &t), highlight(&plain, &t));
-        assert!(snippet(&plain, &t).ends_with('…'));
+        assert_eq!(snippet(&plain, &t), (opening(&plain), None));
+        assert!(opening(&plain).ends_with('…'));
         // Stemming keeps the first letter: "dying" is the stem "die"'s word.
-        assert!(Terms::new(&["die".into()], &[]).matches("Dying"));
-        assert!(!Terms::new(&["die".into()], &[]).matches("lying"));
+        assert_eq!(Terms::new(&["die".into()], &[]).which("Dying"), Some(0));
+        assert_eq!(Terms::new(&["die".into()], &[]).which("lying"), None);
     }
 }

@@ -506,14 +506,15 @@ fn hit(
     let Ok(it) = items::get(c, r) else {
         return Ok(None);
     };
+    let (snippet, focus) = keyword::snippet(&text, terms);
     Ok(Some(SearchHit {
         item_id: item,
         name: it.name,
         location: it.location,
         chunk_id: id,
-        page: page_start.map(|p| hit_page(&text, p, terms)),
+        page: page_start.map(|p| hit_page(&text, p, focus)),
         page_unit: page_start.map(|_| crate::model::page_unit(it.mime.as_deref()).to_owned()),
-        snippet: keyword::snippet(&text, terms),
+        snippet,
         score,
         similarity: None,
     }))
@@ -555,12 +556,11 @@ fn listing(
     })
 }
 
-/// The page a hit is on: the chunk's first page, plus the page breaks before the first
-/// query word its snippet shows (a semantic hit without those words: the chunk's first
-/// page).
-fn hit_page(chunk: &str, first_page: u32, terms: &keyword::Terms) -> u32 {
-    // Whole words, compared as the keyword index compares them ("art" is not in "start").
-    let Some(at) = keyword::focus(chunk, terms) else {
+/// The page a hit is on: the chunk's first page, plus the page breaks before `focus`, the
+/// first query word its snippet shows ([`keyword::snippet`]; none, as in a semantic hit
+/// without those words: the chunk's first page).
+fn hit_page(chunk: &str, first_page: u32, focus: Option<usize>) -> u32 {
+    let Some(at) = focus else {
         return first_page;
     };
     // Breaks before the chunk's text starts belong to no page (see `chunk::page_spans`).
@@ -574,17 +574,23 @@ mod page_tests {
     fn a_hit_is_on_the_page_its_snippet_shows() {
         let chunk = "end of two\x0cthree has the Heron\x0cfour";
         let w = |s: &str| super::keyword::Terms::new(&[s.to_owned()], &[]);
-        assert_eq!(super::hit_page(chunk, 2, &w("heron")), 3);
-        assert_eq!(super::hit_page(chunk, 2, &w("four")), 4);
-        assert_eq!(super::hit_page(chunk, 2, &w("end")), 2);
-        assert_eq!(super::hit_page(chunk, 2, &w("absent")), 2);
-        assert_eq!(super::hit_page("\x0cheron", 5, &w("heron")), 5);
-        assert_eq!(super::hit_page("start\x0cart", 1, &w("art")), 2);
+        // Words are compared as the keyword index compares them ("art" is not in "start").
+        let page = |text: &str, first: u32, term: &str| {
+            super::hit_page(text, first, super::keyword::snippet(text, &w(term)).1)
+        };
+        assert_eq!(page(chunk, 2, "heron"), 3);
+        assert_eq!(page(chunk, 2, "four"), 4);
+        assert_eq!(page(chunk, 2, "end"), 2);
+        assert_eq!(page(chunk, 2, "absent"), 2);
+        assert_eq!(page("\x0cheron", 5, "heron"), 5);
+        assert_eq!(page("start\x0cart", 1, "art"), 2);
         // A lone heron on page 1, a pair of them far on, on page 2: the snippet shows the
         // pair, and the hit opens where they are.
         let far = format!("heron {} \x0c the heron and the heron", "word ".repeat(40));
-        assert_eq!(super::hit_page(&far, 1, &w("heron")), 2);
-        assert!(super::keyword::snippet(&far, &w("heron")).starts_with('…'));
+        assert_eq!(page(&far, 1, "heron"), 2);
+        assert!(super::keyword::snippet(&far, &w("heron"))
+            .0
+            .starts_with('…'));
     }
 }
 
