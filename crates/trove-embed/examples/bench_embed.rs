@@ -2,11 +2,13 @@
 //!
 //! ```sh
 //! export TROVE_MODEL_DIR=/root/.cache/trove-model
-//! cargo run --release -p trove-embed --example bench_embed -- [--threads 2] [--chunks 500] [--backend fused|bf16|f32|candle] [--queries N]
+//! cargo run --release -p trove-embed --example bench_embed -- [--threads 2] [--chunks 500] [--backend fused|bf16|f32|candle] [--queries N] [--peak]
 //! ```
 //! Embeds deterministic generated chunks of 100–200 words (max 256 tokens, batch 32)
 //! and prints chunks/s and peak RSS. Uses mimalloc as the global allocator, as the
-//! trove binary should.
+//! trove binary should. `--peak`: also the processor's int8 peak (`vpdpbusd` on every
+//! thread, nothing but independent products) and the share of it the model's linear
+//! layers reached in the run: how much faster the int8 forward could still get.
 
 use std::time::Instant;
 
@@ -154,6 +156,55 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// all-MiniLM-L6-v2's shape: the products of its linear layers per token (queries, keys,
+/// values and output 384 × 384 each, feed-forward 384 × 1536 and back), six layers.
+const LINEAR_MACS_PER_TOKEN: f64 = 6.0 * (4.0 * 384.0 * 384.0 + 2.0 * 384.0 * 1536.0);
+
+/// int8 products per second the processor does with `vpdpbusd` on `threads` threads at
+/// once (each thread 12 independent accumulators, enough to hide the instruction's
+/// latency), the best of three runs of about half a second, or None without AVX-512 VNNI.
+fn vnni_peak(threads: usize) -> Option<f64> {
+    if !trove_common::cpu::avx512_vnni() {
+        return None;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[allow(unsafe_code)]
+        #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+        unsafe fn spin(rounds: u64) -> i32 {
+            use std::arch::x86_64::*;
+            let a = _mm512_set1_epi8(3);
+            let b = _mm512_set1_epi8(5);
+            let mut acc = [_mm512_setzero_si512(); 12];
+            for _ in 0..rounds {
+                for x in &mut acc {
+                    *x = _mm512_dpbusd_epi32(*x, a, b);
+                }
+            }
+            acc.iter().fold(0, |s, x| s ^ _mm512_reduce_add_epi32(*x))
+        }
+        const ROUNDS: u64 = 100_000_000;
+        let best = (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                std::thread::scope(|s| {
+                    for _ in 0..threads {
+                        // SAFETY: the CPU has AVX-512 F, BW and VNNI (checked above).
+                        #[allow(unsafe_code)]
+                        s.spawn(|| {
+                            std::hint::black_box(unsafe { spin(std::hint::black_box(ROUNDS)) })
+                        });
+                    }
+                });
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min);
+        Some(threads as f64 * ROUNDS as f64 * 12.0 * 64.0 / best)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    None
+}
+
 fn main() {
     let mut threads = 2;
     let mut n = 500;
@@ -161,6 +212,7 @@ fn main() {
     let mut dump: Option<String> = None;
     let mut vectors_out: Option<String> = None;
     let mut queries = 0usize;
+    let mut peak = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -180,6 +232,7 @@ fn main() {
             "--vectors" => vectors_out = Some(args.next().unwrap()),
             // Also time N one-text calls of two words (a search query's embedding).
             "--queries" => queries = args.next().unwrap().parse().unwrap(),
+            "--peak" => peak = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -248,4 +301,26 @@ fn main() {
         n as f64 / secs,
         peak_rss_mb()
     );
+    if peak {
+        let counter = trove_embed::TokenCounter::load(&default_model_dir()).expect("tokenizer");
+        // The model reads at most 256 tokens, [CLS] and [SEP] included.
+        let tokens: usize = texts
+            .iter()
+            .map(|t| counter.count(t).min(counter.max_tokens()) + 2)
+            .sum();
+        let linear = tokens as f64 * LINEAR_MACS_PER_TOKEN / secs;
+        match vnni_peak(threads) {
+            Some(p) => println!(
+                "tokens={tokens} linear layers {:.0} GMAC/s; vpdpbusd peak on {threads} threads \
+                 {:.0} GMAC/s: the run's linear layers alone at {:.0} % of it",
+                linear / 1e9,
+                p / 1e9,
+                100.0 * linear / p
+            ),
+            None => println!(
+                "tokens={tokens} linear layers {:.0} GMAC/s; no AVX-512 VNNI",
+                linear / 1e9
+            ),
+        }
+    }
 }
