@@ -117,9 +117,7 @@ impl Layer {
     }
 }
 
-/// The arithmetic of the four linear layers of each block. With bf16 or int8 products,
-/// attention's two products are in bf16 too where the CPU has AVX512-BF16
-/// ([`bf16::Attention`]); with `f32` products everything is `f32`.
+/// The arithmetic of the four linear layers of each block (attention is always `f32`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Precision {
     /// `f32` products everywhere (the `gemm` crate).
@@ -388,7 +386,6 @@ impl FusedBert {
         };
         let hd = h / self.heads;
         let scale = 1.0 / (hd as f32).sqrt();
-        let bf16_attention = self.precision() != Precision::F32 && bf16::attention_fits(hd);
         for layer in &self.layers {
             let qkv = &mut s.qkv[..t * 3 * h];
             fill_rows(qkv, &layer.b_qkv);
@@ -417,30 +414,15 @@ impl FusedBert {
                 .flat_map(|(q, &o)| (0..self.heads).map(move |hh| (o, q.len(), hh)))
                 .collect();
             tasks.par_iter().for_each_init(
-                || (Vec::new(), Vec::new(), bf16::Attention::default()),
-                |(scores, out, att): &mut (Vec<f32>, Vec<f32>, bf16::Attention), &(o, len, hh)| {
+                || (Vec::new(), Vec::new()),
+                |(scores, out): &mut (Vec<f32>, Vec<f32>), &(o, len, hh)| {
                     if len == 0 {
                         return;
                     }
+                    scores.resize(len * len, 0.0);
                     let qb = &qkv[o * 3 * h + hh * hd..];
                     let kb = &qkv[o * 3 * h + h + hh * hd..];
                     let vb = &qkv[o * 3 * h + 2 * h + hh * hd..];
-                    if bf16_attention && len > SMALL_ATTENTION {
-                        let (rows, lpad) = att.scores(qb, kb, 3 * h, len, hd, scale);
-                        for row in rows.chunks_exact_mut(lpad) {
-                            softmax_rows(&mut row[..len], len);
-                        }
-                        out.clear();
-                        out.resize(len * hd, 0.0);
-                        att.context(vb, 3 * h, out);
-                        // SAFETY: as below: this task alone writes this len × hd block.
-                        #[allow(unsafe_code)]
-                        unsafe {
-                            ctx.copy_block(o * h + hh * hd, h, out, len, hd)
-                        };
-                        return;
-                    }
-                    scores.resize(len * len, 0.0);
                     if len <= SMALL_ATTENTION {
                         // A short sequence (a query): the products directly, as the gemm
                         // crate's set-up costs more than these few multiply-adds.
