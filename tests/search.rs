@@ -137,6 +137,13 @@ fn function_words_match_nothing_alone_and_weak_matches_are_shown_as_such() {
         "search", "--mode", "keyword", "person", "zebra", "giraffe", "lion",
     ]);
     assert!(human.contains("no close matches"), "{human}");
+    // Two words no passage has together: one of them alone is not a close match.
+    let human = sb.ok(&["search", "--mode", "keyword", "person", "zebra"]);
+    assert!(human.contains("no close matches"), "{human}");
+    assert!(
+        human.contains("person.txt"),
+        "the nearest is still shown: {human}"
+    );
 }
 
 #[test]

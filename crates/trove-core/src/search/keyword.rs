@@ -331,6 +331,12 @@ mod tests {
         let long = "é".repeat(200);
         assert!(snippet(&long, &t).0.ends_with('…'));
         assert_eq!(t.count_in("an index of sleepers who sleep"), 2);
+        assert_eq!(t.count_in("Indexes, indexing: no rest"), 1);
+        assert_eq!(t.count_in("nothing of the kind"), 0);
+        // Two words of one stem are one term; diacritics and case are folded.
+        let t = Terms::new(&["run".into(), "runs".into(), "café".into()], &[]);
+        assert_eq!(t.count_in("RUNNING to the CAFE, running"), 2);
+        assert_eq!(t.count_in("the runner ran"), 0);
     }
 
     #[test]
