@@ -311,14 +311,14 @@ fn main() {
         let linear = tokens as f64 * LINEAR_MACS_PER_TOKEN / secs;
         match vnni_peak(threads) {
             Some(p) => println!(
-                "tokens={tokens} linear layers {:.0} GMAC/s; vpdpbusd peak on {threads} threads \
-                 {:.0} GMAC/s: the run's linear layers alone at {:.0} % of it",
+                "tokens={tokens} linear-layer products {:.0} GMAC/s over the whole run; \
+                 vpdpbusd alone on {threads} threads {:.0} GMAC/s: {:.0} % of that peak",
                 linear / 1e9,
                 p / 1e9,
                 100.0 * linear / p
             ),
             None => println!(
-                "tokens={tokens} linear layers {:.0} GMAC/s; no AVX-512 VNNI",
+                "tokens={tokens} linear-layer products {:.0} GMAC/s over the whole run; no AVX-512 VNNI",
                 linear / 1e9
             ),
         }
