@@ -97,9 +97,9 @@ impl Terms {
         self.stems.is_empty() && self.prefixes.is_empty()
     }
 
-    /// Which term one word of a text is, if any: its place among the stems, or after them
-    /// among the prefixes.
-    fn which(&self, word: &str) -> Option<usize> {
+    /// A word of a text folded as the index reads it, unless its first letter starts no
+    /// term (then it is none of them: stemming keeps the first letter).
+    fn folded(&self, word: &str) -> Option<String> {
         let first = word.chars().next()?;
         let folded_first = fold(&word[..first.len_utf8()]);
         if !folded_first
@@ -109,7 +109,13 @@ impl Terms {
         {
             return None;
         }
-        let w = fold(word);
+        Some(fold(word))
+    }
+
+    /// Which term one word of a text is, if any: its place among the stems, or after them
+    /// among the prefixes.
+    fn which(&self, word: &str) -> Option<usize> {
+        let w = self.folded(word)?;
         if let Some(i) = self.prefixes.iter().position(|p| w.starts_with(p.as_str())) {
             return Some(self.stems.len() + i);
         }
@@ -121,7 +127,8 @@ impl Terms {
     fn count_in(&self, text: &str) -> usize {
         let have: std::collections::HashSet<String> = words_at(text)
             .into_iter()
-            .map(|(_, w)| stem(&fold(w)))
+            .filter_map(|(_, w)| self.folded(w))
+            .map(|w| stem(&w))
             .collect();
         let mut distinct = self.stems.clone();
         distinct.sort_unstable();
