@@ -32,8 +32,9 @@ pub(crate) fn extract_mail(
     if kind == DocKind::Mbox {
         return extract_mbox(bytes, limits);
     }
+    let bytes = soft_breaks_before_boundaries(bytes);
     let msg = MessageParser::default()
-        .parse(bytes)
+        .parse(&bytes[..])
         .filter(|m| !m.headers().is_empty())
         .ok_or_else(|| damaged("no email headers found"))?;
     let mut text = String::new();
@@ -64,7 +65,7 @@ fn extract_mbox(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError
         }
         count = count.saturating_add(1);
         let start = text.len();
-        match parser.parse(raw.contents()) {
+        match parser.parse(&soft_breaks_before_boundaries(raw.contents())[..]) {
             Some(msg) if !msg.headers().is_empty() => {
                 if count == 1 {
                     first_subject = subject(&msg);
@@ -96,6 +97,80 @@ fn extract_mbox(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError
         extractor: None,
         metadata: vec![("Messages".to_owned(), count.to_string())],
     })
+}
+
+/// mail-parser 0.11.9 (the last 0.x; 1.x needs a newer Rust than this toolchain) mishandles
+/// a quoted-printable part whose last line ends in a soft line break (`=`) right before the
+/// boundary: it removes a line break that was never written, so the part loses its last two
+/// bytes, or, in a part shorter than that, subtracts past zero (a panic in a build with
+/// overflow checks). A blank line between the two is read correctly by every decoder (for
+/// quoted-printable and 7/8-bit text it is the line break the boundary takes; base64 skips
+/// it), so one is put there: only before a line `--<boundary>` with a boundary the message
+/// declares, after a line ending in `=` (base64 padding too, harmlessly). The bytes are
+/// copied only when that happens.
+fn soft_breaks_before_boundaries(raw: &[u8]) -> Cow<'_, [u8]> {
+    let boundaries = declared_boundaries(raw);
+    if boundaries.is_empty() {
+        return Cow::Borrowed(raw);
+    }
+    let mut out: Option<Vec<u8>> = None;
+    let mut copied = 0;
+    let mut line_start = 0;
+    for (i, _) in raw.iter().enumerate().filter(|&(_, &b)| b == b'\n') {
+        let prev = &raw[line_start..i];
+        line_start = i + 1;
+        let next = &raw[line_start..];
+        let Some(after_dashes) = next.strip_prefix(b"--") else {
+            continue;
+        };
+        if !boundaries.iter().any(|b| after_dashes.starts_with(b))
+            || !prev.trim_ascii_end().ends_with(b"=")
+        {
+            continue;
+        }
+        let newline: &[u8] = if prev.ends_with(b"\r") {
+            b"\r\n"
+        } else {
+            b"\n"
+        };
+        let out = out.get_or_insert_with(|| Vec::with_capacity(raw.len() + 64));
+        out.extend_from_slice(&raw[copied..line_start]);
+        out.extend_from_slice(newline);
+        copied = line_start;
+    }
+    match out {
+        Some(mut out) => {
+            out.extend_from_slice(&raw[copied..]);
+            Cow::Owned(out)
+        }
+        None => Cow::Borrowed(raw),
+    }
+}
+
+/// The values of every `boundary=` parameter in a message (quoted or not), wherever it is.
+fn declared_boundaries(raw: &[u8]) -> Vec<&[u8]> {
+    const KEY: &[u8] = b"boundary=";
+    let mut found: Vec<&[u8]> = Vec::new();
+    let mut i = 0;
+    while i + KEY.len() <= raw.len() {
+        if raw[i] | 0x20 != b'b' || !raw[i..i + KEY.len()].eq_ignore_ascii_case(KEY) {
+            i += 1;
+            continue;
+        }
+        let rest = &raw[i + KEY.len()..];
+        let value = match rest.strip_prefix(b"\"") {
+            Some(q) => q.split(|&b| b == b'"' || b == b'\n').next(),
+            None => rest
+                .split(|&b| matches!(b, b';' | b' ' | b'\t' | b'\r' | b'\n'))
+                .next(),
+        }
+        .unwrap_or_default();
+        if !value.is_empty() && !found.contains(&value) {
+            found.push(value);
+        }
+        i += KEY.len();
+    }
+    found
 }
 
 fn damaged(reason: &str) -> ExtractError {
@@ -399,6 +474,39 @@ mod tests {
         assert_eq!(
             e.text,
             "Subject: Hi\nFrom: a@example.com\n\nBig news\x0cSubject: Second\nFrom: b@example.com\n\nplain\nFrom here"
+        );
+    }
+
+    /// Found by `mail_soup_never_panics` in CI: a quoted-printable part that ends in a
+    /// soft line break right before the closing boundary (see
+    /// [`soft_breaks_before_boundaries`]). Without the workaround the first panics in a
+    /// debug build and the second comes out as "café au la".
+    #[test]
+    fn quoted_printable_cut_at_a_soft_break() {
+        for (nl, body, want) in [
+            ("\r\n", "=E9=", "\u{fffd}"),
+            ("\r\n", "caf=C3=A9 au lait=", "caf\u{e9} au lait"),
+            ("\n", "caf=C3=A9 au lait= ", "caf\u{e9} au lait"),
+            ("\r\n", "caf=C3=A9=\r\n au lait", "caf\u{e9} au lait"),
+        ] {
+            let raw = format!(
+                "Content-Type: multipart/mixed; boundary=\"b 1\"{nl}{nl}--b 1{nl}\
+                 Content-Type: text/plain; charset=utf-8{nl}\
+                 Content-Transfer-Encoding: quoted-printable{nl}{nl}{body}{nl}--b 1{nl}\
+                 Content-Transfer-Encoding: base64{nl}{nl}w6k={nl}--b 1--"
+            );
+            let e = extract_mail(raw.as_bytes(), DocKind::Eml, &Limits::default()).unwrap();
+            let body = e.text.trim_start();
+            assert!(body.starts_with(&format!("{want}\n")), "{body:?}");
+        }
+        let plain = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\na=b\r\n--b--";
+        assert!(matches!(
+            soft_breaks_before_boundaries(plain),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            declared_boundaries(b"boundary=\"x y\"; BOUNDARY=z\r\n"),
+            [&b"x y"[..], b"z"]
         );
     }
 }
