@@ -62,6 +62,9 @@ pub(super) fn ingest(ctx: &JobCtx<'_>) -> RunResult<Outcome> {
         _ => None,
     };
     let content = index::index_text(ctx, extracted.text, paged)?;
+    // And once more before it is stored: a change while it was chunked and embedded would
+    // otherwise leave an older version in the library, with nothing to read it again.
+    unchanged(&p, before)?;
     Ok(Outcome {
         title,
         mime: Some(extracted.kind.mime().to_owned()),
