@@ -414,3 +414,76 @@ fn opening_a_chunk_of_a_long_document_sends_a_window_around_it() {
     // The window starts at a line.
     assert!(v.text.starts_with("Line 2"), "{}", &v.text[..40]);
 }
+
+/// Appends a paragraph to `file` while its first batch is embedded, and counts the texts
+/// each call embeds.
+struct ChangingEmbedder {
+    file: PathBuf,
+    calls: std::sync::Mutex<Vec<usize>>,
+}
+
+impl trove_core::Embedder for ChangingEmbedder {
+    fn model_id(&self) -> &str {
+        "test-changing"
+    }
+    fn dims(&self) -> usize {
+        4
+    }
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, JobError> {
+        let mut calls = self.calls.lock().unwrap();
+        if calls.is_empty() {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&self.file)
+                .unwrap();
+            write!(
+                f,
+                "\n\nA kingfisher paragraph written while Trove embedded the rest."
+            )
+            .unwrap();
+        }
+        calls.push(texts.len());
+        Ok(texts
+            .iter()
+            .map(|t| {
+                let n = t.len() as f32;
+                let v = [1.0, n.sin(), n.cos(), (n / 7.0).sin()];
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                v.iter().map(|x| x / norm).collect()
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn a_file_changed_while_embedded_is_read_again_and_only_its_new_passages_embedded() {
+    let (_d, engine, dir) = setup();
+    let para = |i: usize| format!("Paragraph {i} about herons and their nests. ").repeat(20);
+    write(
+        &dir,
+        "journal.txt",
+        (0..8).map(para).collect::<Vec<_>>().join("\n\n"),
+    );
+    let embedder = Arc::new(ChangingEmbedder {
+        file: dir.join("journal.txt"),
+        calls: Default::default(),
+    });
+    engine.set_embedder(Some(embedder.clone()));
+    engine.add_paths(std::slice::from_ref(&dir)).unwrap();
+    work(&engine);
+    let item = engine.list(None, None, 1).unwrap().remove(0);
+    assert_eq!(item.status, Status::Completed, "{:?}", item.error);
+    assert_eq!(item.attempts, 2, "the change was not noticed");
+    let calls = embedder.calls.lock().unwrap().clone();
+    let (first, again) = (calls[0], calls[1..].iter().sum::<usize>());
+    assert!(first >= 6, "{calls:?}");
+    // The retry finds the first attempt's vectors: only the passage the new paragraph
+    // joined (and any new one after it) is embedded again.
+    assert!((1..=2).contains(&again), "{calls:?}");
+    let hits = engine
+        .search("kingfisher", Some(trove_core::SearchMode::Keyword), 10)
+        .unwrap()
+        .hits;
+    assert_eq!(hits.len(), 1, "the stored text is the final version");
+}

@@ -63,8 +63,15 @@ pub(super) fn ingest(ctx: &JobCtx<'_>) -> RunResult<Outcome> {
     };
     let content = index::index_text(ctx, extracted.text, paged)?;
     // And once more before it is stored: a change while it was chunked and embedded would
-    // otherwise leave an older version in the library, with nothing to read it again.
-    unchanged(&p, before)?;
+    // otherwise leave an older version in the library, with nothing to read it again. What
+    // was embedded still fits its passages: kept in the embedding cache, the next attempt
+    // embeds only the passages that changed.
+    if let Err(changed) = unchanged(&p, before) {
+        if let Some(v) = &content.vectors {
+            ctx.store.write(|tx, now| v.store(tx, now))?;
+        }
+        return Err(changed);
+    }
     Ok(Outcome {
         title,
         mime: Some(extracted.kind.mime().to_owned()),

@@ -39,6 +39,20 @@ pub struct Vectors {
     pub vectors: Vec<(String, Vec<Vec<f32>>)>,
 }
 
+impl Vectors {
+    /// Into the embedding cache (`embeddings`, keyed by text hash), where any item with
+    /// the same passage finds them.
+    pub fn store(&self, conn: &Connection, now_ms: i64) -> Result<()> {
+        super::vectors::insert(
+            conn,
+            &self.model,
+            self.dims,
+            self.vectors.iter().map(|(h, v)| (h.as_str(), v.as_slice())),
+            now_ms,
+        )
+    }
+}
+
 /// An item's extracted text cut into chunks.
 pub struct Content {
     pub text: String,
@@ -146,13 +160,7 @@ pub fn store_outcome(tx: &Transaction<'_>, item: ItemRef, o: Outcome, now: i64) 
             params![item.id, c.ranges.len() as i64],
         )?;
         if let Some(v) = c.vectors {
-            super::vectors::insert(
-                tx,
-                &v.model,
-                v.dims,
-                v.vectors.iter().map(|(h, v)| (h.as_str(), v.as_slice())),
-                now,
-            )?;
+            v.store(tx, now)?;
         }
     }
     Ok(())
