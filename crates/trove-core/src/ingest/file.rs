@@ -93,7 +93,7 @@ fn unchanged(p: &Path, before: Version) -> RunResult<()> {
         Ok(())
     } else {
         Err(JobError::retry_after(
-            "the file changed while Trove was reading it; it will be read again",
+            "the file changed while Trove was reading it",
             CHANGED_RETRY_MS,
         )
         .into())
